@@ -1,0 +1,13 @@
+//! confab: a small TCP chat protocol, its reference server and client.
+//!
+//! The layers go one way, each knowing only the ones above it in this list:
+//!
+//! - [`protocol`]: the wire, with no sockets. Framing ([`protocol::frame`]), the validated
+//!   values that travel in frames ([`protocol::name`], [`protocol::text`]), commands and
+//!   replies ([`protocol::command`], [`protocol::reply`]), and a `tokio_util` codec that puts
+//!   them together ([`protocol::codec`]).
+//!
+//! `PROTOCOL.md` at the root of the repository is the specification; requirement IDs such as
+//! `FRAME-5` in these docs point into it.
+
+pub mod protocol;

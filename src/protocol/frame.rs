@@ -1,0 +1,752 @@
+//! Framing: where one message ends and the next begins (PROTOCOL.md §2 and §11).
+//!
+//! The canonical frame is four ASCII decimal digits, zero-padded, then the payload:
+//!
+//! ```text
+//! +---------+---------+---------+---------+--------------------------------+
+//! | digit   | digit   | digit   | digit   | payload: exactly LEN bytes     |
+//! | '0'-'9' | '0'-'9' | '0'-'9' | '0'-'9' | (UTF-8, 0 to 9999 bytes)       |
+//! +---------+---------+---------+---------+--------------------------------+
+//! ```
+//!
+//! Real course servers differ, so framing is a [`Framing`] value: decimal headers of 1 to 9
+//! digits, big-endian binary headers of 1, 2, 4 or 8 bytes, or no header at all (`raw`: one
+//! read is one message; `line`: a message ends with `\n`).
+//!
+//! This is the only streaming layer. [`decode_frame`] looks at the bytes received so far and
+//! answers where the first frame lies, `None` for "need more bytes", or a [`FrameError`] that
+//! ends the stream. It checks the declared length against the dialect's limit before anyone
+//! allocates room for the payload (FRAME-8, DIALECT-3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::streaming::take;
+use nom::character::complete::digit1;
+use nom::combinator::all_consuming;
+use nom::number::streaming::{be_u8, be_u16, be_u32, be_u64};
+
+use super::MAX_PAYLOAD;
+use super::command::Spelling;
+
+/// The number of digits of a decimal length header: 1 to 9.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DecimalWidth(u8);
+
+impl DecimalWidth {
+    /// The canonical width (FRAME-1).
+    pub const CANONICAL: DecimalWidth = DecimalWidth(4);
+
+    /// A width of 1 to 9 digits; `None` otherwise.
+    pub const fn new(digits: u8) -> Option<DecimalWidth> {
+        if digits >= 1 && digits <= 9 {
+            Some(DecimalWidth(digits))
+        } else {
+            None
+        }
+    }
+
+    /// The number of digits.
+    pub const fn get(self) -> u8 {
+        self.0
+    }
+}
+
+/// The number of bytes of a big-endian binary length header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum BinaryWidth {
+    One,
+    Two,
+    Four,
+    Eight,
+}
+
+impl BinaryWidth {
+    /// A width of 1, 2, 4 or 8 bytes; `None` otherwise.
+    pub const fn new(bytes: u8) -> Option<BinaryWidth> {
+        match bytes {
+            1 => Some(BinaryWidth::One),
+            2 => Some(BinaryWidth::Two),
+            4 => Some(BinaryWidth::Four),
+            8 => Some(BinaryWidth::Eight),
+            _ => None,
+        }
+    }
+
+    /// The number of bytes.
+    pub const fn get(self) -> u8 {
+        match self {
+            BinaryWidth::One => 1,
+            BinaryWidth::Two => 2,
+            BinaryWidth::Four => 4,
+            BinaryWidth::Eight => 8,
+        }
+    }
+}
+
+/// How a stream is cut into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Framing {
+    /// `decN`: N ASCII decimal digits, zero-padded, then the payload.
+    Decimal(DecimalWidth),
+    /// `binN`: an N-byte big-endian unsigned length, then the payload.
+    Binary(BinaryWidth),
+    /// `raw`: no length field; whatever one read returns is one message.
+    Raw,
+    /// `line`: no length field; a message ends with `\n` (a `\r` before it is dropped).
+    Line,
+}
+
+impl Framing {
+    /// The canonical framing, `dec4`.
+    pub const CANONICAL: Framing = Framing::Decimal(DecimalWidth::CANONICAL);
+
+    /// The largest payload length the header can describe (`u64::MAX` when there is none).
+    pub const fn capacity(self) -> u64 {
+        match self {
+            Framing::Decimal(w) => 10u64.pow(w.get() as u32) - 1,
+            Framing::Binary(w) => match w {
+                BinaryWidth::One => u8::MAX as u64,
+                BinaryWidth::Two => u16::MAX as u64,
+                BinaryWidth::Four => u32::MAX as u64,
+                BinaryWidth::Eight => u64::MAX,
+            },
+            Framing::Raw | Framing::Line => u64::MAX,
+        }
+    }
+
+    /// The payload limit of this framing (DIALECT-3): 9999 bytes, or less when the header
+    /// cannot describe that much.
+    pub const fn max_payload(self) -> usize {
+        let cap = self.capacity();
+        if cap < MAX_PAYLOAD as u64 {
+            cap as usize
+        } else {
+            MAX_PAYLOAD
+        }
+    }
+
+    /// Bytes before the payload.
+    pub const fn header_len(self) -> usize {
+        match self {
+            Framing::Decimal(w) => w.get() as usize,
+            Framing::Binary(w) => w.get() as usize,
+            Framing::Raw | Framing::Line => 0,
+        }
+    }
+
+    /// Bytes after the payload.
+    pub const fn trailer_len(self) -> usize {
+        match self {
+            Framing::Line => 1,
+            _ => 0,
+        }
+    }
+
+    /// Every framing, for tests and help texts.
+    pub fn all() -> impl Iterator<Item = Framing> {
+        let dec = (1..=9).filter_map(DecimalWidth::new).map(Framing::Decimal);
+        let bin = [1, 2, 4, 8]
+            .into_iter()
+            .filter_map(BinaryWidth::new)
+            .map(Framing::Binary);
+        dec.chain(bin).chain([Framing::Raw, Framing::Line])
+    }
+}
+
+impl Default for Framing {
+    fn default() -> Self {
+        Framing::CANONICAL
+    }
+}
+
+impl fmt::Display for Framing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Framing::Decimal(w) => write!(f, "dec{}", w.get()),
+            Framing::Binary(w) => write!(f, "bin{}", w.get()),
+            Framing::Raw => f.write_str("raw"),
+            Framing::Line => f.write_str("line"),
+        }
+    }
+}
+
+/// A framing, spelling or dialect name that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} {input:?} is not one of: {expected}")]
+pub struct ParseDialectError {
+    /// What was being parsed ("framing", "spelling").
+    pub what: &'static str,
+    /// The input as given.
+    pub input: String,
+    /// The accepted forms.
+    pub expected: &'static str,
+}
+
+impl FromStr for Framing {
+    type Err = ParseDialectError;
+
+    /// Parses `dec1`..`dec9`, `bin1`, `bin2`, `bin4`, `bin8`, `raw`, `line`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseDialectError {
+            what: "framing",
+            input: s.to_owned(),
+            expected: "dec1..dec9, bin1, bin2, bin4, bin8, raw, line",
+        };
+        let digit = |rest: &str| -> Option<u8> {
+            match rest.as_bytes() {
+                [d @ b'0'..=b'9'] => Some(d - b'0'),
+                _ => None,
+            }
+        };
+        if let Some(rest) = s.strip_prefix("dec") {
+            digit(rest)
+                .and_then(DecimalWidth::new)
+                .map(Framing::Decimal)
+                .ok_or_else(err)
+        } else if let Some(rest) = s.strip_prefix("bin") {
+            digit(rest)
+                .and_then(BinaryWidth::new)
+                .map(Framing::Binary)
+                .ok_or_else(err)
+        } else {
+            match s {
+                "raw" => Ok(Framing::Raw),
+                "line" => Ok(Framing::Line),
+                _ => Err(err()),
+            }
+        }
+    }
+}
+
+/// Everything about how a peer speaks that the canonical protocol lets vary (§11).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Dialect {
+    /// How messages are delimited.
+    pub framing: Framing,
+    /// How commands are spelled.
+    pub spelling: Spelling,
+}
+
+impl Dialect {
+    /// The canonical protocol: `dec4` framing, canonical spelling.
+    pub const CANONICAL: Dialect = Dialect {
+        framing: Framing::CANONICAL,
+        spelling: Spelling::Canonical,
+    };
+
+    /// The canonical spelling with another framing.
+    pub const fn with_framing(framing: Framing) -> Dialect {
+        Dialect {
+            framing,
+            spelling: Spelling::Canonical,
+        }
+    }
+
+    /// The payload limit (DIALECT-3).
+    pub const fn max_payload(&self) -> usize {
+        self.framing.max_payload()
+    }
+}
+
+impl fmt::Display for Dialect {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} framing, {} spelling", self.framing, self.spelling)
+    }
+}
+
+/// Why a stream cannot be read on: the connection ends (FRAME-5).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// A byte of a decimal length header is not an ASCII digit.
+    #[error("byte {offset} of the length header is {}, not an ASCII digit", show_byte(*.byte))]
+    NotADigit {
+        /// The position of the byte within the header.
+        offset: usize,
+        /// The byte found.
+        byte: u8,
+    },
+    /// The header declares more than the dialect's limit (DIALECT-3); for `line` framing, no
+    /// newline came within the limit.
+    #[error("declared length {declared} is over the limit of {max} bytes")]
+    TooLarge {
+        /// The declared length (for `line`, the bytes seen without a newline).
+        declared: u64,
+        /// The dialect's limit.
+        max: usize,
+    },
+}
+
+impl FrameError {
+    /// The byte offset within the frame where decoding failed.
+    pub fn offset(&self) -> usize {
+        match self {
+            FrameError::NotADigit { offset, .. } => *offset,
+            FrameError::TooLarge { .. } => 0,
+        }
+    }
+}
+
+/// Why a payload cannot be put in a frame of some dialect. The encoder refuses rather than
+/// send bytes that the decoder would reject (FRAME-7).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EncodeError {
+    /// The payload is longer than the dialect's limit.
+    #[error("payload of {len} bytes is over the {framing} limit of {max} bytes")]
+    TooLarge {
+        len: usize,
+        max: usize,
+        framing: Framing,
+    },
+    /// `raw` framing cannot carry an empty payload: nothing would be sent.
+    #[error("raw framing cannot carry an empty payload")]
+    EmptyRaw,
+    /// `line` framing cannot carry a `\n`, or a `\r` at the end.
+    #[error("line framing cannot carry byte {offset} ({})", show_byte(*.byte))]
+    LineBreak { offset: usize, byte: u8 },
+}
+
+/// Where the first frame of a buffer lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameSpan {
+    /// Offset of the payload in the buffer.
+    pub start: usize,
+    /// Payload length.
+    pub len: usize,
+    /// Bytes that the whole frame takes, header and trailer included.
+    pub consumed: usize,
+}
+
+impl FrameSpan {
+    /// The payload range within the buffer.
+    pub fn payload(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
+}
+
+fn show_byte(b: u8) -> String {
+    if b.is_ascii_graphic() {
+        format!("{:?}", b as char)
+    } else {
+        format!("0x{b:02x}")
+    }
+}
+
+/// `length = N DIGIT` (streaming): exactly `width` ASCII digits.
+fn decimal_length(width: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
+    move |input| {
+        let (rest, header) = take(width).parse(input)?;
+        let (_, digits) = all_consuming(digit1).parse(header)?;
+        // At most nine digits: no overflow.
+        let value = digits
+            .iter()
+            .fold(0u64, |acc, d| acc * 10 + u64::from(d - b'0'));
+        Ok((rest, value))
+    }
+}
+
+/// `length = N OCTET` (streaming): an N-byte big-endian unsigned integer.
+fn binary_length(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
+    move |input| match width {
+        BinaryWidth::One => be_u8.map(u64::from).parse(input),
+        BinaryWidth::Two => be_u16.map(u64::from).parse(input),
+        BinaryWidth::Four => be_u32.map(u64::from).parse(input),
+        BinaryWidth::Eight => be_u64.parse(input),
+    }
+}
+
+/// Reads the length header: `Ok(None)` when more bytes are needed.
+fn header(framing: Framing, input: &[u8]) -> Result<Option<u64>, FrameError> {
+    let parsed = match framing {
+        Framing::Decimal(w) => decimal_length(usize::from(w.get()))(input),
+        Framing::Binary(w) => binary_length(w)(input),
+        Framing::Raw | Framing::Line => return Ok(Some(0)),
+    };
+    // Only a decimal header can be wrong, and a partial one can already be seen to be.
+    let not_a_digit = || {
+        let head = &input[..input.len().min(framing.header_len())];
+        head.iter()
+            .position(|b| !b.is_ascii_digit())
+            .map(|offset| FrameError::NotADigit {
+                offset,
+                byte: head[offset],
+            })
+    };
+    match parsed {
+        Ok((_, len)) => Ok(Some(len)),
+        Err(nom::Err::Incomplete(_)) => match not_a_digit() {
+            Some(e) => Err(e),
+            None => Ok(None),
+        },
+        Err(nom::Err::Error(_) | nom::Err::Failure(_)) => {
+            Err(not_a_digit().unwrap_or(FrameError::NotADigit {
+                offset: 0,
+                byte: input.first().copied().unwrap_or_default(),
+            }))
+        }
+    }
+}
+
+/// Finds the first frame in `input`.
+///
+/// `Ok(None)` means the bytes so far are a valid beginning of a frame and more are needed: a
+/// partial header or payload is never an error. A header that can already be seen to be wrong
+/// is an error at once, without waiting for the rest of it.
+///
+/// For `raw` framing every non-empty input is one message, cut at the limit; for `line`, a
+/// message ends at the first `\n`, and a `\r` just before it is not part of the payload.
+pub fn decode_frame(framing: Framing, input: &[u8]) -> Result<Option<FrameSpan>, FrameError> {
+    let max = framing.max_payload();
+    match framing {
+        Framing::Raw => {
+            if input.is_empty() {
+                return Ok(None);
+            }
+            let len = input.len().min(max);
+            return Ok(Some(FrameSpan {
+                start: 0,
+                len,
+                consumed: len,
+            }));
+        }
+        Framing::Line => {
+            // A payload of `max` bytes may be followed by `\r\n`: look that far and no further.
+            let window = &input[..input.len().min(max + 2)];
+            return match window.iter().position(|&b| b == b'\n') {
+                Some(nl) => {
+                    let len = if nl > 0 && window[nl - 1] == b'\r' {
+                        nl - 1
+                    } else {
+                        nl
+                    };
+                    if len > max {
+                        return Err(FrameError::TooLarge {
+                            declared: len as u64,
+                            max,
+                        });
+                    }
+                    Ok(Some(FrameSpan {
+                        start: 0,
+                        len,
+                        consumed: nl + 1,
+                    }))
+                }
+                None if input.len() > max + 1 => Err(FrameError::TooLarge {
+                    declared: input.len() as u64,
+                    max,
+                }),
+                None => Ok(None),
+            };
+        }
+        Framing::Decimal(_) | Framing::Binary(_) => {}
+    }
+    let Some(declared) = header(framing, input)? else {
+        return Ok(None);
+    };
+    // FRAME-8: the limit is checked before anyone allocates room for the payload.
+    if declared > max as u64 {
+        return Err(FrameError::TooLarge { declared, max });
+    }
+    let start = framing.header_len();
+    let len = declared as usize;
+    // `take` states the rule; the slice it returns is not needed.
+    match take::<usize, &[u8], nom::error::Error<&[u8]>>(len).parse(&input[start..]) {
+        Ok(_) => Ok(Some(FrameSpan {
+            start,
+            len,
+            consumed: start + len,
+        })),
+        Err(_) => Ok(None),
+    }
+}
+
+/// How many bytes the frame whose header starts `input` will take in all, once the header is
+/// complete and valid; used to reserve buffer space after the limit has been checked.
+pub fn frame_len_hint(framing: Framing, input: &[u8]) -> Option<usize> {
+    match framing {
+        Framing::Decimal(_) | Framing::Binary(_) => match header(framing, input) {
+            Ok(Some(len)) if len <= framing.max_payload() as u64 => {
+                Some(framing.header_len() + len as usize)
+            }
+            _ => None,
+        },
+        Framing::Raw | Framing::Line => None,
+    }
+}
+
+/// Checks that `payload` can be framed in `framing`.
+pub fn check_payload(framing: Framing, payload: &[u8]) -> Result<(), EncodeError> {
+    let max = framing.max_payload();
+    if payload.len() > max {
+        return Err(EncodeError::TooLarge {
+            len: payload.len(),
+            max,
+            framing,
+        });
+    }
+    match framing {
+        Framing::Raw if payload.is_empty() => Err(EncodeError::EmptyRaw),
+        Framing::Line => {
+            if let Some(offset) = payload.iter().position(|&b| b == b'\n') {
+                return Err(EncodeError::LineBreak {
+                    offset,
+                    byte: b'\n',
+                });
+            }
+            if payload.last() == Some(&b'\r') {
+                return Err(EncodeError::LineBreak {
+                    offset: payload.len() - 1,
+                    byte: b'\r',
+                });
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes the header for a payload of `len` bytes (already checked against the limit).
+pub(crate) fn write_header(framing: Framing, len: usize, out: &mut [u8]) {
+    match framing {
+        Framing::Decimal(_) => {
+            let mut n = len;
+            for slot in out.iter_mut().rev() {
+                *slot = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+        Framing::Binary(_) => {
+            let bytes = (len as u64).to_be_bytes();
+            out.copy_from_slice(&bytes[bytes.len() - out.len()..]);
+        }
+        Framing::Raw | Framing::Line => {}
+    }
+}
+
+/// Appends one frame holding `payload` to `out`.
+pub fn encode_frame(
+    framing: Framing,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), EncodeError> {
+    check_payload(framing, payload)?;
+    let at = out.len();
+    out.resize(at + framing.header_len(), 0);
+    write_header(framing, payload.len(), &mut out[at..]);
+    out.extend_from_slice(payload);
+    if framing == Framing::Line {
+        out.push(b'\n');
+    }
+    Ok(())
+}
+
+/// One frame holding `payload`, as a new vector.
+pub fn frame(framing: Framing, payload: &[u8]) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::with_capacity(framing.header_len() + payload.len() + 1);
+    encode_frame(framing, payload, &mut out)?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(w: u8) -> Framing {
+        Framing::Decimal(DecimalWidth::new(w).unwrap())
+    }
+
+    fn bin(w: u8) -> Framing {
+        Framing::Binary(BinaryWidth::new(w).unwrap())
+    }
+
+    #[test]
+    fn canonical_frame_is_four_digits_then_payload() {
+        assert_eq!(frame(Framing::CANONICAL, b"NAME A").unwrap(), b"0006NAME A");
+        assert_eq!(frame(Framing::CANONICAL, b"").unwrap(), b"0000");
+    }
+
+    #[test]
+    fn read_complete_frame_reports_its_span() {
+        let span = decode_frame(Framing::CANONICAL, b"0006NAME Axyz")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            span,
+            FrameSpan {
+                start: 4,
+                len: 6,
+                consumed: 10
+            }
+        );
+    }
+
+    #[test]
+    fn read_incomplete_head_needs_more() {
+        for input in [&b""[..], b"0", b"00", b"000"] {
+            assert_eq!(
+                decode_frame(Framing::CANONICAL, input),
+                Ok(None),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn read_incomplete_payload_needs_more() {
+        assert_eq!(decode_frame(Framing::CANONICAL, b"0006NAME "), Ok(None));
+    }
+
+    #[test]
+    fn read_non_digit_header_fails_at_once_with_its_offset() {
+        assert_eq!(
+            decode_frame(Framing::CANONICAL, b"00x"),
+            Err(FrameError::NotADigit {
+                offset: 2,
+                byte: b'x'
+            })
+        );
+        assert_eq!(
+            decode_frame(Framing::CANONICAL, b"-001"),
+            Err(FrameError::NotADigit {
+                offset: 0,
+                byte: b'-'
+            })
+        );
+        assert_eq!(
+            decode_frame(Framing::CANONICAL, b" 12 abc"),
+            Err(FrameError::NotADigit {
+                offset: 0,
+                byte: b' '
+            })
+        );
+    }
+
+    #[test]
+    fn read_max_frame_len_and_one_past_it() {
+        // dec4 cannot describe one past 9999; dec5 can.
+        let mut input = b"9999".to_vec();
+        input.resize(4 + 9999, b'a');
+        let span = decode_frame(Framing::CANONICAL, &input).unwrap().unwrap();
+        assert_eq!(span.len, 9999);
+        assert_eq!(
+            decode_frame(dec(5), b"10000"),
+            Err(FrameError::TooLarge {
+                declared: 10000,
+                max: 9999
+            })
+        );
+        assert_eq!(decode_frame(dec(5), b"09999"), Ok(None));
+    }
+
+    #[test]
+    fn read_absurd_binary_length_fails_before_any_payload() {
+        assert_eq!(
+            decode_frame(bin(8), &[0xff; 8]),
+            Err(FrameError::TooLarge {
+                declared: u64::MAX,
+                max: 9999
+            })
+        );
+        assert_eq!(
+            decode_frame(bin(4), &[0, 0, 0x27, 0x10]),
+            Err(FrameError::TooLarge {
+                declared: 10000,
+                max: 9999
+            })
+        );
+    }
+
+    #[test]
+    fn limits_follow_header_capacity() {
+        assert_eq!(dec(1).max_payload(), 9);
+        assert_eq!(dec(2).max_payload(), 99);
+        assert_eq!(dec(3).max_payload(), 999);
+        assert_eq!(dec(4).max_payload(), 9999);
+        assert_eq!(dec(9).max_payload(), 9999);
+        assert_eq!(bin(1).max_payload(), 255);
+        assert_eq!(bin(2).max_payload(), 9999);
+        assert_eq!(Framing::Raw.max_payload(), 9999);
+    }
+
+    #[test]
+    fn write_over_limit_is_refused() {
+        assert_eq!(
+            frame(dec(2), &[b'a'; 100]),
+            Err(EncodeError::TooLarge {
+                len: 100,
+                max: 99,
+                framing: dec(2)
+            })
+        );
+        assert!(frame(dec(2), &[b'a'; 99]).is_ok());
+    }
+
+    #[test]
+    fn binary_header_is_big_endian() {
+        assert_eq!(frame(bin(2), b"hi").unwrap(), b"\x00\x02hi");
+        assert_eq!(
+            frame(bin(8), b"hi").unwrap(),
+            b"\x00\x00\x00\x00\x00\x00\x00\x02hi"
+        );
+        let span = decode_frame(bin(1), b"\x02hi!").unwrap().unwrap();
+        assert_eq!(span.payload(), 1..3);
+    }
+
+    #[test]
+    fn raw_read_is_one_message_cut_at_the_limit() {
+        let span = decode_frame(Framing::Raw, b"NAME A").unwrap().unwrap();
+        assert_eq!(span.len, 6);
+        let long = vec![b'a'; 12_000];
+        assert_eq!(
+            decode_frame(Framing::Raw, &long).unwrap().unwrap().len,
+            9999
+        );
+        assert_eq!(decode_frame(Framing::Raw, b""), Ok(None));
+        assert_eq!(frame(Framing::Raw, b""), Err(EncodeError::EmptyRaw));
+    }
+
+    #[test]
+    fn line_ends_at_newline_and_drops_carriage_return() {
+        let span = decode_frame(Framing::Line, b"NAME A\r\nGET")
+            .unwrap()
+            .unwrap();
+        assert_eq!((span.len, span.consumed), (6, 8));
+        assert_eq!(decode_frame(Framing::Line, b"NAME A"), Ok(None));
+        assert_eq!(frame(Framing::Line, b"BYE").unwrap(), b"BYE\n");
+        assert_eq!(
+            frame(Framing::Line, b"a\nb"),
+            Err(EncodeError::LineBreak {
+                offset: 1,
+                byte: b'\n'
+            })
+        );
+    }
+
+    #[test]
+    fn line_without_newline_past_the_limit_is_too_large() {
+        let mut input = vec![b'a'; 9999];
+        input.extend_from_slice(b"\r\n");
+        assert_eq!(
+            decode_frame(Framing::Line, &input).unwrap().unwrap().len,
+            9999
+        );
+        let long = vec![b'a'; 10_001];
+        assert!(matches!(
+            decode_frame(Framing::Line, &long),
+            Err(FrameError::TooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn framing_names_round_trip() {
+        for framing in Framing::all() {
+            assert_eq!(framing.to_string().parse::<Framing>(), Ok(framing));
+        }
+        assert_eq!(Framing::all().count(), 15);
+        for bad in ["dec0", "dec10", "bin3", "", "DEC4", "dec", "bin16"] {
+            assert!(bad.parse::<Framing>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! The confab wire protocol, without sockets.
+//!
+//! Bottom up:
+//!
+//! - [`frame`]: where one message ends and the next begins, for every [`Dialect`] of framing.
+//!   The only streaming layer: it answers a payload, "need more bytes", or a [`FrameError`].
+//! - [`name`] and [`text`]: the values that travel inside payloads, as types that only
+//!   validation can build.
+//! - [`command`] and [`reply`]: the two grammars, each parsed from one complete payload and
+//!   encoded by the same module, so the encoder cannot produce what the parser rejects.
+//! - [`codec`]: `tokio_util` codecs that stack the above, shared by the server, the client, the
+//!   harness and the benchmark.
+//! - [`escape`]: showing untrusted bytes inertly (CLIENT-2, ERR-2).
+//!
+//! A bad payload costs one error value (and one error reply); only a bad frame header ends a
+//! connection, because after it the stream cannot be resynchronised (FRAME-5).
+
+pub mod codec;
+pub mod command;
+pub mod escape;
+pub mod frame;
+pub mod name;
+pub mod reply;
+pub mod text;
+
+pub use codec::{ClientCodec, CodecError, FrameCodec, ServerCodec};
+pub use command::{Command, CommandError, CommandErrorKind, Spelling, Verb};
+pub use frame::{
+    BinaryWidth, DecimalWidth, Dialect, EncodeError, FrameError, FrameSpan, Framing,
+    ParseDialectError,
+};
+pub use name::{Name, NameError};
+pub use reply::{ErrorCode, Message, NameList, Reply, ReplyError, ReplyErrorKind};
+pub use text::{Text, TextError};
+
+/// The largest payload of a canonical frame, in bytes (FRAME-3).
+pub const MAX_PAYLOAD: usize = 9999;
+
+/// The longest name, in bytes (NAME-3).
+pub const MAX_NAME_LEN: usize = 32;
+
+/// The longest text of a `MSG`, in bytes (MSG-7): the frame limit less the longest sender
+/// name less `" SENT "`, so that every delivery fits in one frame.
+pub const MAX_TEXT_LEN: usize = MAX_PAYLOAD - MAX_NAME_LEN - " SENT ".len();
+
+/// Words that are not names, so that a reply can be classified without context (REPLY-1).
+pub const RESERVED_WORDS: [&str; 4] = ["HELLO", "SENT", "ERROR", "BYE"];
