@@ -6,8 +6,12 @@
 //!   values that travel in frames ([`protocol::name`], [`protocol::text`]), commands and
 //!   replies ([`protocol::command`], [`protocol::reply`]), and a `tokio_util` codec that puts
 //!   them together ([`protocol::codec`]).
+//! - [`server`]: the reference server, `run(listener, config, shutdown)`.
+//! - [`client`]: the reference terminal client.
 //!
 //! `PROTOCOL.md` at the root of the repository is the specification; requirement IDs such as
 //! `FRAME-5` in these docs point into it.
 
+pub mod client;
 pub mod protocol;
+pub mod server;
