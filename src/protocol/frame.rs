@@ -366,6 +366,9 @@ fn header(framing: Framing, input: &[u8]) -> Result<Option<u64>, FrameError> {
     };
     // Only a decimal header can be wrong, and a partial one can already be seen to be.
     let not_a_digit = || {
+        if !matches!(framing, Framing::Decimal(_)) {
+            return None;
+        }
         let head = &input[..input.len().min(framing.header_len())];
         head.iter()
             .position(|b| !b.is_ascii_digit())
@@ -621,6 +624,13 @@ mod tests {
                 byte: b' '
             })
         );
+    }
+
+    #[test]
+    fn read_partial_binary_header_needs_more_even_with_zero_bytes() {
+        // Regression: a partial binary header was checked for decimal digits.
+        assert_eq!(decode_frame(bin(2), b"\x00"), Ok(None));
+        assert_eq!(decode_frame(bin(8), b"\x00\x00\x00"), Ok(None));
     }
 
     #[test]
