@@ -1,0 +1,215 @@
+//! `confab-bench`: the load generator (issue 6). All the work is in `confab::bench`.
+
+use std::io::IsTerminal;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use confab::bench::{self, BenchError, Options, Pattern, Target};
+use confab::protocol::Framing;
+
+/// Exit status when the run was made and something was lost, duplicated, reordered, refused
+/// or stalled.
+const EXIT_FAILED_RUN: u8 = 1;
+/// Exit status when the run could not be made (bad options, nothing listening, phase 1 failed).
+const EXIT_CANNOT_RUN: u8 = 3;
+
+/// Load generator for confab servers and, for comparison, Redis pub/sub.
+///
+/// Phase 1 connects and names every client and reports how long that took. Phase 2 has every
+/// client send --messages texts of --size bytes to peers chosen by --pattern, keeping at most
+/// --inflight of its messages sent and not yet received. Every text carries its sender, its
+/// recipient, a per-pair sequence number and its send time: receivers count lost, duplicated,
+/// reordered and misrouted messages, and any of them fails the run. Reports throughput
+/// (delivered messages per second), latency percentiles, and with --server-pid the server's
+/// CPU time per delivered message and its resident memory.
+///
+/// Exit status: 0 the run passed; 1 the run was made and failed its checks; 2 bad command
+/// line; 3 the run could not be made (nothing listening, a client could not be named, ...).
+#[derive(Debug, Parser)]
+#[command(name = "confab-bench", version, max_term_width = 100)]
+struct Args {
+    /// The server to measure, HOST:PORT. Without it, the embedded reference server is started
+    /// on a free loopback port (confab target only) and its threads' CPU time is measured.
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
+
+    /// What speaks at --addr: `confab` (PROTOCOL.md, in --framing) or `redis` (each client
+    /// SUBSCRIBEs to its own channel and PUBLISHes to its recipient's, over two connections).
+    #[arg(long, default_value = "confab", value_parser = parse_target)]
+    target: Target,
+
+    /// Number of clients, each with its own connection (two for Redis).
+    #[arg(long, short = 'c', default_value_t = bench::DEFAULT_CLIENTS)]
+    clients: usize,
+
+    /// Messages each client sends in phase 2.
+    #[arg(long, short = 'n', default_value_t = bench::DEFAULT_MESSAGES)]
+    messages: u32,
+
+    /// Text size in bytes. Texts are padded to this size; the stamp they carry (about 20 to
+    /// 30 bytes) is never cut, so a smaller size gives the stamp's length.
+    #[arg(long, short = 's', default_value_t = bench::DEFAULT_SIZE)]
+    size: usize,
+
+    /// Who sends to whom: `random` (a random peer for every message), `ring` (i to i+1), or
+    /// `pairs` (2k and 2k+1 to each other; an even number of clients).
+    #[arg(long, default_value = "random", value_parser = parse_pattern)]
+    pattern: Pattern,
+
+    /// Each client's messages sent and not yet received by their recipient, at most.
+    /// 1 makes every client wait for each delivery: a latency-bound run.
+    #[arg(long, short = 'k', default_value_t = bench::DEFAULT_INFLIGHT)]
+    inflight: u32,
+
+    /// Messages per second over all clients, spread evenly. Latency is then measured from
+    /// when each message was due, so a server that falls behind is not hidden. Default: as
+    /// fast as --inflight allows.
+    #[arg(long, value_name = "MSG_PER_SEC")]
+    rate: Option<f64>,
+
+    /// Framing of the confab target: dec1..dec9, bin1, bin2, bin4, bin8 or line (raw cannot
+    /// carry pipelined messages). The embedded server is started in the same framing.
+    #[arg(long, default_value = "dec4", value_parser = parse_framing)]
+    framing: Framing,
+
+    /// The server's process id: its CPU time (utime+stime in /proc/PID/stat) is read before
+    /// and after each phase, and its resident memory (VmRSS, VmHWM in /proc/PID/status) with
+    /// every client named and at the end.
+    #[arg(long, value_name = "PID")]
+    server_pid: Option<u32>,
+
+    /// Print the report as one line of JSON on stdout, and no progress bar.
+    #[arg(long)]
+    json: bool,
+
+    /// Seed of the random recipients.
+    #[arg(long, default_value_t = bench::DEFAULT_SEED)]
+    seed: u64,
+
+    /// Connections being opened and named at once in phase 1.
+    #[arg(long, default_value_t = bench::DEFAULT_CONNECT_CONCURRENCY)]
+    connect_concurrency: usize,
+
+    /// Seconds phase 1 may take before the run is abandoned.
+    #[arg(long, value_name = "SECS", default_value_t = bench::DEFAULT_CONNECT_TIMEOUT.as_secs_f64())]
+    connect_timeout: f64,
+
+    /// Seconds without any delivery after which phase 2 ends and whatever has not arrived
+    /// counts as lost.
+    #[arg(long, value_name = "SECS", default_value_t = bench::DEFAULT_STALL_TIMEOUT.as_secs_f64())]
+    stall_timeout: f64,
+}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    s.parse()
+}
+
+fn parse_pattern(s: &str) -> Result<Pattern, String> {
+    s.parse()
+}
+
+fn parse_framing(s: &str) -> Result<Framing, String> {
+    s.parse()
+        .map_err(|e: confab::protocol::ParseDialectError| e.to_string())
+}
+
+fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {
+    Duration::try_from_secs_f64(secs)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .with_context(|| format!("{flag} {secs} is not a positive number of seconds"))
+}
+
+fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
+    addr.to_socket_addrs()
+        .with_context(|| format!("--addr {addr:?} is not HOST:PORT"))?
+        .next()
+        .with_context(|| format!("--addr {addr:?} resolves to no address"))
+}
+
+/// Raises the soft limit on open files to what the run needs, within the hard limit.
+fn raise_fd_limit(needed: usize) -> anyhow::Result<()> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return Ok(());
+    }
+    let needed = needed as libc::rlim_t;
+    if needed <= lim.rlim_cur {
+        return Ok(());
+    }
+    if needed > lim.rlim_max {
+        bail!(
+            "this run needs about {needed} open files and the limit is {} (ulimit -n); use fewer \
+             clients or raise the limit",
+            lim.rlim_max
+        );
+    }
+    lim.rlim_cur = lim.rlim_max;
+    // SAFETY: `lim` is a valid rlimit.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) } != 0 {
+        bail!("cannot raise the open-file limit to {}", lim.rlim_max);
+    }
+    Ok(())
+}
+
+fn options(args: &Args) -> anyhow::Result<Options> {
+    Ok(Options {
+        addr: args.addr.as_deref().map(resolve).transpose()?,
+        target: args.target,
+        framing: args.framing,
+        clients: args.clients,
+        messages: args.messages,
+        size: args.size,
+        pattern: args.pattern,
+        inflight: args.inflight,
+        rate: args.rate,
+        seed: args.seed,
+        server_pid: args.server_pid,
+        connect_concurrency: args.connect_concurrency,
+        connect_timeout: seconds("--connect-timeout", args.connect_timeout)?,
+        stall_timeout: seconds("--stall-timeout", args.stall_timeout)?,
+        progress: !args.json && std::io::stderr().is_terminal(),
+    })
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let result = options(&args).and_then(|opts| {
+        opts.validate()?;
+        raise_fd_limit(opts.descriptors_needed())?;
+        Ok(bench::run(&opts)?)
+    });
+    match result {
+        Ok(report) => {
+            if args.json {
+                println!("{}", report.to_json());
+            } else {
+                println!("{report}");
+            }
+            if report.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_FAILED_RUN)
+            }
+        }
+        Err(e) => {
+            let message = match e.downcast_ref::<BenchError>() {
+                Some(b) => b.to_string(),
+                None => format!("{e:#}"),
+            };
+            if args.json {
+                let line = serde_json::json!({ "ok": false, "error": message });
+                println!("{line}");
+            }
+            eprintln!("confab-bench: {message}");
+            ExitCode::from(EXIT_CANNOT_RUN)
+        }
+    }
+}
