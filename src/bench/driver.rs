@@ -21,7 +21,7 @@ use tokio_util::codec::{Decoder, Encoder};
 use super::ledger::Ledger;
 use super::pattern::Rng;
 use super::procstat::{self, Sample};
-use super::report::{Latency, Report, ServerUsage};
+use super::report::{IoCounts, Latency, Report, ServerUsage};
 use super::resp::{self, Value};
 use super::stamp::Stamp;
 use super::{BenchError, Options, Target};
@@ -103,6 +103,7 @@ struct Driver<'o> {
     senders_done: usize,
     last_delivery: Instant,
     stalled: bool,
+    io: IoCounts,
 }
 
 /// Connects to `addr` and runs both phases. `embedded_threads` names the threads of an
@@ -156,6 +157,7 @@ pub(crate) fn run(
         senders_done: 0,
         last_delivery: now,
         stalled: false,
+        io: IoCounts::default(),
     };
     for (i, c) in d.clients.iter_mut().enumerate() {
         c.rng = Some(Rng::new(opts.seed, i as u64));
@@ -181,6 +183,7 @@ pub(crate) fn run(
     let connect_secs = d.connect_phase(&mut events)?;
     let before_run = measure("after connecting")?;
     let bench_before = procstat::this_thread_cpu();
+    d.io = IoCounts::default();
     let duration = d.run_phase(&mut events)?;
     let bench_cpu = procstat::this_thread_cpu().saturating_sub(bench_before);
     let after_run = measure("after the run")?;
@@ -370,6 +373,7 @@ impl Driver<'_> {
             if let Some(&Reverse((at, _))) = self.due.peek() {
                 timeout = timeout.min(at.saturating_duration_since(now));
             }
+            self.io.polls += 1;
             self.poll
                 .poll(events, Some(timeout))
                 .or_else(interrupted_is_ok)?;
@@ -543,6 +547,7 @@ impl Driver<'_> {
             return;
         }
         while !conn.wbuf.is_empty() {
+            self.io.writes += 1;
             match conn.sock.write(&conn.wbuf) {
                 Ok(0) => return self.conn_failed(t, "the connection accepts no more bytes".into()),
                 Ok(k) => conn.wbuf.advance(k),
@@ -569,8 +574,20 @@ impl Driver<'_> {
                         eof = true;
                         break;
                     }
-                    Ok(k) => conn.rbuf.extend_from_slice(&self.scratch[..k]),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Ok(k) => {
+                        self.io.reads += 1;
+                        conn.rbuf.extend_from_slice(&self.scratch[..k]);
+                        // A short read emptied the socket: with edge-triggered readiness, more
+                        // data brings a new event, so the read that would say WouldBlock is
+                        // saved (one syscall per readable event instead of two).
+                        if k < self.scratch.len() {
+                            break;
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        self.io.reads += 1;
+                        break;
+                    }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => {
                         failure = Some(format!("read: {e}"));
@@ -861,6 +878,7 @@ impl Driver<'_> {
             latency_us: latency,
             server,
             bench_cpu_secs: bench_cpu.as_secs_f64(),
+            bench_io: self.io,
         }
     }
 }

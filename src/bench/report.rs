@@ -58,6 +58,19 @@ pub struct Report {
     pub server: Option<ServerUsage>,
     /// The load generator's own CPU time in phase 2, in seconds.
     pub bench_cpu_secs: f64,
+    /// The load generator's system calls in phase 2.
+    pub bench_io: IoCounts,
+}
+
+/// System calls made by the load generator, to see how well it batches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IoCounts {
+    /// `read` calls.
+    pub reads: u64,
+    /// `write` calls.
+    pub writes: u64,
+    /// `epoll_wait` calls.
+    pub polls: u64,
 }
 
 /// Latency percentiles, in microseconds.
@@ -190,10 +203,14 @@ impl fmt::Display for Report {
         } else {
             0.0
         };
+        let per_msg = |n: u64| n as f64 / self.delivered.max(1) as f64;
         writeln!(
             f,
-            "generator   {:.3} s CPU in phase 2 ({share:.0}% of one core)",
-            self.bench_cpu_secs
+            "generator   {:.3} s CPU in phase 2 ({share:.0}% of one core); per message {:.2} reads, {:.2} writes, {:.2} polls",
+            self.bench_cpu_secs,
+            per_msg(self.bench_io.reads),
+            per_msg(self.bench_io.writes),
+            per_msg(self.bench_io.polls)
         )?;
         let failures = self.failures();
         if failures.is_empty() {
