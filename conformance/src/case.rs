@@ -621,16 +621,7 @@ impl Ctx {
         let mut extra = Vec::new();
         loop {
             let payload = self.recv(conn, "the names list").await?;
-            let want = NamesExpectation {
-                present,
-                absent: &[],
-                allow_omitted: true,
-            };
-            let is_list = match judge::names(&self.profile, &payload, want) {
-                Judgement::Exact => true,
-                Judgement::Deviation(_) => !judge::reads_as_refusal(&payload),
-                Judgement::Mismatch(_) => false,
-            };
+            let is_list = self.is_names_list(&payload, present);
             if is_list {
                 break;
             }
@@ -651,6 +642,24 @@ impl Ctx {
             format!("nothing on {} ({why})", conn.label()),
             format!("got {}", shown.join(", ")),
         ))
+    }
+
+    /// Whether `payload` is a names list showing `present` (in any order): how a GET_NAMES
+    /// barrier's reply is told from other frames.
+    pub fn is_names_list(&self, payload: &[u8], present: &[&Name]) -> bool {
+        if self.profile.strict() {
+            return matches!(confab::protocol::Reply::parse(payload), Ok(confab::protocol::Reply::Names(list))
+                if present.iter().all(|n| list.names().iter().any(|l| l == *n)));
+        }
+        let want = NamesExpectation {
+            present: &[],
+            absent: &[],
+            allow_omitted: true,
+        };
+        let words = judge::words(payload);
+        present.iter().all(|n| words.contains(&n.as_str()))
+            && judge::names(&self.profile, payload, want).accepted()
+            && !judge::reads_as_refusal(payload)
     }
 
     /// A text payload for this case's commands.

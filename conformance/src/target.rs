@@ -148,15 +148,17 @@ impl Target {
         match &self.spec {
             TargetSpec::Embedded(_) => format!("the embedded reference server on {at}"),
             TargetSpec::Addr(a) => format!("the server at {a} ({at})"),
-            TargetSpec::Exec { command, .. } => {
-                let pid = self
-                    .spawned
-                    .as_ref()
-                    .and_then(|s| s.child.id())
-                    .map(|p| format!(", pid {p}"))
-                    .unwrap_or_default();
-                format!("`{command}` on {at}{pid}")
-            }
+            TargetSpec::Exec { command, .. } => match &self.spawned {
+                Some(s) => {
+                    let pid = s
+                        .child
+                        .id()
+                        .map(|p| format!(", pid {p}"))
+                        .unwrap_or_default();
+                    format!("`{}` on {at}{pid}", s.command)
+                }
+                None => format!("`{command}` on {at}"),
+            },
         }
     }
 
@@ -320,8 +322,9 @@ impl Target {
                     return Liveness::Crashed(format!("a new connection to {addr} failed: {e}"));
                 }
             };
-        let name = Name::new(&format!("probe{}x{}", std::process::id(), self.probes))
-            .unwrap_or_else(|_| Name::new("probe").expect("a valid name"));
+        // Short enough for the smallest frames (`NAME p12` is 8 bytes; dec1 carries 9).
+        let name = Name::new(&format!("p{}", self.probes % 100))
+            .unwrap_or_else(|_| Name::new("p").expect("a valid name"));
         let mut payload = Vec::new();
         Command::Name(name).encode(self.dialect.spelling, &mut payload);
         if let Err(e) = conn.send_payload(&payload).await {
@@ -377,7 +380,6 @@ impl Target {
                     let _ = s.child.wait().await;
                 }
             }
-            let _ = s.command;
         }
     }
 

@@ -148,7 +148,7 @@ fn failure(c: &CaseReport, style: Style) -> String {
             out.push_str(&format!("{head}{line}\n"));
         }
     }
-    let transcript = c.transcript();
+    let transcript = crate::wire::render_cut(&c.events, true, 160);
     if !transcript.is_empty() {
         out.push_str("  transcript:\n");
         let lines: Vec<&str> = transcript.lines().collect();
