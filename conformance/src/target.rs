@@ -368,17 +368,17 @@ impl Target {
                 e.task.abort();
             }
         }
-        if let Some(mut s) = self.spawned.take() {
-            if let Some(pid) = s.child.id() {
-                let group = nix::unistd::Pid::from_raw(pid as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
-                if tokio::time::timeout(Duration::from_secs(2), s.child.wait())
-                    .await
-                    .is_err()
-                {
-                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                    let _ = s.child.wait().await;
-                }
+        if let Some(mut s) = self.spawned.take()
+            && let Some(pid) = s.child.id()
+        {
+            let group = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
+            if tokio::time::timeout(Duration::from_secs(2), s.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                let _ = s.child.wait().await;
             }
         }
     }
