@@ -319,6 +319,11 @@ impl Target {
             match Conn::connect(addr, "probe", self.dialect.framing, &transcript, timeout).await {
                 Ok(c) => c,
                 Err(e) => {
+                    // A dying process may refuse connections a moment before it can be
+                    // reaped: give it that moment, to report its exit status and last words.
+                    if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                        return Liveness::Crashed(reason);
+                    }
                     return Liveness::Crashed(format!("a new connection to {addr} failed: {e}"));
                 }
             };
@@ -337,13 +342,11 @@ impl Target {
                 timeout.as_millis()
             )),
             Received::Closed | Received::Failed(_) => {
-                if let Some((status, output)) = self.exited() {
-                    Liveness::Crashed(format!(
-                        "the server process exited ({status}){}",
-                        stderr_tail(&output)
-                    ))
-                } else {
-                    Liveness::Crashed("a new connection was closed without a reply to NAME".into())
+                match self.await_exit(Duration::from_secs(1)).await {
+                    Some(reason) => Liveness::Crashed(reason),
+                    None => Liveness::Crashed(
+                        "a new connection was closed without a reply to NAME".into(),
+                    ),
                 }
             }
         };
@@ -353,6 +356,24 @@ impl Target {
             let _ = conn.send_payload(&exit).await;
         }
         verdict
+    }
+
+    /// Waits up to `wait` for a started server to exit; its status and output if it did.
+    async fn await_exit(&mut self, wait: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some((status, output)) = self.exited() {
+                return Some(format!(
+                    "the server process exited ({status}){}",
+                    stderr_tail(&output)
+                ));
+            }
+            if self.spawned.is_none() || tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            // Polling the child's status, bounded by `deadline`.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Stops the server if the harness started it.
