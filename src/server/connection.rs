@@ -35,6 +35,11 @@ use super::outbox::{Death, Peer, Pushed, State, Take};
 const FIRST_READ_CHUNK: usize = 1024;
 const MAX_READ_CHUNK: usize = 64 * 1024;
 
+/// A reader yields to other tasks after handling this many frames in a row, so that the
+/// writers it queued deliveries to get to run (a woken task may wait behind the running one
+/// on the same worker) before their queues reach the limit of POLICY-3.
+const YIELD_EVERY: usize = 128;
+
 /// A writer buffer larger than this is given back after use.
 const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 
@@ -137,6 +142,7 @@ pub(super) async fn serve(
         frames: ctx.frames,
         me: None,
         wake_own: false,
+        handled: 0,
         #[cfg(feature = "faults")]
         payload: BytesMut::new(),
     };
@@ -244,6 +250,8 @@ struct Conn {
     me: Option<Box<str>>,
     /// A reply was queued to this connection's own writer since it was last woken.
     wake_own: bool,
+    /// Frames handled since the reader last yielded.
+    handled: usize,
     /// The payload being handled, for the faults that echo it.
     #[cfg(feature = "faults")]
     payload: BytesMut,
@@ -289,6 +297,10 @@ impl Conn {
             self.wake_own();
             if let Some(end) = flow {
                 return end;
+            }
+            if self.handled >= YIELD_EVERY {
+                self.handled = 0;
+                tokio::task::yield_now().await;
             }
             #[cfg(feature = "faults")]
             drop(shared);
@@ -368,6 +380,7 @@ impl Conn {
     }
 
     async fn handle_payload(&mut self, payload: BytesMut) -> Flow {
+        self.handled += 1;
         let spelling = self.ctx.config.dialect.spelling;
         #[cfg(feature = "faults")]
         {
