@@ -1,6 +1,7 @@
 //! `confab-server`: the reference server of PROTOCOL.md. This binary only parses flags, sets up
 //! logging and signals, and calls `confab::server::run`.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -69,8 +70,24 @@ struct Args {
     /// Run with a deliberate fault that breaks one requirement, for proving the conformance
     /// harness; `--fault list` lists them.
     #[cfg(feature = "faults")]
-    #[arg(long, value_name = "NAME")]
-    fault: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = fault)]
+    fault: Option<FaultArg>,
+}
+
+/// `--fault`: a fault, or `list`.
+#[cfg(feature = "faults")]
+#[derive(Debug, Clone, Copy)]
+enum FaultArg {
+    List,
+    Run(server::Fault),
+}
+
+#[cfg(feature = "faults")]
+fn fault(s: &str) -> Result<FaultArg, String> {
+    if s == "list" {
+        return Ok(FaultArg::List);
+    }
+    s.parse().map(FaultArg::Run).map_err(|e| e.to_string())
 }
 
 /// `--frame-timeout`: a duration, or none.
@@ -108,6 +125,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match start(args) {
         Ok(code) => code,
@@ -128,9 +146,9 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
         queue_limit: args.queue_limit,
         frame_timeout: args.frame_timeout.0,
         #[cfg(feature = "faults")]
-        fault: match args.fault.as_deref() {
+        fault: match args.fault {
             None => None,
-            Some("list") => {
+            Some(FaultArg::List) => {
                 for fault in server::Fault::ALL {
                     println!(
                         "{:<28} breaks {:<8} {}",
@@ -141,7 +159,7 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
                 }
                 return Ok(ExitCode::SUCCESS);
             }
-            Some(name) => Some(name.parse::<server::Fault>()?),
+            Some(FaultArg::Run(fault)) => Some(fault),
         },
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
