@@ -416,8 +416,8 @@ impl Conn {
         if let Some(flow) = self.refuse_faultily(&e) {
             return flow;
         }
-        let reply = e.to_reply();
-        self.reply(reply);
+        // ERR-2: the message quotes the input, escaped by `error`.
+        self.error(e.code(), &e.kind.to_string());
         None
     }
 
