@@ -27,7 +27,9 @@ async fn start_binary(args: &[&str]) -> (Child, std::net::SocketAddr) {
     let addr = tokio::time::timeout(GUARD, async {
         while let Some(line) = lines.next_line().await.unwrap() {
             if line.contains("listening") {
-                let at = line.find("addr=").expect("the start line names the address");
+                let at = line
+                    .find("addr=")
+                    .expect("the start line names the address");
                 let rest = &line[at + 5..];
                 let end = rest.find(' ').unwrap_or(rest.len());
                 return rest[..end].parse().expect("an address");
@@ -107,7 +109,10 @@ async fn help_documents_every_flag_and_policy_with_its_default() {
         "RUST_LOG",
         "Exit codes",
     ] {
-        assert!(help.contains(needle), "--help does not mention {needle}:\n{help}");
+        assert!(
+            help.contains(needle),
+            "--help does not mention {needle}:\n{help}"
+        );
     }
 }
 
@@ -177,7 +182,10 @@ async fn a_crash_fault_exits_non_zero_with_a_message() {
     while let Ok(Some(line)) = lines.next_line().await {
         rest.push_str(&line);
     }
-    let status = tokio::time::timeout(GUARD, child.wait()).await.unwrap().unwrap();
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(status.code(), Some(1));
     assert!(rest.contains("crash"), "{rest}");
 }

@@ -109,7 +109,7 @@ impl P {
     }
 
     /// Every byte until the server closes.
-    async fn to_eof(&mut self) -> Result<Vec<u8>, String> {
+    async fn read_to_close(&mut self) -> Result<Vec<u8>, String> {
         let mut all = Vec::new();
         match timeout(READ_GUARD, self.s.read_to_end(&mut all)).await {
             Err(_) => Err(format!(
@@ -326,7 +326,11 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             }
             let list = all[0].names().await?;
             check(list.ends_with(" +8"), || {
-                format!("a list of {} bytes ends {:?}", list.len(), &list[list.len() - 40..])
+                format!(
+                    "a list of {} bytes ends {:?}",
+                    list.len(),
+                    &list[list.len() - 40..]
+                )
             })
         }
         Fault::ListUnnamed => {
@@ -361,7 +365,7 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             bytes.extend_from_slice(&frame("MSG A é"));
             bytes.extend_from_slice(&frame("EXIT"));
             a.send(&bytes).await?;
-            let all = a.to_eof().await?;
+            let all = a.read_to_close().await?;
             let want = "0007HELLO A0009A SENT é0003BYE".as_bytes();
             check(all == want, || format!("got {:?}", escape_bytes(&all)))
         }
@@ -372,8 +376,10 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             a.send(&bytes).await?;
             a.expect("HELLO A").await?;
             a.cmd("EXIT").await?;
-            let all = a.to_eof().await?;
-            check(all == b"0001A0003BYE", || format!("got {:?}", escape_bytes(&all)))
+            let all = a.read_to_close().await?;
+            check(all == b"0001A0003BYE", || {
+                format!("got {:?}", escape_bytes(&all))
+            })
         }
         Fault::CloseOnBadUtf8 | Fault::CrashOnBadUtf8 => {
             let mut a = P::connect(addr).await?;
@@ -490,11 +496,19 @@ async fn crash_faults_stop_the_whole_server() {
                 culprit.s.shutdown().await.unwrap();
             }
         }
-        let result = timeout(READ_GUARD, server.wait()).await.expect("the server stopped");
+        let result = timeout(READ_GUARD, server.wait())
+            .await
+            .expect("the server stopped");
         let err = result.expect_err("a crash is an error");
         assert!(err.to_string().contains(fault.name()), "{err}");
-        bystander.eof().await.unwrap_or_else(|e| panic!("{fault}: {e}"));
-        assert!(TcpStream::connect(addr).await.is_err(), "{fault}: still listening");
+        bystander
+            .eof()
+            .await
+            .unwrap_or_else(|e| panic!("{fault}: {e}"));
+        assert!(
+            TcpStream::connect(addr).await.is_err(),
+            "{fault}: still listening"
+        );
     }
 }
 

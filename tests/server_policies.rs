@@ -200,7 +200,7 @@ async fn policy_4_shutdown_sends_shutting_down_to_everyone_and_closes() {
 async fn policy_4_shutdown_does_not_wait_for_a_client_that_does_not_read() {
     let server = start(Config::default()).await;
     let addr = server.addr();
-    let mut r = Wire::named(addr, "R").await;
+    let r = Wire::named(addr, "R").await;
     let mut s = Wire::named(addr, "S").await;
     // Fill R's socket buffers: R never reads.
     let big = frame(format!("MSG R {}", "x".repeat(9000)));

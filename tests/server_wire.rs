@@ -248,7 +248,8 @@ async fn cmd_5_a_refused_command_has_no_effect() {
     let server = start_default().await;
     let mut a = Wire::named(server.addr(), "A").await;
     let mut b = Wire::named(server.addr(), "B").await;
-    a.cmd(format!("MSG B {}", "x".repeat(MAX_TEXT_LEN + 1))).await;
+    a.cmd(format!("MSG B {}", "x".repeat(MAX_TEXT_LEN + 1)))
+        .await;
     a.expect_error("TEXT_TOO_LONG").await;
     a.cmd("NAME 1x").await;
     a.expect_error("INVALID_NAME").await;
@@ -274,7 +275,8 @@ async fn cmd_6_the_first_fault_in_precedence_order_is_reported() {
     u.cmd("MSG b@d hi").await;
     u.expect_error("BAD_ARGS").await;
     // TEXT_TOO_LONG before NAME_REQUIRED.
-    u.cmd(format!("MSG A {}", "x".repeat(MAX_TEXT_LEN + 1))).await;
+    u.cmd(format!("MSG A {}", "x".repeat(MAX_TEXT_LEN + 1)))
+        .await;
     u.expect_error("TEXT_TOO_LONG").await;
     // INVALID_NAME before ALREADY_NAMED.
     a.cmd("NAME 9").await;
@@ -587,7 +589,15 @@ async fn msg_6_text_is_everything_after_the_second_space_byte_for_byte() {
     let server = start_default().await;
     let mut a = Wire::named(server.addr(), "A").await;
     let mut b = Wire::named(server.addr(), "B").await;
-    for text in [" hi", "hi ", "  two  words  ", "MSG B x", "\t\r\n\x00", "é 日本 🎉", " "] {
+    for text in [
+        " hi",
+        "hi ",
+        "  two  words  ",
+        "MSG B x",
+        "\t\r\n\x00",
+        "é 日本 🎉",
+        " ",
+    ] {
         a.cmd(format!("MSG B {text}")).await;
         b.expect_frame(format!("A SENT {text}")).await;
     }
@@ -706,7 +716,14 @@ async fn reply_2_every_frame_is_a_reply_of_the_grammar() {
     let server = start_default().await;
     let mut a = Wire::connect(server.addr()).await;
     for payload in [
-        "GET_NAMES", "NAME A", "NAME B", "GET_NAMES", "MSG A x", "MSG Q x", "\u{7}", "EXIT",
+        "GET_NAMES",
+        "NAME A",
+        "NAME B",
+        "GET_NAMES",
+        "MSG A x",
+        "MSG Q x",
+        "\u{7}",
+        "EXIT",
     ] {
         a.cmd(payload).await;
         a.frame().await;
@@ -945,7 +962,10 @@ async fn dialect_4_small_frames_shorten_errors_cut_lists_and_refuse_long_deliver
     let long = "x".repeat(90);
     a.send(format!("90{long}")).await;
     let err = read2(&mut a).await;
-    assert!(err.starts_with("ERROR UNKNOWN_COMMAND") && err.len() <= 99, "{err}");
+    assert!(
+        err.starts_with("ERROR UNKNOWN_COMMAND") && err.len() <= 99,
+        "{err}"
+    );
     // Names lists: five 32-byte names do not fit in 99 bytes.
     let mut wires = Vec::new();
     for i in 0..5 {
@@ -964,12 +984,16 @@ async fn dialect_4_small_frames_shorten_errors_cut_lists_and_refuse_long_deliver
     );
     // A delivery that would not fit: 32-byte sender + " SENT " + 62 bytes = 100.
     let text = "t".repeat(62);
-    wires[0].send(format!("{:02}MSG A {text}", 6 + text.len())).await;
+    wires[0]
+        .send(format!("{:02}MSG A {text}", 6 + text.len()))
+        .await;
     let err = read2(&mut wires[0]).await;
     assert!(err.starts_with("ERROR TEXT_TOO_LONG"), "{err}");
     // One byte shorter fits: to A, who is not named, so NO_SUCH_USER: the fit was accepted.
     let text = "t".repeat(61);
-    wires[0].send(format!("{:02}MSG A {text}", 6 + text.len())).await;
+    wires[0]
+        .send(format!("{:02}MSG A {text}", 6 + text.len()))
+        .await;
     let err = read2(&mut wires[0]).await;
     assert!(err.starts_with("ERROR NO_SUCH_USER"), "{err}");
 }

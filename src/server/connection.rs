@@ -96,7 +96,9 @@ impl std::fmt::Display for End {
             End::BadFrame(e) => write!(f, "bad frame: {e}"),
             End::Timeout(t) => write!(f, "a frame stalled for {t:?}"),
             End::Shutdown => f.write_str("server shutting down"),
-            End::Overflow => f.write_str("outbound queue over its limit (a client that does not read)"),
+            End::Overflow => {
+                f.write_str("outbound queue over its limit (a client that does not read)")
+            }
             End::WriteFailed => f.write_str("write failed or timed out"),
             #[cfg(feature = "faults")]
             End::Dropped => f.write_str("dropped by a fault"),
@@ -175,7 +177,8 @@ async fn linger(rd: &mut ReadHalf<'_>, ctx: &Shared) {
         LINGER
     };
     let deadline = Instant::now() + wait;
-    let mut sink = [0u8; 4096];
+    // On the heap: an array here would sit in every connection's future for its whole life.
+    let mut sink = vec![0u8; 4096];
     let mut total = 0;
     while total < LINGER_BYTES {
         tokio::select! {
@@ -450,7 +453,10 @@ impl Conn {
                 let mut parts = text.splitn(3, ' ');
                 let (_, to, text) = (parts.next()?, parts.next()?, parts.next()?);
                 let to = Name::new(to).ok()?;
-                let room = self.ctx.max_payload.saturating_sub(self.me.as_ref()?.len() + 6);
+                let room = self
+                    .ctx
+                    .max_payload
+                    .saturating_sub(self.me.as_ref()?.len() + 6);
                 let mut cut = room.min(text.len());
                 while !text.is_char_boundary(cut) {
                     cut -= 1;
@@ -554,10 +560,7 @@ impl Conn {
                 return true;
             }
             Fault::ListUnnamed => {
-                let unnamed = self
-                    .ctx
-                    .active()
-                    .saturating_sub(self.ctx.registry.len());
+                let unnamed = self.ctx.active().saturating_sub(self.ctx.registry.len());
                 let mut words: Vec<String> = self
                     .ctx
                     .registry
@@ -756,7 +759,10 @@ impl Conn {
     /// allows it (DIALECT-4); a reply that cannot be framed at all is dropped.
     fn reply(&mut self, reply: Reply) {
         let Some(reply) = reply.fit(self.ctx.max_payload) else {
-            debug!(conn = self.id, "a reply does not fit this dialect's frame; not sent");
+            debug!(
+                conn = self.id,
+                "a reply does not fit this dialect's frame; not sent"
+            );
             return;
         };
         let ctx = &self.ctx;
@@ -806,5 +812,31 @@ impl Conn {
         if std::mem::take(&mut self.wake_own) {
             self.peer.wake.notify_one();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use super::super::{Shared, Slot, listen};
+
+    /// Every connection holds one of these for its life: 10,000 connections must fit in
+    /// 100 MB, so nothing large (a buffer on the stack) may live in it. Regression: a 4 KiB
+    /// array in `linger` once made it 4.5 KiB.
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, addr) = listener.accept().await.unwrap();
+        let ctx = Arc::new(Shared::new(Default::default()));
+        ctx.active.fetch_add(1, Ordering::AcqRel);
+        let task = super::serve(stream, addr, 1, Arc::clone(&ctx), Slot(Arc::clone(&ctx)));
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 2048, "a connection's future takes {size} bytes");
+        drop(client);
     }
 }

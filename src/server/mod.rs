@@ -56,8 +56,8 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{JoinHandle, JoinSet};
 use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
@@ -336,14 +336,20 @@ pub async fn run(
     drop(listener);
     match outcome {
         Ok(()) => {
-            info!(connections = ctx.active.load(Ordering::Relaxed), "shutting down");
+            info!(
+                connections = ctx.active.load(Ordering::Relaxed),
+                "shutting down"
+            );
             ctx.shutdown.cancel();
             let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
                 while tasks.join_next().await.is_some() {}
             })
             .await;
             if drained.is_err() {
-                warn!(left = tasks.len(), "connections did not close in time; dropping them");
+                warn!(
+                    left = tasks.len(),
+                    "connections did not close in time; dropping them"
+                );
             }
             tasks.shutdown().await;
             info!("stopped");
@@ -379,7 +385,7 @@ async fn refuse_full(mut stream: TcpStream, ctx: Arc<Shared>) {
         stream.write_all(&out).await?;
         stream.shutdown().await?;
         // Read until the client closes, so that what it sent does not make the close a reset.
-        let mut sink = [0u8; 1024];
+        let mut sink = vec![0u8; 1024];
         while tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await? > 0 {}
         io::Result::Ok(())
     })

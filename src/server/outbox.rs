@@ -164,7 +164,7 @@ impl Peer {
             Some(Fault::DropEveryTenth) => {
                 let mut ob = self.lock();
                 ob.deliveries += 1;
-                if ob.deliveries % 10 == 0 {
+                if ob.deliveries.is_multiple_of(10) {
                     return Some(Pushed::Queued { wake: false });
                 }
                 None

@@ -145,10 +145,7 @@ impl Wire {
         match timeout(GUARD, self.stream.read(&mut buf)).await {
             Err(_) => panic!("the server did not close the connection within {GUARD:?}"),
             Ok(Ok(0)) | Ok(Err(_)) => {}
-            Ok(Ok(n)) => panic!(
-                "expected end-of-stream, got {:?}",
-                escape_bytes(&buf[..n])
-            ),
+            Ok(Ok(n)) => panic!("expected end-of-stream, got {:?}", escape_bytes(&buf[..n])),
         }
     }
 
