@@ -301,12 +301,12 @@ impl Conn {
             if let Some(end) = flow {
                 return end;
             }
+            #[cfg(feature = "faults")]
+            drop(shared);
             if self.handled >= YIELD_EVERY {
                 self.handled = 0;
                 tokio::task::yield_now().await;
             }
-            #[cfg(feature = "faults")]
-            drop(shared);
             // A frame that began in an earlier read and is still incomplete keeps its start.
             if buf.is_empty() {
                 started = None;
