@@ -498,7 +498,7 @@ impl Conn {
                 return None;
             }
             // Wide enough that simultaneous NAMEs all pass the check.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
             self.ctx
                 .registry
                 .register_replacing(&name, self.id, &self.peer);
