@@ -9,7 +9,7 @@
 //!   that drains the connection's outbound queue;
 //! - `outbox`: the bounded outbound queue, shared by everyone who sends to a connection;
 //! - `registry`: names, unique under races, in registration order;
-//! - [`faults`] (feature `faults`): deliberate faults for proving the conformance harness.
+//! - `faults` (feature `faults`): deliberate faults for proving the conformance harness.
 //!
 //! # Policies (PROTOCOL.md §9)
 //!
