@@ -250,7 +250,7 @@ struct Conn {
     peer: Arc<Peer>,
     frames: crate::protocol::FrameCodec,
     /// The name this connection holds (or, under a fault, believes it holds).
-    me: Option<Box<str>>,
+    me: Option<Arc<str>>,
     /// A reply was queued to this connection's own writer since it was last woken.
     wake_own: bool,
     /// Frames handled since the reader last yielded.
@@ -603,7 +603,9 @@ impl Conn {
             self.text_too_long(text.len(), max);
             return None;
         }
-        let from: &str = match &self.me {
+        // A reference count, not a copy: the name is borrowed from this local below.
+        let me = self.me.clone();
+        let from: &str = match &me {
             Some(me) => me,
             None if fault!(self.ctx, CrashOnMsgBeforeName) => {
                 return Some(self.crash("MSG before NAME"));
@@ -621,10 +623,10 @@ impl Conn {
         if fault!(self.ctx, NoSelfDelivery) && from == to.as_str() {
             return None;
         }
-        let from: Box<str> = if fault!(self.ctx, WrongSender) {
-            to.as_str().into()
+        let from: &str = if fault!(self.ctx, WrongSender) {
+            to.as_str()
         } else {
-            from.into()
+            from
         };
         #[cfg(feature = "faults")]
         let text = super::faults::mangle_text(self.ctx.config.fault, text);
