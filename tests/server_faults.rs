@@ -3,8 +3,8 @@
 //!
 //! Every fault has a probe: a short conversation that answers `Ok` when the server behaves as
 //! PROTOCOL.md says and `Err(why)` when it does not. `every_probe_passes_without_faults` runs all
-//! of them against a correct server; `every_fault_fails_its_probe` runs each against a server
-//! with its fault. Probes use round trips as barriers, so a missing reply shows up as the wrong
+//! of them against a correct server; one test per fault, named after it, runs its probe against
+//! a server with that fault. Probes use round trips as barriers, so a missing reply shows up as the wrong
 //! next frame rather than as a wait.
 #![cfg(feature = "faults")]
 
@@ -457,20 +457,81 @@ async fn every_probe_passes_without_faults() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_fault_fails_its_probe() {
-    for &fault in Fault::ALL {
-        let server = start_with(Some(fault)).await;
-        match probe(fault, &server).await {
-            Ok(()) => panic!(
-                "{fault} ({}) did not break {}",
-                fault.description(),
-                fault.requirement()
-            ),
-            Err(why) => eprintln!("{fault} breaks {}: {why}", fault.requirement()),
-        }
-        drop(server);
+/// Starts a server with `fault` and checks that its probe fails.
+async fn fault_breaks_its_requirement(fault: Fault) {
+    let server = start_with(Some(fault)).await;
+    match probe(fault, &server).await {
+        Ok(()) => panic!(
+            "{fault} ({}) did not break {}",
+            fault.description(),
+            fault.requirement()
+        ),
+        Err(why) => eprintln!("{fault} breaks {}: {why}", fault.requirement()),
     }
+}
+
+/// One test per fault, named after it.
+macro_rules! fault_tests {
+    ($($test:ident => $fault:ident,)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                fault_breaks_its_requirement(Fault::$fault).await;
+            }
+        )*
+
+        #[test]
+        fn every_fault_has_its_test() {
+            let tested = [$(Fault::$fault),*];
+            for fault in Fault::ALL {
+                assert!(tested.contains(fault), "no test for {fault}");
+            }
+        }
+    };
+}
+
+fault_tests! {
+    keep_name_after_disconnect => KeepNameAfterDisconnect,
+    keep_name_after_exit => KeepNameAfterExit,
+    accept_duplicate_name => AcceptDuplicateName,
+    name_race => NameRace,
+    allow_rename => AllowRename,
+    accept_invalid_name => AcceptInvalidName,
+    silent_unknown_command => SilentUnknownCommand,
+    case_insensitive_verbs => CaseInsensitiveVerbs,
+    reject_getnames => RejectGetnames,
+    ignore_extra_args => IgnoreExtraArgs,
+    wrong_error_code => WrongErrorCode,
+    raw_input_in_error => RawInputInError,
+    silent_no_such_user => SilentNoSuchUser,
+    wrong_sender => WrongSender,
+    first_word_only => FirstWordOnly,
+    trim_text => TrimText,
+    ack_msg => AckMsg,
+    no_self_delivery => NoSelfDelivery,
+    msg_before_name_delivers => MsgBeforeNameDelivers,
+    no_text_limit => NoTextLimit,
+    drop_every_tenth => DropEveryTenth,
+    reorder_deliveries => ReorderDeliveries,
+    sorted_names => SortedNames,
+    trailing_space_names => TrailingSpaceNames,
+    names_prefix => NamesPrefix,
+    names_no_marker => NamesNoMarker,
+    list_unnamed => ListUnnamed,
+    greet_on_connect => GreetOnConnect,
+    no_bye => NoBye,
+    exit_keeps_open => ExitKeepsOpen,
+    no_error_on_bad_frame => NoErrorOnBadFrame,
+    ignore_bad_frame => IgnoreBadFrame,
+    unframed_replies => UnframedReplies,
+    char_count_length => CharCountLength,
+    one_frame_per_read => OneFramePerRead,
+    close_on_bad_utf8 => CloseOnBadUtf8,
+    crash_on_exit => CrashOnExit,
+    crash_on_bad_utf8 => CrashOnBadUtf8,
+    crash_on_msg_before_name => CrashOnMsgBeforeName,
+    crash_on_unnamed_disconnect => CrashOnUnnamedDisconnect,
+    hang_on_short_payload => HangOnShortPayload,
 }
 
 /// The crash faults bring down the whole server, as if the process died: `run` returns an
