@@ -2,10 +2,10 @@
 //! and the same check passes against the server without faults.
 //!
 //! Every fault has a probe: a short conversation that answers `Ok` when the server behaves as
-//! PROTOCOL.md says and `Err(why)` when it does not. `every_probe_passes_without_faults` runs all
-//! of them against a correct server; one test per fault, named after it, runs its probe against
-//! a server with that fault. Probes use round trips as barriers, so a missing reply shows up as the wrong
-//! next frame rather than as a wait.
+//! PROTOCOL.md says and `Err(why)` when it does not. `every_probe_passes_without_faults` runs
+//! all of them against a correct server; one test per fault, named after it, runs its probe
+//! against a server with that fault. Probes use round trips as barriers, so a missing reply
+//! shows up as the wrong next frame rather than as a wait.
 #![cfg(feature = "faults")]
 
 mod server_support;
