@@ -1,0 +1,235 @@
+//! A small smoke of the load generator: a few clients, a few messages, every delivery checked.
+//! Never a timing assertion: speed is measured by `bench/compare.sh` and recorded in
+//! BENCHMARKS.md. Every run here is bounded by the generator's own connect and stall
+//! timeouts.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use confab::bench::{self, Options, Pattern};
+use confab::protocol::{Command as Cmd, Framing, Name, Reply, ServerCodec, Text};
+use tokio_util::codec::{Decoder, Encoder};
+
+fn small(pattern: Pattern) -> Options {
+    Options {
+        clients: 6,
+        messages: 40,
+        inflight: 4,
+        pattern,
+        connect_timeout: Duration::from_secs(10),
+        stall_timeout: Duration::from_secs(10),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn every_pattern_delivers_everything_once_and_in_order_through_the_embedded_server() {
+    for pattern in Pattern::ALL {
+        let report = bench::run(&small(pattern)).expect("run");
+        assert!(report.ok, "{pattern}: {report}");
+        assert_eq!(report.sent, 240, "{pattern}");
+        assert_eq!(report.delivered, 240, "{pattern}");
+        assert!(report.integrity.is_clean(), "{pattern}: {report}");
+        assert!(report.embedded);
+    }
+}
+
+#[test]
+fn a_rate_limited_run_with_one_in_flight_delivers_everything() {
+    let opts = Options {
+        inflight: 1,
+        rate: Some(2000.0),
+        ..small(Pattern::Ring)
+    };
+    let report = bench::run(&opts).expect("run");
+    assert!(report.ok, "{report}");
+    assert_eq!(report.delivered, 240);
+}
+
+#[test]
+fn a_non_canonical_framing_is_spoken_to_a_server_started_in_it() {
+    let opts = Options {
+        framing: "bin2".parse::<Framing>().unwrap(),
+        ..small(Pattern::Pairs)
+    };
+    let report = bench::run(&opts).expect("run");
+    assert!(report.ok, "{report}");
+    assert_eq!(report.framing, "bin2");
+}
+
+#[test]
+fn options_that_cannot_run_are_refused_before_connecting() {
+    let odd_pairs = Options {
+        clients: 3,
+        ..small(Pattern::Pairs)
+    };
+    assert!(bench::run(&odd_pairs).is_err());
+    let raw = Options {
+        framing: Framing::Raw,
+        ..small(Pattern::Random)
+    };
+    assert!(bench::run(&raw).is_err());
+    let too_big = Options {
+        framing: "dec2".parse::<Framing>().unwrap(),
+        size: 200,
+        ..small(Pattern::Random)
+    };
+    assert!(bench::run(&too_big).is_err());
+}
+
+// ---- the binary ------------------------------------------------------------------------
+
+fn bench_bin(args: &[&str]) -> (Output, serde_json::Value) {
+    let out = Command::new(env!("CARGO_BIN_EXE_confab-bench"))
+        .args(args)
+        .args(["--json", "--connect-timeout", "10", "--stall-timeout", "5"])
+        .output()
+        .expect("run confab-bench");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().last().unwrap_or_default();
+    let json = serde_json::from_str(line).unwrap_or_else(|e| {
+        panic!(
+            "not one JSON line ({e}): {stdout:?}; stderr: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, json)
+}
+
+/// The Python baseline, stopped when dropped.
+struct Python(Child);
+
+impl Drop for Python {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn python_baseline() -> (Python, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/python_server.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .args(["--port", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3 runs bench/python_server.py");
+    let stdout = child.stdout.take().expect("stdout");
+    let child = Python(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .to_owned();
+    (child, addr)
+}
+
+#[test]
+fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read() {
+    let (server, addr) = python_baseline();
+    let pid = server.0.id().to_string();
+    let (out, json) = bench_bin(&[
+        "--addr",
+        &addr,
+        "--clients",
+        "5",
+        "--messages",
+        "30",
+        "--server-pid",
+        &pid,
+    ]);
+    assert!(out.status.success(), "{json}");
+    assert_eq!(json["ok"], true);
+    assert_eq!(json["delivered"], 150);
+    assert_eq!(json["integrity"]["lost"], 0);
+    assert!(json["server"]["rss_kib_connected"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn nothing_listening_is_exit_status_3_with_an_error_line() {
+    let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The listener is dropped: nothing listens there now.
+    let (out, json) = bench_bin(&["--addr", &format!("127.0.0.1:{port}"), "--clients", "2"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(json["ok"], false);
+    assert!(
+        json["error"].as_str().unwrap().contains("connect"),
+        "{json}"
+    );
+}
+
+/// A one-connection server that answers NAME and delivers every MSG twice: a duplicating
+/// server, which the generator must catch (MSG-8).
+fn duplicating_server() -> SocketAddr {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let addr = listener.local_addr().unwrap();
+    thread::spawn(move || {
+        let Ok((mut sock, _)) = listener.accept() else {
+            return;
+        };
+        let mut codec = ServerCodec::default();
+        let mut input = BytesMut::new();
+        let mut buf = [0u8; 4096];
+        let mut me: Option<Name> = None;
+        loop {
+            let n = match sock.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            input.extend_from_slice(&buf[..n]);
+            let mut out = BytesMut::new();
+            while let Ok(Some(Ok(cmd))) = codec.decode(&mut input) {
+                let replies = match (cmd, &me) {
+                    (Cmd::Name(name), None) => {
+                        me = Some(name.clone());
+                        vec![Reply::Hello(name)]
+                    }
+                    (Cmd::Msg { text, .. }, Some(from)) => {
+                        let d = Reply::Delivery {
+                            from: from.clone(),
+                            text: Text::new(text.as_str()).unwrap(),
+                        };
+                        vec![d.clone(), d]
+                    }
+                    _ => return,
+                };
+                for r in &replies {
+                    codec.encode(r, &mut out).unwrap();
+                }
+            }
+            if sock.write_all(&out).is_err() {
+                return;
+            }
+        }
+    });
+    addr
+}
+
+#[test]
+fn a_server_that_duplicates_deliveries_fails_the_run_with_exit_status_1() {
+    let addr = duplicating_server();
+    // One client: the random pattern sends to itself, all through one connection.
+    let (out, json) = bench_bin(&[
+        "--addr",
+        &addr.to_string(),
+        "--clients",
+        "1",
+        "--messages",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{json}");
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["delivered"], 10);
+    assert_eq!(json["integrity"]["duplicated"], 10);
+}
