@@ -101,7 +101,12 @@ struct Driver<'o> {
     bad_replies: u64,
     disconnected: u64,
     senders_done: usize,
-    last_delivery: Instant,
+    /// The clock as last read (once per read batch and per loop turn), in ns since `epoch`.
+    clock_ns: u64,
+    /// When the last message was delivered, in ns since `epoch`.
+    last_delivery_ns: u64,
+    /// When a message was last sent, delivered or refused, in ns since `epoch`.
+    last_progress_ns: u64,
     stalled: bool,
     io: IoCounts,
 }
@@ -155,7 +160,9 @@ pub(crate) fn run(
         bad_replies: 0,
         disconnected: 0,
         senders_done: 0,
-        last_delivery: now,
+        clock_ns: 0,
+        last_delivery_ns: 0,
+        last_progress_ns: 0,
         stalled: false,
         io: IoCounts::default(),
     };
@@ -333,7 +340,9 @@ impl Driver<'_> {
         let bar = self.progress_bar(total, "messages");
         self.phase = Phase::Run;
         self.start = Instant::now();
-        self.last_delivery = self.start;
+        let start_ns = self.ns_since_epoch(self.start);
+        self.last_delivery_ns = start_ns;
+        self.last_progress_ns = start_ns;
         for i in 0..n {
             self.mark_dirty(i as u32);
         }
@@ -341,6 +350,7 @@ impl Driver<'_> {
         let mut stalled = false;
         loop {
             let now = Instant::now();
+            self.clock_ns = self.ns_since_epoch(now);
             while let Some(&Reverse((at, i))) = self.due.peek() {
                 if at > now {
                     break;
@@ -365,7 +375,10 @@ impl Driver<'_> {
             if self.senders_done == n && self.outstanding() == 0 {
                 break;
             }
-            if now.duration_since(self.last_delivery) >= self.opts.stall_timeout {
+            // Stalled: messages are out and nothing has moved for the stall timeout. (Clients
+            // waiting for their rate-limited turn with nothing out are not stalled.)
+            let quiet = Duration::from_nanos(self.clock_ns.saturating_sub(self.last_progress_ns));
+            if self.outstanding() > 0 && quiet >= self.opts.stall_timeout {
                 stalled = true;
                 break;
             }
@@ -391,7 +404,9 @@ impl Driver<'_> {
         if stalled {
             self.stalled = true;
         }
-        Ok(self.last_delivery.duration_since(self.start))
+        Ok(Duration::from_nanos(
+            self.last_delivery_ns.saturating_sub(start_ns),
+        ))
     }
 
     fn outstanding(&self) -> u64 {
@@ -484,6 +499,7 @@ impl Driver<'_> {
             client.sent += 1;
             client.inflight += 1;
             self.sent += 1;
+            self.last_progress_ns = now_ns;
         }
         if client.sent == opts.messages || broken {
             self.retire(i);
@@ -597,6 +613,7 @@ impl Driver<'_> {
             }
         }
         let now_ns = self.ns_since_epoch(Instant::now());
+        self.clock_ns = now_ns;
         match self.opts.target {
             Target::Confab => self.decode_confab(t, eof, now_ns),
             Target::Redis => self.decode_redis(t, now_ns),
@@ -752,7 +769,8 @@ impl Driver<'_> {
             return;
         }
         self.delivered += 1;
-        self.last_delivery = Instant::now();
+        self.last_delivery_ns = now_ns;
+        self.last_progress_ns = now_ns;
         let latency = now_ns
             .saturating_sub(stamp.sent_ns)
             .clamp(1, MAX_LATENCY_NS);
@@ -771,7 +789,7 @@ impl Driver<'_> {
         self.rejected += 1;
         self.first_rejection.get_or_insert(what);
         self.clients[i].inflight = self.clients[i].inflight.saturating_sub(1);
-        self.last_delivery = Instant::now();
+        self.last_progress_ns = self.clock_ns;
         self.mark_dirty(i as u32);
     }
 
