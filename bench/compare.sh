@@ -2,8 +2,12 @@
 # Runs the workloads of issue 6 against confab-server, Redis (pub/sub) and the Python select()
 # baseline, in turn and repeated, and prints a table of medians and ratios against the bar.
 #
-#   bench/compare.sh [--reps N] [--servers confab,redis,python] [--workloads w1,w2,w3,w4]
-#                    [--scale F] [--out DIR]
+#   bench/compare.sh [--reps N] [--servers confab,confab-1t,redis,python]
+#                    [--workloads w1,w2,w3,w4] [--scale F] [--out DIR]
+#
+# Servers: confab (confab-server as shipped), confab-1t (the same binary with one tokio worker
+# thread, TOKIO_WORKER_THREADS=1: the generator has the other core), redis (redis-server,
+# pub/sub, no persistence), python (bench/python_server.py, the select() baseline).
 #
 # Workloads (32-byte texts, pattern random):
 #   w1  100 clients, 16 in flight         throughput and server CPU per message vs Redis
@@ -20,7 +24,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 REPS=5
-SERVERS=confab,redis,python
+SERVERS=confab,confab-1t,redis,python
 WORKLOADS=w1,w2,w3,w4
 SCALE=1
 OUT=target/bench-compare
@@ -32,7 +36,7 @@ while (($#)); do
         --workloads) WORKLOADS="$2"; shift 2 ;;
         --scale) SCALE="$2"; shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -82,9 +86,12 @@ start_server() { # kind
     port=$(free_port)
     case "$kind" in
         confab) "$CONFAB" --listen "127.0.0.1:$port" >"$OUT/$kind.log" 2>&1 & ;;
+        confab-1t) TOKIO_WORKER_THREADS=1 "$CONFAB" --listen "127.0.0.1:$port" \
+                       >"$OUT/$kind.log" 2>&1 & ;;
         redis) redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
                    >"$OUT/$kind.log" 2>&1 & ;;
         python) python3 bench/python_server.py --port "$port" >"$OUT/$kind.log" 2>&1 & ;;
+        *) echo "compare.sh: unknown server $kind" >&2; exit 2 ;;
     esac
     PID[$kind]=$!
     PORT[$kind]=$port

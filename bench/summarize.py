@@ -124,54 +124,59 @@ def table(dirname, workloads, servers):
     def check(name, passed, detail):
         verdicts.append(f"| {name} | {'met' if passed else 'MISSED'} | {detail} |")
 
-    for w in ("w1", "w2"):
-        c, r, p = get(w, "confab"), get(w, "redis"), get(w, "python")
+    for variant in ("confab", "confab-1t"):
+        tag = "" if variant == "confab" else f" [{variant}]"
+        for w in ("w1", "w2"):
+            c, r, p = get(w, variant), get(w, "redis"), get(w, "python")
+            if c and r:
+                t = ratio(c.throughput, r.throughput)
+                check(
+                    f"{w}{tag}: throughput >= Redis",
+                    t is not None and t >= 1.0,
+                    f"confab/Redis = {fmt(t, '.2f')}x",
+                )
+                cpu = ratio(c.cpu, r.cpu)
+                check(
+                    f"{w}{tag}: server CPU/msg <= 2/3 of Redis",
+                    cpu is not None and cpu <= 2 / 3,
+                    f"confab/Redis = {fmt(cpu, '.2f')} (target <= 0.67)",
+                )
+            if w == "w2" and c and p:
+                t = ratio(c.throughput, p.throughput)
+                detail = f"confab/Python = {fmt(t, '.1f')}x"
+                if not p.ok():
+                    detail += " (the Python baseline did not complete every run)"
+                check(f"w2{tag}: throughput >= 10x Python", t is not None and t >= 10, detail)
+        c, r = get("w3", variant), get("w3", "redis")
         if c and r:
-            t = ratio(c.throughput, r.throughput)
+            q = ratio(c.p99, r.p99)
             check(
-                f"{w}: throughput >= Redis",
-                t is not None and t >= 1.0,
-                f"confab/Redis = {fmt(t, '.2f')}x",
+                f"w3{tag}: p99 <= Redis",
+                q is not None and q <= 1.0,
+                f"confab {fmt(c.p99, ',.0f')} us vs Redis {fmt(r.p99, ',.0f')} us "
+                f"({fmt(q, '.2f')}x)",
             )
-            cpu = ratio(c.cpu, r.cpu)
+        c = get("w4", variant)
+        if c:
+            check(f"w4{tag}: nothing lost", c.ok(), f"{len(c.good)}/{c.total} runs clean")
+            peak = c.hwm and c.hwm / 1024
             check(
-                f"{w}: server CPU/msg <= 2/3 of Redis",
-                cpu is not None and cpu <= 2 / 3,
-                f"confab/Redis = {fmt(cpu, '.2f')} (target <= 0.67)",
+                f"w4{tag}: server RSS < 100 MB",
+                peak is not None and peak * 1.048576 < 100,
+                f"peak {fmt(peak, '.1f')} MiB",
             )
-        if w == "w2" and c and p:
-            t = ratio(c.throughput, p.throughput)
-            detail = f"confab/Python = {fmt(t, '.1f')}x"
-            if not p.ok():
-                detail += " (the Python baseline did not complete every run)"
-            check("w2: throughput >= 10x Python", t is not None and t >= 10, detail)
-    c, r = get("w3", "confab"), get("w3", "redis")
-    if c and r:
-        q = ratio(c.p99, r.p99)
-        check(
-            "w3: p99 <= Redis",
-            q is not None and q <= 1.0,
-            f"confab {fmt(c.p99, ',.0f')} us vs Redis {fmt(r.p99, ',.0f')} us ({fmt(q, '.2f')}x)",
-        )
-    c = get("w4", "confab")
-    if c:
-        check("w4: nothing lost", c.ok(), f"{len(c.good)}/{c.total} runs clean")
-        peak = c.hwm and c.hwm / 1024
-        check(
-            "w4: server RSS < 100 MB",
-            peak is not None and peak * 1.048576 < 100,
-            f"peak {fmt(peak, '.1f')} MiB",
-        )
-        check(
-            "w4: connect and name < 5 s",
-            c.connect is not None and c.connect < 5,
-            f"{fmt(c.connect, '.3f')} s",
-        )
-    all_ok = [(w, s) for (w, s), st in stats.items() if s == "confab" and not st.ok()]
+            check(
+                f"w4{tag}: connect and name < 5 s",
+                c.connect is not None and c.connect < 5,
+                f"{fmt(c.connect, '.3f')} s",
+            )
+    all_ok = [
+        (w, s) for (w, s), st in stats.items() if s.startswith("confab") and not st.ok()
+    ]
     check(
         "every confab run clean",
         not all_ok,
-        "all clean" if not all_ok else "failed: " + ", ".join(w for w, _ in all_ok),
+        "all clean" if not all_ok else "failed: " + ", ".join(f"{w} {s}" for w, s in all_ok),
     )
     out.append("\n### The bar\n")
     out.append("| target | verdict | measured |")
@@ -185,7 +190,7 @@ def main():
     ap.add_argument("--brief", action="store_true", help="summarise one JSON line from stdin")
     ap.add_argument("--dir", help="directory of <workload>-<server>.jsonl files")
     ap.add_argument("--workloads", default="w1,w2,w3,w4")
-    ap.add_argument("--servers", default="confab,redis,python")
+    ap.add_argument("--servers", default="confab,confab-1t,redis,python")
     args = ap.parse_args()
     if args.brief:
         line = sys.stdin.read().strip()
