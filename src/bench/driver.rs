@@ -139,7 +139,7 @@ pub(crate) fn run(
         codec: ClientCodec::new(Dialect::with_framing(opts.framing)),
         names,
         channels,
-        ledger: Ledger::new(n),
+        ledger: Ledger::new(n, opts.messages),
         hist,
         epoch: now,
         start: now,
