@@ -344,6 +344,17 @@ impl Conn {
             };
             match read {
                 Ok(0) if buf.is_empty() => return End::Closed,
+                #[cfg(feature = "faults")]
+                Ok(0) if hold.is_some() => {
+                    // As a `while len(data) < n: data += recv()` loop does when the peer
+                    // leaves: the rest never comes, and the whole server waits for it
+                    // forever, holding everyone up, until it is shut down.
+                    tokio::select! {
+                        () = &mut shutdown => return End::Shutdown,
+                        () = std::future::pending::<()>() => {}
+                    }
+                    return End::Truncated(buf.len());
+                }
                 Ok(0) => return End::Truncated(buf.len()),
                 Ok(n) => {
                     if n >= room {
