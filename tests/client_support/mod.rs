@@ -149,10 +149,10 @@ async fn serve(stream: TcpStream, behaviour: Behaviour, registry: Arc<Mutex<Regi
                     Ok(command) => handle(command, id, &registry, &behaviour),
                     Err(e) => (Some(e.to_reply()), false),
                 };
-                if let Some(reply) = reply {
-                    if frames.send(&reply.to_payload()[..]).await.is_err() {
-                        break;
-                    }
+                if let Some(reply) = reply
+                    && frames.send(&reply.to_payload()[..]).await.is_err()
+                {
+                    break;
                 }
                 if close {
                     break;
