@@ -14,6 +14,21 @@
 //!
 //! A bad payload costs one error value (and one error reply); only a bad frame header ends a
 //! connection, because after it the stream cannot be resynchronised (FRAME-5).
+//!
+//! ```
+//! use confab::protocol::{frame, Command, Framing, Name, Reply};
+//!
+//! // The course's first exchange, byte for byte (PROTOCOL.md §12).
+//! let cmd = Command::parse(b"NAME A")?;
+//! assert_eq!(cmd, Command::Name(Name::new("A")?));
+//! let hello = Reply::Hello(Name::new("A")?);
+//! assert_eq!(frame::frame(Framing::CANONICAL, &hello.to_payload())?, b"0007HELLO A");
+//!
+//! // A bad payload is a value with an error code, not a dropped connection.
+//! let err = Command::parse(b"name A").unwrap_err();
+//! assert_eq!(err.to_reply().to_payload(), b"ERROR UNKNOWN_COMMAND unknown command 'name'");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod codec;
 pub mod command;
