@@ -260,3 +260,50 @@ async fn server_closing_is_reported_exit_1_and_terminal_restored() {
     tmux.shows("client-exit=1").await;
     tmux.terminal_is_restored().await;
 }
+
+/// The variable that makes [`raw_mode_panic_helper`] do its work.
+const PANIC_HELPER: &str = "CONFAB_CLIENT_RAW_MODE_PANIC";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panic_in_raw_mode_restores_the_terminal_through_the_hook() {
+    let tmux = Tmux::start("panic");
+    let this = std::env::current_exe().expect("the test binary");
+    tmux.run(&format!(
+        "{PANIC_HELPER}=1 {} raw_mode_panic_helper --exact --ignored --nocapture \
+         --test-threads=1; echo helper-exit=$?",
+        this.display()
+    ));
+    tmux.shows("deliberate panic in raw mode").await;
+    tmux.shows("helper-exit=101").await;
+    let screen = tmux.screen();
+    assert!(
+        screen.contains("raw mode entered: -icanon -echo"),
+        "the helper must have been in raw mode:\n{screen}"
+    );
+    tmux.terminal_is_restored().await;
+}
+
+/// Not a test by itself: the process that
+/// `panic_in_raw_mode_restores_the_terminal_through_the_hook` runs in a tmux pane. It enters
+/// raw mode, shows that it did, forgets the guard (so only the panic hook can restore the
+/// terminal) and panics.
+#[test]
+#[ignore = "a helper that the tmux test runs in a pane"]
+fn raw_mode_panic_helper() {
+    if std::env::var_os(PANIC_HELPER).is_none() {
+        return;
+    }
+    let guard = confab::client::terminal::RawMode::enable().expect("a terminal");
+    let stty = Command::new("stty")
+        .arg("-a")
+        .stdin(std::process::Stdio::inherit())
+        .output()
+        .expect("stty");
+    let modes = String::from_utf8_lossy(&stty.stdout).into_owned();
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    if words.contains(&"-icanon") && words.contains(&"-echo") {
+        print!("raw mode entered: -icanon -echo\r\n");
+    }
+    std::mem::forget(guard);
+    panic!("deliberate panic in raw mode");
+}
