@@ -1,12 +1,12 @@
 //! The reference terminal client (issue 5): type while messages arrive.
 //!
-//! Two modes, chosen by what stdin is:
+//! Two modes, chosen by what stdin and stdout are:
 //!
-//! - **Interactive** (stdin is a terminal, [`interactive`]): raw mode, one event loop over
+//! - **Interactive** (both are terminals, [`interactive`]): raw mode, one event loop over
 //!   the terminal's key events and the connection, a line editor ([`editor`]) and a renderer
 //!   ([`render`]) that prints each arriving reply above the line being typed without
 //!   disturbing it (CLIENT-3).
-//! - **Line mode** (stdin is a pipe or a file, [`script`]): each input line is a command, each
+//! - **Line mode** (either is a pipe or a file, [`script`]): each input line is a command, each
 //!   reply one line on stdout in a stable format ([`show`]); at the end of input it sends
 //!   `EXIT` and waits, bounded, for `BYE`.
 //!
