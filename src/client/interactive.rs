@@ -125,8 +125,7 @@ where
         }
         let mut events_open = true;
         let mut stopped = false;
-        let stop = std::pin::pin!(stop);
-        let mut stop = stop;
+        let mut stop = std::pin::pin!(stop);
         let deadline = sleep_until(Instant::now());
         tokio::pin!(deadline);
         loop {
