@@ -338,3 +338,22 @@ async fn raw_escape_sends_a_payload_as_it_is() {
     );
     assert_eq!(output.status.code(), Some(0));
 }
+
+#[tokio::test]
+async fn interrupt_signal_sends_exit_and_leaves_on_bye() {
+    let server = Double::start().await;
+    let mut live = Live::spawn(&["--addr", &server.addr_arg()]);
+    live.type_line("NAME A").await;
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    let pid = live.child.id().expect("the client is running");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    // stdin is still open: only the signal can have sent EXIT.
+    assert_eq!(live.next_line().await.as_deref(), Some("bye"));
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(!server.has_name("A"));
+}
