@@ -66,6 +66,8 @@ impl Drawn {
 /// A session running in the background.
 struct Session {
     keys: mpsc::UnboundedSender<io::Result<Event>>,
+    /// Completing this plays a stop signal (SIGTERM and the like).
+    signal: Option<tokio::sync::oneshot::Sender<()>>,
     drawn: Drawn,
     task: JoinHandle<Result<Outcome, ClientError>>,
 }
@@ -76,6 +78,7 @@ impl Session {
             .await
             .expect("connect");
         let (keys, events) = mpsc::unbounded();
+        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
         let drawn = Drawn::default();
         let mut out = drawn.clone();
         let options = Options {
@@ -86,17 +89,26 @@ impl Session {
         };
         let task = tokio::spawn(async move {
             let screen = Screen::new(COLUMNS, false);
-            interactive::run(
-                events,
-                stream,
-                &mut out,
-                &options,
-                screen,
-                std::future::pending(),
-            )
+            interactive::run(events, stream, &mut out, &options, screen, async move {
+                if signalled.await.is_err() {
+                    // The test is over without a signal.
+                    std::future::pending::<()>().await;
+                }
+            })
             .await
         });
-        Session { keys, drawn, task }
+        Session {
+            keys,
+            signal: Some(signal),
+            drawn,
+            task,
+        }
+    }
+
+    fn signal(&mut self) {
+        if let Some(signal) = self.signal.take() {
+            let _ = signal.send(());
+        }
     }
 
     fn key(&self, code: KeyCode) {
@@ -359,4 +371,20 @@ async fn unparsed_greeting_is_shown_escaped_and_the_session_goes_on() {
         text.contains("? unparsed") && text.contains("Welcome to \\e[1mthe\\e[0m server!"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn stop_signal_sends_exit_and_leaves_on_bye() {
+    let server = Double::start().await;
+    let mut session = Session::start(&server, Some("A"), WAIT).await;
+    session.shows_row("* you are A").await;
+    session.signal();
+    let (outcome, drawn) = session.ended().await;
+    assert_eq!(outcome.ending, Ending::Left);
+    assert!(
+        drawn.rows().contains(&"A> EXIT".to_owned()),
+        "{}",
+        drawn.text()
+    );
+    assert!(!server.has_name("A"));
 }

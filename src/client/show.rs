@@ -1,6 +1,6 @@
 //! How replies are shown: styled lines for a person, plain tagged lines for a script.
 //!
-//! Everything received is shown inert (CLIENT-2): names are valid [`Name`]s (ASCII letters and
+//! Everything received is shown inert (CLIENT-2): names are valid [`Name`](crate::protocol::Name)s (ASCII letters and
 //! digits), and texts, messages and unparsed payloads go through [`escape`], so a text holding
 //! `ESC [2J` shows as `\e[2J` and clears nothing.
 //!
