@@ -388,3 +388,16 @@ async fn stop_signal_sends_exit_and_leaves_on_bye() {
     );
     assert!(!server.has_name("A"));
 }
+
+#[tokio::test]
+async fn session_opens_with_where_it_is_connected_and_how_to_get_help() {
+    let server = Double::start().await;
+    let session = Session::start(&server, None, WAIT).await;
+    session
+        .shows_row(&format!(
+            "- connected to {}; /help lists the commands, Ctrl-C leaves",
+            server.addr
+        ))
+        .await;
+    session.input_is("> ", 2).await;
+}

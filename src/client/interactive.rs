@@ -115,7 +115,10 @@ where
         E: Stream<Item = io::Result<Event>> + Unpin,
         R: Stream<Item = Result<Incoming, crate::protocol::CodecError>> + Unpin,
     {
-        self.draw()?;
+        self.say(&format!(
+            "connected to {}; /help lists the commands, Ctrl-C leaves",
+            self.options.addr
+        ))?;
         if let Some(name) = &self.options.name {
             let name = Outgoing::Command(Command::Name(name.clone()));
             self.screen
