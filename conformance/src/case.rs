@@ -1,0 +1,685 @@
+//! Cases, their verdicts, and the context a case runs in.
+//!
+//! A case is an async function over a [`Ctx`]. It connects, sends, and states what it expects
+//! through the `expect_*` helpers, which judge each reply by the profile (strictly or
+//! leniently), record every byte in the transcript, and turn a wrong, missing or late reply
+//! into a [`Failure`] that says what would have been accepted and what happened.
+//!
+//! Ordering never relies on sleeping. A round trip on the same connection is the barrier
+//! (replies come in command order, CMD-7), and a wait for something on another connection is
+//! bounded by the run's timeout.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use confab::protocol::escape::escape_bytes;
+use confab::protocol::{Command, ErrorCode, Name, Text};
+use futures::future::BoxFuture;
+use serde::Serialize;
+
+use crate::judge::{self, Judgement, NamesExpectation};
+use crate::profile::Profile;
+use crate::wire::{Conn, Received, Transcript};
+
+/// The suites, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Suite {
+    /// The course's example run, step by step.
+    Example,
+    /// One case per row of the course's grading sheet, with points.
+    Rubric,
+    /// One or more cases per requirement of PROTOCOL.md.
+    Spec,
+    /// Bad input and load of the kinds that break real servers.
+    Robustness,
+}
+
+impl Suite {
+    /// Every suite.
+    pub const ALL: [Suite; 4] = [
+        Suite::Example,
+        Suite::Rubric,
+        Suite::Spec,
+        Suite::Robustness,
+    ];
+
+    /// The suite's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Suite::Example => "example",
+            Suite::Rubric => "rubric",
+            Suite::Spec => "spec",
+            Suite::Robustness => "robustness",
+        }
+    }
+}
+
+impl fmt::Display for Suite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How binding what a case checks is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub enum Level {
+    #[serde(rename = "MUST")]
+    Must,
+    #[serde(rename = "SHOULD")]
+    Should,
+    #[serde(rename = "MAY")]
+    May,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Must => "MUST",
+            Level::Should => "SHOULD",
+            Level::May => "MAY",
+        })
+    }
+}
+
+/// The graded outcome of a case, best first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// As PROTOCOL.md says.
+    Pass,
+    /// Accepted by lenient matching, with differences reported.
+    PassWithDeviation,
+    /// Reported, not judged (not observable on the wire, or a MAY).
+    Informational,
+    /// Does not apply to this profile's dialect.
+    Unsupported,
+    /// The server did something the requirement rules out, or nothing where a reply was due.
+    Fail,
+    /// The server stopped accepting connections (or its process exited) during this case.
+    ServerCrashed,
+    /// The server stopped answering anyone during this case.
+    ServerHung,
+    /// The harness could not run the case.
+    HarnessError,
+    /// Not run: the server was down and could not be restarted.
+    NotRun,
+}
+
+impl Verdict {
+    /// The label used in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::PassWithDeviation => "pass (deviation)",
+            Verdict::Informational => "info",
+            Verdict::Unsupported => "unsupported",
+            Verdict::Fail => "FAIL",
+            Verdict::ServerCrashed => "CRASHED",
+            Verdict::ServerHung => "HUNG",
+            Verdict::HarnessError => "harness error",
+            Verdict::NotRun => "not run",
+        }
+    }
+
+    /// Whether this verdict means the server did not do what the case requires.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Verdict::Fail | Verdict::ServerCrashed | Verdict::ServerHung | Verdict::NotRun
+        )
+    }
+
+    /// Whether this verdict counts as passing.
+    pub fn is_pass(self) -> bool {
+        matches!(self, Verdict::Pass | Verdict::PassWithDeviation)
+    }
+
+    /// Every verdict, best first.
+    pub const ALL: [Verdict; 9] = [
+        Verdict::Pass,
+        Verdict::PassWithDeviation,
+        Verdict::Informational,
+        Verdict::Unsupported,
+        Verdict::Fail,
+        Verdict::ServerCrashed,
+        Verdict::ServerHung,
+        Verdict::HarnessError,
+        Verdict::NotRun,
+    ];
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// What kind of trouble ended a case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureKind {
+    /// A reply was wrong.
+    Wrong,
+    /// A reply was due and nothing came within the timeout.
+    NoReply,
+    /// The server closed or reset a connection, or refused one.
+    Closed,
+    /// The case does not apply to this dialect.
+    Unsupported,
+    /// The harness itself failed.
+    Harness,
+}
+
+/// Why a case did not pass: what it was doing, what would have been accepted, what happened.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub kind: FailureKind,
+    /// The step of the case, e.g. `B ← the names list`.
+    pub step: String,
+    /// What would have been accepted.
+    pub expected: String,
+    /// What happened.
+    pub actual: String,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: expected {}; {}",
+            self.step, self.expected, self.actual
+        )
+    }
+}
+
+/// The result of a case body.
+pub type Check<T = ()> = Result<T, Failure>;
+
+/// A case body.
+pub type CaseFn = for<'a> fn(&'a mut Ctx) -> BoxFuture<'a, Check>;
+
+/// One case.
+#[derive(Clone, Copy)]
+pub struct Case {
+    /// Stable ID, e.g. `spec.NAME-2.duplicate-refused`.
+    pub id: &'static str,
+    pub suite: Suite,
+    /// One line on what the case checks.
+    pub title: &'static str,
+    /// What it cites: PROTOCOL.md requirement IDs, or the grading sheet's row.
+    pub cites: &'static [&'static str],
+    pub level: Level,
+    /// Points on the grading sheet (rubric cases only).
+    pub points: u32,
+    /// Whether several connections act at once, so the transcript's interleaving varies.
+    pub concurrent: bool,
+    pub run: CaseFn,
+}
+
+impl fmt::Debug for Case {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Case")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything a case needs, and what it accumulates besides its result.
+pub struct Ctx {
+    pub profile: Arc<Profile>,
+    pub addr: SocketAddr,
+    /// How long to wait for a reply that is due.
+    pub timeout: Duration,
+    /// Whether the harness started the server itself, so that no one else is connected.
+    pub owned: bool,
+    transcript: Transcript,
+    tag: String,
+    counter: u32,
+    step: String,
+    deviations: Vec<String>,
+    notes: Vec<String>,
+    informational: bool,
+    /// Names this case registered (for telling its own names from other clients').
+    registered: BTreeSet<String>,
+}
+
+impl Ctx {
+    /// A context for one case; `tag` makes its names unique.
+    pub fn new(
+        profile: Arc<Profile>,
+        addr: SocketAddr,
+        timeout: Duration,
+        owned: bool,
+        tag: String,
+    ) -> Ctx {
+        Ctx {
+            profile,
+            addr,
+            timeout,
+            owned,
+            transcript: Transcript::new(),
+            tag,
+            counter: 0,
+            step: "start".into(),
+            deviations: Vec::new(),
+            notes: Vec::new(),
+            informational: false,
+            registered: BTreeSet::new(),
+        }
+    }
+
+    /// The transcript so far.
+    pub fn transcript(&self) -> &Transcript {
+        &self.transcript
+    }
+
+    /// Deviations accepted by lenient matching.
+    pub fn deviations(&self) -> &[String] {
+        &self.deviations
+    }
+
+    /// Remarks.
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    /// Whether the case declared itself informational.
+    pub fn is_informational(&self) -> bool {
+        self.informational
+    }
+
+    /// Names the step being checked, for failure reports.
+    pub fn step(&mut self, step: impl Into<String>) {
+        self.step = step.into();
+    }
+
+    /// Records a deviation accepted by lenient matching.
+    pub fn deviation(&mut self, what: impl Into<String>) {
+        let what = what.into();
+        if !self.deviations.contains(&what) {
+            self.deviations.push(what);
+        }
+    }
+
+    /// Records a remark.
+    pub fn note(&mut self, what: impl Into<String>) {
+        self.notes.push(what.into());
+    }
+
+    /// Marks the case informational: reported, not judged.
+    pub fn informational(&mut self, why: impl Into<String>) {
+        self.informational = true;
+        self.notes.push(why.into());
+    }
+
+    /// A failure of the current step.
+    pub fn fail(
+        &self,
+        kind: FailureKind,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Failure {
+        Failure {
+            kind,
+            step: self.step.clone(),
+            expected: expected.into(),
+            actual: actual.into(),
+        }
+    }
+
+    /// The case does not apply to this dialect.
+    pub fn unsupported(&self, why: impl Into<String>) -> Failure {
+        Failure {
+            kind: FailureKind::Unsupported,
+            step: self.step.clone(),
+            expected: "a dialect this case applies to".into(),
+            actual: why.into(),
+        }
+    }
+
+    /// A name unique to this case and run: `role` (ASCII letters) followed by the case's tag
+    /// and a counter.
+    pub fn name(&mut self, role: &str) -> Name {
+        self.counter += 1;
+        let mut s = format!("{role}{}{}", self.tag, self.counter);
+        s.truncate(confab::protocol::MAX_NAME_LEN);
+        Name::new(&s).expect("roles are ASCII letters, tags letters and digits")
+    }
+
+    /// A unique name of exactly 32 characters.
+    pub fn long_name(&mut self, role: &str) -> Name {
+        self.counter += 1;
+        let mut s = format!("{role}{}{}", self.tag, self.counter);
+        while s.len() < confab::protocol::MAX_NAME_LEN {
+            s.push('x');
+        }
+        s.truncate(confab::protocol::MAX_NAME_LEN);
+        Name::new(&s).expect("roles are ASCII letters, tags letters and digits")
+    }
+
+    /// Connects a new client labelled `label`.
+    pub async fn connect(&mut self, label: &str) -> Check<Conn> {
+        let framing = self.profile.framing;
+        Conn::connect(self.addr, label, framing, &self.transcript, self.timeout)
+            .await
+            .map_err(|e| {
+                self.fail(
+                    FailureKind::Closed,
+                    format!("{label} can connect"),
+                    format!("the connection failed: {e}"),
+                )
+            })
+    }
+
+    /// Sends a command in the profile's spelling.
+    pub async fn send(&mut self, conn: &mut Conn, cmd: &Command) -> Check {
+        let mut payload = Vec::new();
+        cmd.encode(self.profile.spelling, &mut payload);
+        self.send_payload(conn, &payload).await
+    }
+
+    /// Sends one framed payload.
+    pub async fn send_payload(&mut self, conn: &mut Conn, payload: &[u8]) -> Check {
+        match conn.send_payload(payload).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Err(self.unsupported(
+                format!("{} cannot carry this payload ({e})", self.profile.framing),
+            )),
+            Err(e) => Err(self.fail(
+                FailureKind::Closed,
+                format!("{} can send", conn.label()),
+                format!("the write failed: {e}"),
+            )),
+        }
+    }
+
+    /// Writes bytes exactly as given.
+    pub async fn send_raw(&mut self, conn: &mut Conn, bytes: &[u8]) -> Check {
+        conn.send_raw(bytes).await.map_err(|e| {
+            self.fail(
+                FailureKind::Closed,
+                format!("{} can send", conn.label()),
+                format!("the write failed: {e}"),
+            )
+        })
+    }
+
+    /// Reads the next frame, which is due: `what` says what it should be.
+    pub async fn recv(&mut self, conn: &mut Conn, what: &str) -> Check<Bytes> {
+        match conn.recv(self.timeout).await {
+            Received::Frame(p) => Ok(p),
+            Received::Timeout => Err(self.fail(
+                FailureKind::NoReply,
+                what.to_owned(),
+                format!(
+                    "nothing arrived on {} within {} ms",
+                    conn.label(),
+                    self.timeout.as_millis()
+                ),
+            )),
+            Received::Closed => Err(self.fail(
+                FailureKind::Closed,
+                what.to_owned(),
+                format!("the server closed {}'s connection", conn.label()),
+            )),
+            Received::Failed(e) => Err(self.fail(
+                FailureKind::Closed,
+                what.to_owned(),
+                format!("{}'s connection failed: {e}", conn.label()),
+            )),
+            Received::BadFrame(e) => Err(self.fail(
+                FailureKind::Wrong,
+                format!("{what}, framed in {}", self.profile.framing),
+                format!("bytes that are not a {} frame: {e}", self.profile.framing),
+            )),
+        }
+    }
+
+    fn judge(&mut self, j: Judgement, expected: &str) -> Check {
+        match j {
+            Judgement::Exact => Ok(()),
+            Judgement::Deviation(d) => {
+                self.deviation(d);
+                Ok(())
+            }
+            Judgement::Mismatch(m) => Err(self.fail(FailureKind::Wrong, expected.to_owned(), m)),
+        }
+    }
+
+    /// Sends `NAME name` and expects `HELLO name` (NAME-1).
+    pub async fn register(&mut self, conn: &mut Conn, name: &Name) -> Check {
+        self.step(format!("{} → NAME {name}", conn.label()));
+        self.send(conn, &Command::Name(name.clone())).await?;
+        self.expect_hello(conn, name).await
+    }
+
+    /// Expects `HELLO name` (NAME-1).
+    pub async fn expect_hello(&mut self, conn: &mut Conn, name: &Name) -> Check {
+        let expected = format!("`HELLO {name}`");
+        let payload = self.recv(conn, &expected).await?;
+        let j = judge::hello(&self.profile, &payload, name);
+        self.judge(j, &expected)?;
+        self.registered.insert(name.to_string());
+        Ok(())
+    }
+
+    /// Sends GET_NAMES and judges the list (NAMES-1): `present` in this order, `absent` not at
+    /// all; other clients' names are ignored.
+    pub async fn expect_names(
+        &mut self,
+        conn: &mut Conn,
+        present: &[&Name],
+        absent: &[&Name],
+    ) -> Check {
+        self.send(conn, &Command::GetNames).await?;
+        let payload = self.recv(conn, "the names list").await?;
+        let want = NamesExpectation {
+            present,
+            absent,
+            allow_omitted: false,
+        };
+        let j = judge::names(&self.profile, &payload, want);
+        self.judge(j, "the names list")
+    }
+
+    /// Asks for the names until `gone` are no longer listed, within the timeout: for a name
+    /// released by a close the harness cannot synchronise with (a reset connection).
+    pub async fn expect_names_eventually(
+        &mut self,
+        conn: &mut Conn,
+        present: &[&Name],
+        gone: &[&Name],
+    ) -> Check {
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        loop {
+            self.send(conn, &Command::GetNames).await?;
+            let payload = self.recv(conn, "the names list").await?;
+            let want = NamesExpectation {
+                present,
+                absent: gone,
+                allow_omitted: false,
+            };
+            let j = judge::names(&self.profile, &payload, want);
+            let still_listed = gone
+                .iter()
+                .any(|n| judge::words(&payload).contains(&n.as_str()));
+            if !still_listed || tokio::time::Instant::now() >= deadline {
+                return self.judge(j, "the names list without the departed names");
+            }
+            // Poll again: the server notices the close on its own schedule. This wait orders
+            // nothing; the deadline above bounds it.
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
+    /// Expects the delivery `from SENT text` (MSG-1). Lenient matching skips a few other
+    /// frames first (acknowledgements of the server's own), as deviations.
+    pub async fn expect_delivery(&mut self, conn: &mut Conn, from: &Name, text: &str) -> Check {
+        let expected = format!("`{from} SENT {}`", escape_bytes(text.as_bytes()));
+        let mut skipped = 0;
+        loop {
+            let payload = self.recv(conn, &expected).await?;
+            match judge::delivery(&self.profile, &payload, from.as_str(), text) {
+                Judgement::Mismatch(m) if !self.profile.strict() && skipped < 3 => {
+                    skipped += 1;
+                    self.deviation(format!(
+                        "skipped `{}` on {} while waiting for a delivery",
+                        escape_bytes(&payload),
+                        conn.label()
+                    ));
+                    let _ = m;
+                }
+                j => return self.judge(j, &expected),
+            }
+        }
+    }
+
+    /// Expects an error reply with `code`; `success` recognises the reply that would mean the
+    /// command worked, which lenient matching must not take for an error.
+    pub async fn expect_error_or(
+        &mut self,
+        conn: &mut Conn,
+        code: ErrorCode,
+        success: &(dyn Fn(&[u8]) -> bool + Sync),
+    ) -> Check<Bytes> {
+        let expected = format!("`ERROR {code} ...`");
+        let payload = self.recv(conn, &expected).await?;
+        let j = judge::error(&self.profile, &payload, code, success);
+        self.judge(j, &expected)?;
+        Ok(payload)
+    }
+
+    /// Expects an error reply with `code`, for a command that has no success reply to confuse
+    /// it with.
+    pub async fn expect_error(&mut self, conn: &mut Conn, code: ErrorCode) -> Check<Bytes> {
+        self.expect_error_or(conn, code, &|_| false).await
+    }
+
+    /// Expects `BYE` and then the close (EXIT-2). Lenient matching accepts a close without
+    /// BYE, and a connection the server leaves open, as deviations.
+    pub async fn expect_bye_and_close(&mut self, conn: &mut Conn) -> Check {
+        let strict = self.profile.strict();
+        match conn.recv(self.timeout).await {
+            Received::Frame(p) => {
+                let j = judge::bye(&self.profile, &p);
+                self.judge(j, "`BYE`")?;
+            }
+            Received::Closed | Received::Failed(_) if !strict => {
+                self.deviation("the server closed the connection after EXIT without a reply");
+                return Ok(());
+            }
+            Received::Timeout if !strict => {
+                self.deviation("EXIT got no reply and the connection stayed open");
+                return Ok(());
+            }
+            other => {
+                return Err(self.fail(
+                    FailureKind::Wrong,
+                    "`BYE`, then the server closes",
+                    describe(&other, conn.label(), self.timeout),
+                ));
+            }
+        }
+        self.expect_closed(conn, "the server closes the connection after BYE")
+            .await
+    }
+
+    /// Expects the server to close the connection, with no further frame.
+    pub async fn expect_closed(&mut self, conn: &mut Conn, what: &str) -> Check {
+        match conn.recv(self.timeout).await {
+            Received::Closed | Received::Failed(_) => Ok(()),
+            Received::Timeout if !self.profile.strict() => {
+                self.deviation(format!(
+                    "{}'s connection stayed open ({what})",
+                    conn.label()
+                ));
+                Ok(())
+            }
+            other => Err(self.fail(
+                FailureKind::Wrong,
+                what.to_owned(),
+                describe(&other, conn.label(), self.timeout),
+            )),
+        }
+    }
+
+    /// Expects that nothing arrives on `conn` before the reply to a GET_NAMES sent now: the
+    /// round trip is the barrier, no waiting for silence. `present` are names the list must
+    /// show (so that lenient matching can tell the list from anything else).
+    pub async fn expect_nothing_before_names(
+        &mut self,
+        conn: &mut Conn,
+        present: &[&Name],
+        why: &str,
+    ) -> Check {
+        self.send(conn, &Command::GetNames).await?;
+        let mut extra = Vec::new();
+        loop {
+            let payload = self.recv(conn, "the names list").await?;
+            let want = NamesExpectation {
+                present,
+                absent: &[],
+                allow_omitted: true,
+            };
+            let is_list = match judge::names(&self.profile, &payload, want) {
+                Judgement::Exact => true,
+                Judgement::Deviation(_) => !judge::reads_as_refusal(&payload),
+                Judgement::Mismatch(_) => false,
+            };
+            if is_list {
+                break;
+            }
+            extra.push(payload);
+            if extra.len() > 16 {
+                break;
+            }
+        }
+        if extra.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<String> = extra
+            .iter()
+            .map(|p| format!("`{}`", escape_bytes(p)))
+            .collect();
+        Err(self.fail(
+            FailureKind::Wrong,
+            format!("nothing on {} ({why})", conn.label()),
+            format!("got {}", shown.join(", ")),
+        ))
+    }
+
+    /// A text payload for this case's commands.
+    pub fn text(&self, s: &str) -> Check<Text> {
+        Text::new(s).map_err(|e| {
+            self.fail(
+                FailureKind::Harness,
+                "a valid text",
+                format!("the case built a bad text: {e}"),
+            )
+        })
+    }
+
+    /// Whether `name` was registered by this case.
+    pub fn is_ours(&self, name: &str) -> bool {
+        self.registered.contains(name)
+    }
+}
+
+/// Says what a read produced, for failure reports.
+pub fn describe(r: &Received, label: &str, timeout: Duration) -> String {
+    match r {
+        Received::Frame(p) => format!("got `{}`", escape_bytes(p)),
+        Received::Closed => format!("the server closed {label}'s connection"),
+        Received::Failed(e) => format!("{label}'s connection failed: {e}"),
+        Received::Timeout => format!(
+            "nothing arrived on {label} within {} ms",
+            timeout.as_millis()
+        ),
+        Received::BadFrame(e) => format!("bytes that are not a frame: {e}"),
+    }
+}

@@ -1,0 +1,408 @@
+//! Judging one reply against what was expected, strictly or leniently.
+//!
+//! Strict matching wants the exact bytes of PROTOCOL.md (or of the profile's reply patterns).
+//! Lenient matching is the grading sheet's: a names list passes when the expected names appear
+//! as words whatever the prefix and separator; a delivery passes when it carries the sender's
+//! name and the text; an error is a reply that is not the success reply; each such acceptance
+//! is a deviation, reported with the case. These functions are pure: they see one payload.
+
+use confab::protocol::escape::escape_bytes;
+use confab::protocol::{ErrorCode, Name, Reply};
+
+use crate::profile::{Matching, Profile};
+
+/// How a reply compares with what was expected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Judgement {
+    /// Exactly as expected.
+    Exact,
+    /// Accepted by lenient matching; the text says how it differs.
+    Deviation(String),
+    /// Not acceptable; the text says why.
+    Mismatch(String),
+}
+
+impl Judgement {
+    /// Whether the reply is acceptable (exact or a deviation).
+    pub fn accepted(&self) -> bool {
+        !matches!(self, Judgement::Mismatch(_))
+    }
+}
+
+/// The words of a payload: maximal runs of ASCII letters and digits.
+pub fn words(payload: &[u8]) -> Vec<&str> {
+    let text = std::str::from_utf8(payload).unwrap_or_default();
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+fn has_word(payload: &[u8], word: &str) -> bool {
+    words(payload).contains(&word)
+}
+
+/// Words that make a reply read as a refusal, in any case.
+const REFUSAL_WORDS: [&str; 16] = [
+    "error", "err", "taken", "invalid", "exists", "exist", "already", "fail", "failed", "sorry",
+    "not", "unknown", "no", "cannot", "illegal", "bad",
+];
+
+/// Whether a payload reads as an error or refusal (for lenient matching).
+pub fn reads_as_refusal(payload: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(payload).to_ascii_lowercase();
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| REFUSAL_WORDS.contains(&w))
+}
+
+fn show(payload: &[u8]) -> String {
+    format!("`{}`", escape_bytes(payload))
+}
+
+fn lenient(profile: &Profile) -> bool {
+    profile.matching == Matching::Lenient
+}
+
+/// The reply to `NAME name` (NAME-1): `HELLO name`.
+pub fn hello(profile: &Profile, payload: &[u8], name: &Name) -> Judgement {
+    let exact = match &profile.replies.hello {
+        Some(p) => p.replace("{name}", name.as_str()).into_bytes(),
+        None => format!("HELLO {name}").into_bytes(),
+    };
+    if payload == exact {
+        return Judgement::Exact;
+    }
+    if lenient(profile) && has_word(payload, name.as_str()) && !reads_as_refusal(payload) {
+        return Judgement::Deviation(format!(
+            "accepted {} as the greeting for {name} (expected {})",
+            show(payload),
+            show(&exact)
+        ));
+    }
+    Judgement::Mismatch(format!("expected {}, got {}", show(&exact), show(payload)))
+}
+
+/// What a names list should show.
+#[derive(Debug, Clone, Copy)]
+pub struct NamesExpectation<'a> {
+    /// Names that must appear, in this order (NAMES-1).
+    pub present: &'a [&'a Name],
+    /// Names that must not appear.
+    pub absent: &'a [&'a Name],
+    /// Whether names may be left out with a ` +N` marker (NAMES-5).
+    pub allow_omitted: bool,
+}
+
+/// A names list (NAMES-1). Names the harness did not register (other clients of a shared
+/// server) are ignored.
+pub fn names(profile: &Profile, payload: &[u8], want: NamesExpectation<'_>) -> Judgement {
+    let listed: Option<Vec<String>> = match (
+        &profile.replies.names_prefix,
+        &profile.replies.names_separator,
+    ) {
+        (None, None) => match Reply::parse(payload) {
+            Ok(Reply::Names(list)) => {
+                if list.omitted() > 0 && !want.allow_omitted {
+                    return Judgement::Mismatch(format!(
+                        "the list {} leaves {} names out, though it would fit",
+                        show(payload),
+                        list.omitted()
+                    ));
+                }
+                Some(list.names().iter().map(|n| n.to_string()).collect())
+            }
+            _ => None,
+        },
+        (prefix, sep) => {
+            let text = String::from_utf8_lossy(payload);
+            let prefix = prefix.as_deref().unwrap_or("");
+            text.strip_prefix(prefix).map(|rest| {
+                if rest.is_empty() {
+                    Vec::new()
+                } else {
+                    rest.split(sep.as_deref().unwrap_or(" "))
+                        .map(str::to_owned)
+                        .collect()
+                }
+            })
+        }
+    };
+    let expected_form = || {
+        let shown: Vec<&str> = want.present.iter().map(|n| n.as_str()).collect();
+        format!(
+            "a names list showing {}",
+            if shown.is_empty() {
+                "no names of ours".to_owned()
+            } else {
+                shown.join(" ")
+            }
+        )
+    };
+    match listed {
+        Some(listed) => {
+            if let Some(n) = want
+                .absent
+                .iter()
+                .find(|n| listed.iter().any(|l| l == n.as_str()))
+            {
+                return Judgement::Mismatch(format!(
+                    "{n} should not be listed, got {}",
+                    show(payload)
+                ));
+            }
+            let mut at = 0;
+            for n in want.present {
+                match listed.iter().position(|l| l == n.as_str()) {
+                    None => {
+                        return Judgement::Mismatch(format!(
+                            "expected {}, got {} ({n} is missing)",
+                            expected_form(),
+                            show(payload)
+                        ));
+                    }
+                    Some(i) if i < at => {
+                        let order: Vec<&str> = want.present.iter().map(|n| n.as_str()).collect();
+                        let message = format!(
+                            "names are not in registration order ({}): got {}",
+                            order.join(" "),
+                            show(payload)
+                        );
+                        return if lenient(profile) {
+                            Judgement::Deviation(message)
+                        } else {
+                            Judgement::Mismatch(message)
+                        };
+                    }
+                    Some(i) => at = i,
+                }
+            }
+            Judgement::Exact
+        }
+        None => {
+            if !lenient(profile) {
+                return Judgement::Mismatch(format!(
+                    "expected {} in the form `A B C`, got {}",
+                    expected_form(),
+                    show(payload)
+                ));
+            }
+            let ws = words(payload);
+            if let Some(n) = want.absent.iter().find(|n| ws.contains(&n.as_str())) {
+                return Judgement::Mismatch(format!(
+                    "{n} should not be listed, got {}",
+                    show(payload)
+                ));
+            }
+            if let Some(n) = want.present.iter().find(|n| !ws.contains(&n.as_str())) {
+                return Judgement::Mismatch(format!(
+                    "expected {}, got {} ({n} is missing)",
+                    expected_form(),
+                    show(payload)
+                ));
+            }
+            Judgement::Deviation(format!(
+                "accepted {} as a names list (expected names separated by single spaces)",
+                show(payload)
+            ))
+        }
+    }
+}
+
+/// A delivery of `text` from `from` (MSG-1).
+pub fn delivery(profile: &Profile, payload: &[u8], from: &str, text: &str) -> Judgement {
+    let exact = match &profile.replies.delivery {
+        Some(p) => p
+            .replace("{from}", from)
+            .replace("{text}", text)
+            .into_bytes(),
+        None => format!("{from} SENT {text}").into_bytes(),
+    };
+    if payload == exact {
+        return Judgement::Exact;
+    }
+    let carries_text = payload
+        .windows(text.len().max(1))
+        .any(|w| w == text.as_bytes());
+    if lenient(profile) && has_word(payload, from) && carries_text {
+        return Judgement::Deviation(format!(
+            "accepted {} as the delivery (expected {})",
+            show(payload),
+            show(&exact)
+        ));
+    }
+    Judgement::Mismatch(format!("expected {}, got {}", show(&exact), show(payload)))
+}
+
+/// An error reply with `code` (§7). `success` tells a reply that would mean the command
+/// succeeded, which lenient matching must not accept as an error.
+pub fn error(
+    profile: &Profile,
+    payload: &[u8],
+    code: ErrorCode,
+    success: &(dyn Fn(&[u8]) -> bool + Sync),
+) -> Judgement {
+    match Reply::parse(payload) {
+        Ok(Reply::Error { code: got, message }) if got == code => {
+            if message.is_none() && !lenient(profile) {
+                // ERR-2 is a SHOULD: accepted, noted.
+                return Judgement::Deviation(format!("{} has no message (ERR-2)", show(payload)));
+            }
+            Judgement::Exact
+        }
+        Ok(Reply::Error { code: got, .. }) if !lenient(profile) => Judgement::Mismatch(format!(
+            "expected `ERROR {code} ...`, got the code {got}: {}",
+            show(payload)
+        )),
+        _ if !lenient(profile) => Judgement::Mismatch(format!(
+            "expected `ERROR {code} ...`, got {}",
+            show(payload)
+        )),
+        _ => {
+            if success(payload) {
+                return Judgement::Mismatch(format!(
+                    "expected a refusal ({code}), got the success reply {}",
+                    show(payload)
+                ));
+            }
+            Judgement::Deviation(format!("accepted {} as the {code} error", show(payload)))
+        }
+    }
+}
+
+/// The reply to EXIT (EXIT-2): `BYE`.
+pub fn bye(profile: &Profile, payload: &[u8]) -> Judgement {
+    if payload == b"BYE" {
+        Judgement::Exact
+    } else if lenient(profile) && !reads_as_refusal(payload) {
+        Judgement::Deviation(format!("accepted {} as the reply to EXIT", show(payload)))
+    } else {
+        Judgement::Mismatch(format!("expected `BYE`, got {}", show(payload)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn n(s: &str) -> Name {
+        Name::new(s).expect("valid")
+    }
+
+    #[test]
+    fn strict_hello_wants_exact_bytes() {
+        let p = Profile::confab();
+        assert_eq!(hello(&p, b"HELLO Ann", &n("Ann")), Judgement::Exact);
+        assert!(!hello(&p, b"Hello Ann", &n("Ann")).accepted());
+        assert!(!hello(&p, b"HELLO Ann ", &n("Ann")).accepted());
+    }
+
+    #[test]
+    fn lenient_hello_takes_friendly_wordings_but_not_refusals() {
+        let p = Profile::course();
+        assert!(matches!(
+            hello(&p, b"Welcome, Ann!", &n("Ann")),
+            Judgement::Deviation(_)
+        ));
+        assert!(matches!(
+            hello(&p, b"Server Sent: Hello Ann", &n("Ann")),
+            Judgement::Deviation(_)
+        ));
+        assert!(!hello(&p, b"ERROR name Ann is taken", &n("Ann")).accepted());
+        assert!(!hello(&p, b"Welcome, Bob!", &n("Ann")).accepted());
+        assert!(!hello(&p, b"Welcome, Annie!", &n("Ann")).accepted());
+    }
+
+    #[test]
+    fn names_lists() {
+        let (a, b, c) = (n("Ann"), n("Bob"), n("Cy"));
+        let want = NamesExpectation {
+            present: &[&a, &b],
+            absent: &[&c],
+            allow_omitted: false,
+        };
+        let strict = Profile::confab();
+        assert_eq!(names(&strict, b"Ann Bob", want), Judgement::Exact);
+        assert_eq!(names(&strict, b"Zed Ann Other Bob", want), Judgement::Exact);
+        assert!(!names(&strict, b"Bob Ann", want).accepted());
+        assert!(!names(&strict, b"Ann Bob Cy", want).accepted());
+        assert!(!names(&strict, b"Ann Bob ", want).accepted());
+        assert!(!names(&strict, b"Ann, Bob", want).accepted());
+        assert!(!names(&strict, b"Ann +1", want).accepted());
+        let course = Profile::course();
+        assert!(matches!(
+            names(&course, b"Connected clients: Ann, Bob", want),
+            Judgement::Deviation(_)
+        ));
+        assert!(matches!(
+            names(&course, b"Bob Ann", want),
+            Judgement::Deviation(_)
+        ));
+        assert!(!names(&course, b"Connected clients: Ann", want).accepted());
+        assert!(!names(&course, b"Ann, Bob, Cy", want).accepted());
+    }
+
+    #[test]
+    fn names_with_patterns_are_exact() {
+        let mut p = Profile::course();
+        p.replies.names_prefix = Some("Connected clients: ".into());
+        p.replies.names_separator = Some(", ".into());
+        let (a, b) = (n("Ann"), n("Bob"));
+        let want = NamesExpectation {
+            present: &[&a, &b],
+            absent: &[],
+            allow_omitted: false,
+        };
+        assert_eq!(
+            names(&p, b"Connected clients: Ann, Bob", want),
+            Judgement::Exact
+        );
+    }
+
+    #[test]
+    fn deliveries() {
+        let strict = Profile::confab();
+        assert_eq!(
+            delivery(&strict, b"Ann SENT hi there", "Ann", "hi there"),
+            Judgement::Exact
+        );
+        assert!(!delivery(&strict, b"Ann sent hi there", "Ann", "hi there").accepted());
+        let course = Profile::course();
+        assert!(matches!(
+            delivery(&course, b"Ann: hi there", "Ann", "hi there"),
+            Judgement::Deviation(_)
+        ));
+        assert!(!delivery(&course, b"Bob: hi there", "Ann", "hi there").accepted());
+        assert!(!delivery(&course, b"Ann: hi", "Ann", "hi there").accepted());
+    }
+
+    #[test]
+    fn errors() {
+        let strict = Profile::confab();
+        let never = |_: &[u8]| false;
+        let hello_a = |p: &[u8]| hello(&Profile::course(), p, &n("A")).accepted();
+        assert_eq!(
+            error(
+                &strict,
+                b"ERROR NAME_TAKEN taken",
+                ErrorCode::NameTaken,
+                &never
+            ),
+            Judgement::Exact
+        );
+        assert!(
+            !error(
+                &strict,
+                b"ERROR BAD_ARGS taken",
+                ErrorCode::NameTaken,
+                &never
+            )
+            .accepted()
+        );
+        assert!(!error(&strict, b"Name taken", ErrorCode::NameTaken, &never).accepted());
+        let course = Profile::course();
+        assert!(matches!(
+            error(&course, b"Name taken", ErrorCode::NameTaken, &hello_a),
+            Judgement::Deviation(_)
+        ));
+        assert!(!error(&course, b"Hello A", ErrorCode::NameTaken, &hello_a).accepted());
+    }
+}

@@ -1,0 +1,300 @@
+//! `confab-conform`: point it at a chat server and get an explained verdict.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, ValueEnum};
+use confab::protocol::{Framing, Spelling};
+use confab_conformance::report::{self, exit, text};
+use confab_conformance::{Matching, Profile, RunOptions, Suite, TargetSpec};
+
+/// Judge a chat server against the confab protocol (PROTOCOL.md), the course's example run
+/// and grading sheet, and a set of bad inputs that break real servers.
+///
+/// With no target, tests the embedded reference server. Every case cites what it checks; for
+/// each failure the report shows what would have been accepted, what happened, and the bytes
+/// that crossed the wire.
+///
+/// Exit codes: 0 every MUST case passed; 1 a MUST case failed or the server crashed or hung;
+/// 2 usage or harness error, or a server that never became reachable; 3 no case ran.
+#[derive(Debug, Parser)]
+#[command(name = "confab-conform", version, after_help = AFTER_HELP)]
+struct Args {
+    /// Test a server already running at HOST:PORT (with --exec: where the command listens).
+    #[arg(long, value_name = "HOST:PORT")]
+    addr: Option<String>,
+
+    /// Start the server with this shell command, test it, stop it. `{port}` in the command is
+    /// replaced with a free port. A server that crashes is restarted for the next case.
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
+
+    /// Built-in profile (`confab`: canonical, strict; `course`: the assignment, lenient) or a
+    /// TOML profile file.
+    #[arg(long, default_value = "confab", value_name = "NAME|FILE")]
+    profile: String,
+
+    /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, raw, line.
+    #[arg(long, value_name = "FRAMING")]
+    framing: Option<Framing>,
+
+    /// Override the profile's command spelling: canonical, getnames, numeric.
+    #[arg(long, value_name = "SPELLING")]
+    spelling: Option<Spelling>,
+
+    /// Override the profile's matching.
+    #[arg(long, value_enum)]
+    matching: Option<Matching>,
+
+    /// Suites to run, comma-separated.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "example,rubric,spec,robustness"
+    )]
+    suite: Vec<Suite>,
+
+    /// Run only cases whose ID starts with this (repeatable), e.g. `spec.NAME`.
+    #[arg(long = "case", value_name = "PREFIX")]
+    cases: Vec<String>,
+
+    /// How long to wait for a reply that is due, e.g. `2s`, `500ms`.
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    timeout: Duration,
+
+    /// How long a started server may take to accept connections.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    startup_timeout: Duration,
+
+    /// Report format, written to --output or else to stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+
+    /// Write the report in --format to this file (the terminal still gets the text report).
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Write each case's transcript to DIR/<case-id>.txt.
+    #[arg(long, value_name = "DIR")]
+    transcripts: Option<PathBuf>,
+
+    /// Colour in the terminal report.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: Color,
+
+    /// List the selected cases and exit.
+    #[arg(long)]
+    list: bool,
+
+    /// Print the effective profile as TOML and exit (a start for a profile file).
+    #[arg(long)]
+    print_profile: bool,
+
+    /// Fixed tag for the names the cases use, for reproducible transcripts.
+    #[arg(long, hide = true)]
+    tag: Option<String>,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  confab-conform                                  # the embedded reference server
+  confab-conform --addr 127.0.0.1:5555 --profile course
+  confab-conform --exec 'python3 server.py {port}' --profile course --framing dec3
+  confab-conform --suite rubric --format markdown --output grade.md
+
+Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info (not
+observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG
+(from the liveness probe after each case), harness error, not run (server down).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Junit,
+    Markdown,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Parses `250ms`, `2s`, `1.5s`, `1m`; a bare number is seconds.
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, unit) = match s.find(|c: char| !(c.is_ascii_digit() || c == '.')) {
+        Some(i) => s.split_at(i),
+        None => (s, "s"),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 500ms, 2s or 1m"))?;
+    let secs = match unit {
+        "ms" => value / 1000.0,
+        "s" => value,
+        "m" => value * 60.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (use ms, s or m)")),
+    };
+    if !secs.is_finite() || secs <= 0.0 {
+        return Err(format!("{s:?} must be a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::ERROR as u8 } else { 0 });
+        }
+    };
+    match run(args) {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("confab-conform: error: {e:#}");
+            ExitCode::from(exit::ERROR as u8)
+        }
+    }
+}
+
+fn run(args: Args) -> anyhow::Result<i32> {
+    let mut profile = Profile::load(&args.profile)?;
+    if let Some(f) = args.framing {
+        profile.framing = f;
+    }
+    if let Some(s) = args.spelling {
+        profile.spelling = s;
+    }
+    if let Some(m) = args.matching {
+        profile.matching = m;
+    }
+    if args.print_profile {
+        print!("{}", profile.to_toml());
+        return Ok(exit::PASS);
+    }
+    let mut options = RunOptions::new(profile);
+    options.suites = args.suite.clone();
+    options.only = args.cases.clone();
+    options.timeout = args.timeout;
+    options.tag = args.tag.clone();
+    if let Some(tag) = &options.tag
+        && !tag.chars().all(|c| c.is_ascii_alphanumeric())
+    {
+        anyhow::bail!("--tag must be letters and digits, not {tag:?}");
+    }
+
+    if args.list {
+        for c in options.selected() {
+            println!(
+                "{:<48} {:<6} {:<24} {}",
+                c.id,
+                c.level.to_string(),
+                c.cites.join(","),
+                c.title
+            );
+        }
+        return Ok(exit::PASS);
+    }
+
+    let spec = match (&args.exec, &args.addr) {
+        (Some(cmd), addr) => TargetSpec::Exec {
+            command: cmd.clone(),
+            addr: addr.clone(),
+        },
+        (None, Some(addr)) => TargetSpec::Addr(addr.clone()),
+        (None, None) => TargetSpec::Embedded(confab::server::Config::default()),
+    };
+
+    let stdout_tty = std::io::stdout().is_terminal();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => {
+            stdout_tty
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::env::var("TERM").map(|t| t != "dumb").unwrap_or(true)
+        }
+    };
+    let style = text::Style { color };
+    // The text report goes to stdout, unless stdout carries another format.
+    let progress_to_stderr = args.format != Format::Text && args.output.is_none();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let report = runtime.block_on(async {
+        if progress_to_stderr {
+            let mut observer = text::Progress::new(std::io::stderr(), text::Style { color: false });
+            confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+        } else {
+            let mut observer = text::Progress::new(std::io::stdout(), style);
+            confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+        }
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("confab-conform: {e}");
+            return Ok(exit::ERROR);
+        }
+    };
+
+    let tail = text::render_tail(
+        &report,
+        if progress_to_stderr {
+            text::Style { color: false }
+        } else {
+            style
+        },
+    );
+    if progress_to_stderr {
+        eprint!("{tail}");
+    } else {
+        print!("{tail}");
+    }
+    let rendered = match args.format {
+        Format::Text => text::render_tail(&report, text::Style { color: false }),
+        Format::Json => report::json::render(&report),
+        Format::Junit => report::junit::render(&report),
+        Format::Markdown => report::markdown::render(&report),
+    };
+    match (&args.output, args.format) {
+        (Some(path), _) => {
+            std::fs::write(path, rendered)
+                .with_context(|| format!("cannot write the report to {}", path.display()))?;
+            eprintln!("report written to {}", path.display());
+        }
+        (None, Format::Text) => {}
+        (None, _) => print!("{rendered}"),
+    }
+    if let Some(dir) = &args.transcripts {
+        let n = report::write_transcripts(&report, dir)
+            .with_context(|| format!("cannot write transcripts to {}", dir.display()))?;
+        eprintln!("{n} transcripts written to {}", dir.display());
+    }
+    Ok(report.exit_code())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_duration("2h").is_err());
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("fast").is_err());
+    }
+}

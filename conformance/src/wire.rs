@@ -1,0 +1,329 @@
+//! Connections to the server under test, and the transcript of everything that crossed them.
+//!
+//! The harness knows the server only through the wire. Every byte written and every frame read
+//! is recorded, with the connection's label and the time since the case began, so that a
+//! verdict can show its evidence. Reads are always bounded by a timeout: a server that never
+//! answers makes the harness wait, never hang.
+
+use std::fmt::Write as _;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use confab::protocol::escape::escape_bytes;
+use confab::protocol::frame::{self, decode_frame};
+use confab::protocol::{FrameError, Framing};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// What happened on one connection at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventKind {
+    /// The connection was established.
+    Connected,
+    /// The connection could not be established.
+    ConnectFailed(String),
+    /// Bytes written by the harness, exactly.
+    Sent(Vec<u8>),
+    /// One frame read, header included, exactly.
+    Received(Vec<u8>),
+    /// Bytes that are not a valid frame in the profile's framing.
+    Undecodable { bytes: Vec<u8>, why: String },
+    /// The server closed the connection (end of stream).
+    Closed,
+    /// The connection failed (reset, broken pipe).
+    Failed(String),
+    /// The harness shut down its sending side.
+    HalfClosed,
+    /// The harness closed the connection.
+    ClosedByHarness,
+    /// The harness reset the connection (as a killed client would).
+    Aborted,
+    /// Nothing arrived within the wait.
+    NothingFor(Duration),
+    /// A remark by the case.
+    Note(String),
+}
+
+/// One recorded event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    /// The connection's label, e.g. `A`.
+    pub conn: Arc<str>,
+    /// Time since the case began.
+    pub at: Duration,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The transcript of one case, shared by its connections.
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    inner: Arc<Mutex<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    start: Instant,
+    events: Vec<Event>,
+}
+
+impl Default for Transcript {
+    fn default() -> Self {
+        Transcript::new()
+    }
+}
+
+impl Transcript {
+    /// An empty transcript starting now.
+    pub fn new() -> Transcript {
+        Transcript {
+            inner: Arc::new(Mutex::new(Inner {
+                start: Instant::now(),
+                events: Vec::new(),
+            })),
+        }
+    }
+
+    /// Records an event.
+    pub fn record(&self, conn: &Arc<str>, kind: EventKind) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let at = inner.start.elapsed();
+        inner.events.push(Event {
+            conn: conn.clone(),
+            at,
+            kind,
+        });
+    }
+
+    /// A copy of the events so far.
+    pub fn events(&self) -> Vec<Event> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .events
+            .clone()
+    }
+}
+
+/// Renders events as text: one line per event, `label dir bytes`, with times unless
+/// `with_times` is false (for snapshots).
+pub fn render(events: &[Event], with_times: bool) -> String {
+    let width = events.iter().map(|e| e.conn.len()).max().unwrap_or(1);
+    let mut out = String::new();
+    for e in events {
+        if with_times {
+            let _ = write!(out, "{:>9.3}ms ", e.at.as_secs_f64() * 1000.0);
+        }
+        let _ = write!(out, "{:<width$} ", e.conn);
+        let _ = match &e.kind {
+            EventKind::Connected => writeln!(out, "   connected"),
+            EventKind::ConnectFailed(why) => writeln!(out, "   could not connect: {why}"),
+            EventKind::Sent(b) => writeln!(out, "→  {}", escape_bytes(b)),
+            EventKind::Received(b) => writeln!(out, "←  {}", escape_bytes(b)),
+            EventKind::Undecodable { bytes, why } => {
+                writeln!(out, "←? {} ({why})", escape_bytes(bytes))
+            }
+            EventKind::Closed => writeln!(out, "   closed by the server"),
+            EventKind::Failed(why) => writeln!(out, "   connection failed: {why}"),
+            EventKind::HalfClosed => writeln!(out, "   harness shut down its sending side"),
+            EventKind::ClosedByHarness => writeln!(out, "   closed by the harness"),
+            EventKind::Aborted => writeln!(out, "   reset by the harness (as a killed client)"),
+            EventKind::NothingFor(d) => {
+                if with_times {
+                    writeln!(out, "   nothing for {} ms", d.as_millis())
+                } else {
+                    writeln!(out, "   nothing within the wait")
+                }
+            }
+            EventKind::Note(n) => writeln!(out, "   # {n}"),
+        };
+    }
+    out
+}
+
+/// What one read produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    /// A frame's payload.
+    Frame(Bytes),
+    /// The server closed the connection.
+    Closed,
+    /// The connection failed.
+    Failed(String),
+    /// Nothing within the wait.
+    Timeout,
+    /// Bytes that are not a frame in the profile's framing; the stream is unusable after.
+    BadFrame(FrameError),
+}
+
+/// A harness connection to the server under test.
+#[derive(Debug)]
+pub struct Conn {
+    label: Arc<str>,
+    stream: TcpStream,
+    framing: Framing,
+    buf: BytesMut,
+    transcript: Transcript,
+    ended: bool,
+}
+
+impl Conn {
+    /// Connects to `addr` within `timeout`, recording the attempt under `label`.
+    pub async fn connect(
+        addr: SocketAddr,
+        label: &str,
+        framing: Framing,
+        transcript: &Transcript,
+        timeout: Duration,
+    ) -> io::Result<Conn> {
+        let label: Arc<str> = label.into();
+        let result = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
+            Ok(r) => r,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("no connection within {} ms", timeout.as_millis()),
+            )),
+        };
+        match result {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                transcript.record(&label, EventKind::Connected);
+                Ok(Conn {
+                    label,
+                    stream,
+                    framing,
+                    buf: BytesMut::with_capacity(1024),
+                    transcript: transcript.clone(),
+                    ended: false,
+                })
+            }
+            Err(e) => {
+                transcript.record(&label, EventKind::ConnectFailed(e.to_string()));
+                Err(e)
+            }
+        }
+    }
+
+    /// The label.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The framing this connection speaks.
+    pub fn framing(&self) -> Framing {
+        self.framing
+    }
+
+    /// Records a remark on this connection.
+    pub fn note(&self, note: impl Into<String>) {
+        self.transcript
+            .record(&self.label, EventKind::Note(note.into()));
+    }
+
+    /// Writes `bytes` exactly as they are.
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.transcript
+            .record(&self.label, EventKind::Sent(bytes.to_vec()));
+        let result = async {
+            self.stream.write_all(bytes).await?;
+            self.stream.flush().await
+        }
+        .await;
+        if let Err(e) = &result {
+            self.transcript
+                .record(&self.label, EventKind::Failed(e.to_string()));
+        }
+        result
+    }
+
+    /// Frames `payload` in this connection's framing and writes it. A payload that cannot be
+    /// framed is an error of the case, reported as `InvalidInput`.
+    pub async fn send_payload(&mut self, payload: &[u8]) -> io::Result<()> {
+        let bytes = frame::frame(self.framing, payload)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.send_raw(&bytes).await
+    }
+
+    /// Reads one frame, waiting at most `timeout`.
+    pub async fn recv(&mut self, timeout: Duration) -> Received {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            match decode_frame(self.framing, &self.buf) {
+                Ok(Some(span)) => {
+                    let raw = self.buf.split_to(span.consumed).freeze();
+                    self.transcript
+                        .record(&self.label, EventKind::Received(raw.to_vec()));
+                    return Received::Frame(raw.slice(span.payload()));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let bytes = self.buf.split().to_vec();
+                    self.transcript.record(
+                        &self.label,
+                        EventKind::Undecodable {
+                            bytes,
+                            why: e.to_string(),
+                        },
+                    );
+                    return Received::BadFrame(e);
+                }
+            }
+            if self.ended {
+                return Received::Closed;
+            }
+            let read = tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await;
+            match read {
+                Err(_) => {
+                    self.transcript
+                        .record(&self.label, EventKind::NothingFor(timeout));
+                    return Received::Timeout;
+                }
+                Ok(Ok(0)) => {
+                    self.ended = true;
+                    if !self.buf.is_empty() {
+                        let bytes = self.buf.split().to_vec();
+                        self.transcript.record(
+                            &self.label,
+                            EventKind::Undecodable {
+                                bytes,
+                                why: "the connection closed in the middle of a frame".into(),
+                            },
+                        );
+                    }
+                    self.transcript.record(&self.label, EventKind::Closed);
+                    return Received::Closed;
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    self.ended = true;
+                    self.transcript
+                        .record(&self.label, EventKind::Failed(e.to_string()));
+                    return Received::Failed(e.to_string());
+                }
+            }
+        }
+    }
+
+    /// Shuts down the sending side; the server should release the name and close (CONN-3).
+    pub async fn half_close(&mut self) {
+        self.transcript.record(&self.label, EventKind::HalfClosed);
+        let _ = self.stream.shutdown().await;
+    }
+
+    /// Closes the connection normally.
+    pub fn close(self) {
+        self.transcript
+            .record(&self.label, EventKind::ClosedByHarness);
+        drop(self);
+    }
+
+    /// Resets the connection, as the kernel does for a killed client with unread data.
+    pub fn abort(self) {
+        self.transcript.record(&self.label, EventKind::Aborted);
+        let _ = self.stream.set_zero_linger();
+        drop(self);
+    }
+}
