@@ -72,10 +72,10 @@ pub fn hello(profile: &Profile, payload: &[u8], name: &Name) -> Judgement {
         return Judgement::Exact;
     }
     if lenient(profile) && has_word(payload, name.as_str()) && !reads_as_refusal(payload) {
+        let shape = String::from_utf8_lossy(payload).replace(name.as_str(), "<name>");
         return Judgement::Deviation(format!(
-            "accepted {} as the greeting for {name} (expected {})",
-            show(payload),
-            show(&exact)
+            "greetings read `{}` instead of `HELLO <name>`",
+            escape_bytes(shape.as_bytes())
         ));
     }
     Judgement::Mismatch(format!("expected {}, got {}", show(&exact), show(payload)))
@@ -200,10 +200,31 @@ pub fn names(profile: &Profile, payload: &[u8], want: NamesExpectation<'_>) -> J
                 ));
             }
             Judgement::Deviation(format!(
-                "accepted {} as a names list (expected names separated by single spaces)",
-                show(payload)
+                "names lists read `{}` instead of names separated by single spaces",
+                escape_bytes(list_shape(payload, want.present).as_bytes())
             ))
         }
+    }
+}
+
+/// The form of a names list: what comes before the first expected name, between the first
+/// two, and after the last, with the names shown as `<name>`.
+fn list_shape(payload: &[u8], present: &[&Name]) -> String {
+    let text = String::from_utf8_lossy(payload).into_owned();
+    let mut spans: Vec<(usize, usize)> = present
+        .iter()
+        .filter_map(|n| text.find(n.as_str()).map(|i| (i, i + n.len())))
+        .collect();
+    spans.sort_unstable();
+    match (spans.first(), spans.get(1), spans.last()) {
+        (Some(&(s0, e0)), Some(&(s1, _)), Some(&(_, el))) if e0 <= s1 => format!(
+            "{}<name>{}<name>{}",
+            &text[..s0],
+            &text[e0..s1],
+            &text[el..]
+        ),
+        (Some(&(s0, e0)), _, _) => format!("{}<name>{}", &text[..s0], &text[e0..]),
+        _ => text,
     }
 }
 
@@ -223,10 +244,12 @@ pub fn delivery(profile: &Profile, payload: &[u8], from: &str, text: &str) -> Ju
         .windows(text.len().max(1))
         .any(|w| w == text.as_bytes());
     if lenient(profile) && has_word(payload, from) && carries_text {
+        let shape = String::from_utf8_lossy(payload)
+            .replacen(text, "<text>", 1)
+            .replace(from, "<name>");
         return Judgement::Deviation(format!(
-            "accepted {} as the delivery (expected {})",
-            show(payload),
-            show(&exact)
+            "deliveries read `{}` instead of `<name> SENT <text>`",
+            escape_bytes(shape.as_bytes())
         ));
     }
     Judgement::Mismatch(format!("expected {}, got {}", show(&exact), show(payload)))

@@ -203,6 +203,19 @@ fn run(args: Args) -> anyhow::Result<i32> {
         return Ok(exit::PASS);
     }
 
+    if options.selected().is_empty() {
+        eprintln!(
+            "confab-conform: nothing ran: no case of the suites {:?} matches --case {:?}",
+            options
+                .suites
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>(),
+            options.only
+        );
+        return Ok(exit::NOTHING_RAN);
+    }
+
     let spec = match (&args.exec, &args.addr) {
         (Some(cmd), addr) => TargetSpec::Exec {
             command: cmd.clone(),

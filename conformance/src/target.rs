@@ -148,15 +148,17 @@ impl Target {
         match &self.spec {
             TargetSpec::Embedded(_) => format!("the embedded reference server on {at}"),
             TargetSpec::Addr(a) => format!("the server at {a} ({at})"),
-            TargetSpec::Exec { command, .. } => {
-                let pid = self
-                    .spawned
-                    .as_ref()
-                    .and_then(|s| s.child.id())
-                    .map(|p| format!(", pid {p}"))
-                    .unwrap_or_default();
-                format!("`{command}` on {at}{pid}")
-            }
+            TargetSpec::Exec { command, .. } => match &self.spawned {
+                Some(s) => {
+                    let pid = s
+                        .child
+                        .id()
+                        .map(|p| format!(", pid {p}"))
+                        .unwrap_or_default();
+                    format!("`{}` on {at}{pid}", s.command)
+                }
+                None => format!("`{command}` on {at}"),
+            },
         }
     }
 
@@ -317,11 +319,17 @@ impl Target {
             match Conn::connect(addr, "probe", self.dialect.framing, &transcript, timeout).await {
                 Ok(c) => c,
                 Err(e) => {
+                    // A dying process may refuse connections a moment before it can be
+                    // reaped: give it that moment, to report its exit status and last words.
+                    if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                        return Liveness::Crashed(reason);
+                    }
                     return Liveness::Crashed(format!("a new connection to {addr} failed: {e}"));
                 }
             };
-        let name = Name::new(&format!("probe{}x{}", std::process::id(), self.probes))
-            .unwrap_or_else(|_| Name::new("probe").expect("a valid name"));
+        // Short enough for the smallest frames (`NAME p12` is 8 bytes; dec1 carries 9).
+        let name = Name::new(&format!("p{}", self.probes % 100))
+            .unwrap_or_else(|_| Name::new("p").expect("a valid name"));
         let mut payload = Vec::new();
         Command::Name(name).encode(self.dialect.spelling, &mut payload);
         if let Err(e) = conn.send_payload(&payload).await {
@@ -334,13 +342,11 @@ impl Target {
                 timeout.as_millis()
             )),
             Received::Closed | Received::Failed(_) => {
-                if let Some((status, output)) = self.exited() {
-                    Liveness::Crashed(format!(
-                        "the server process exited ({status}){}",
-                        stderr_tail(&output)
-                    ))
-                } else {
-                    Liveness::Crashed("a new connection was closed without a reply to NAME".into())
+                match self.await_exit(Duration::from_secs(1)).await {
+                    Some(reason) => Liveness::Crashed(reason),
+                    None => Liveness::Crashed(
+                        "a new connection was closed without a reply to NAME".into(),
+                    ),
                 }
             }
         };
@@ -350,6 +356,24 @@ impl Target {
             let _ = conn.send_payload(&exit).await;
         }
         verdict
+    }
+
+    /// Waits up to `wait` for a started server to exit; its status and output if it did.
+    async fn await_exit(&mut self, wait: Duration) -> Option<String> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some((status, output)) = self.exited() {
+                return Some(format!(
+                    "the server process exited ({status}){}",
+                    stderr_tail(&output)
+                ));
+            }
+            if self.spawned.is_none() || tokio::time::Instant::now() >= deadline {
+                return None;
+            }
+            // Polling the child's status, bounded by `deadline`.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 
     /// Stops the server if the harness started it.
@@ -365,19 +389,18 @@ impl Target {
                 e.task.abort();
             }
         }
-        if let Some(mut s) = self.spawned.take() {
-            if let Some(pid) = s.child.id() {
-                let group = nix::unistd::Pid::from_raw(pid as i32);
-                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
-                if tokio::time::timeout(Duration::from_secs(2), s.child.wait())
-                    .await
-                    .is_err()
-                {
-                    let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
-                    let _ = s.child.wait().await;
-                }
+        if let Some(mut s) = self.spawned.take()
+            && let Some(pid) = s.child.id()
+        {
+            let group = nix::unistd::Pid::from_raw(pid as i32);
+            let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGTERM);
+            if tokio::time::timeout(Duration::from_secs(2), s.child.wait())
+                .await
+                .is_err()
+            {
+                let _ = nix::sys::signal::killpg(group, nix::sys::signal::Signal::SIGKILL);
+                let _ = s.child.wait().await;
             }
-            let _ = s.command;
         }
     }
 

@@ -1,15 +1,93 @@
-//! The reference server (issue 3): PROTOCOL.md implemented the way a production service
-//! would be. The API below is fixed so that the harness and the benchmark can embed the
-//! server; the implementation is filled in by the server work.
+//! The reference server (issue 3): PROTOCOL.md implemented the way a production service would
+//! be. The harness and the benchmark embed it through [`spawn`]; the `confab-server` binary
+//! only parses flags and calls [`listen`] and [`run`].
+//!
+//! # Layout
+//!
+//! - this module: configuration, the accept loop, the connection limit and shutdown;
+//! - `connection`: one task per connection, a reader that carries out commands and a writer
+//!   that drains the connection's outbound queue;
+//! - `outbox`: the bounded outbound queue, shared by everyone who sends to a connection;
+//! - `registry`: names, unique under races, in registration order;
+//! - `faults` (feature `faults`): deliberate faults for proving the conformance harness.
+//!
+//! # Policies (PROTOCOL.md §9)
+//!
+//! Each has a default and a flag of `confab-server`; the wire form is the spec's.
+//!
+//! | policy | default | flag | what happens |
+//! |---|---|---|---|
+//! | connection limit (POLICY-1) | [`DEFAULT_MAX_CLIENTS`] | `--max-clients` | a connection over the limit gets `ERROR SERVER_FULL` and is closed before any command is read |
+//! | stalled frame (POLICY-2) | [`DEFAULT_FRAME_TIMEOUT`] | `--frame-timeout` | a frame not complete this long after its first byte arrived gets `ERROR TIMEOUT` and the connection is closed; a connection idle between frames is never closed |
+//! | outbound queue (POLICY-3) | [`DEFAULT_QUEUE_LIMIT`] frames | `--queue-limit` | a connection with more frames than this waiting to be sent (a client that does not read) is closed at once, nothing more is sent to it, and the reason is logged; other connections are not affected |
+//! | shutdown (POLICY-4) | | Ctrl-C, SIGTERM | stop accepting, send `ERROR SHUTTING_DOWN` to every connection, close them all, return within a second |
+//!
+//! Beyond the spec: the listen backlog is [`LISTEN_BACKLOG`]; every socket has `TCP_NODELAY`;
+//! after closing its side of a connection the server reads and discards what the client still
+//! sends for up to a second, so that a client's unread bytes do not turn the close into a
+//! reset that could destroy the last reply.
+//!
+//! # Dialects
+//!
+//! [`Config::dialect`] sets the framing and spelling of both directions (DIALECT-1). Replies
+//! that do not fit a small frame are shortened as DIALECT-4 says. A `NAME` whose `HELLO` could
+//! not be framed (a long name in `dec1`) gets `ERROR INVALID_NAME`, and a reply that cannot be
+//! framed at all (any error in `dec1`, an empty names list in `raw` or `line` framing,
+//! DIALECT-5) is not sent.
+//!
+//! # Logs
+//!
+//! `tracing`: the start and policy actions at `info`; connections, names and ordinary
+//! disconnects, with their reason, at `debug`, so that `info` stays quiet under load.
+//!
+//! # Performance
+//!
+//! No task or allocation per message beyond parsing: a delivery is encoded once, straight into
+//! the recipient's queue, under the registry's shared lock; a reader decodes every complete
+//! frame in its buffer before reading again; a writer sends everything queued with one write.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::net::TcpListener;
+use bytes::BytesMut;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
-use crate::protocol::Dialect;
+use crate::protocol::{Dialect, ErrorCode, FrameCodec, Reply};
+
+/// `fault!(shared, Variant)`: whether the server runs with that fault. The constant `false`
+/// without the `faults` feature, so that no fault costs anything in a real build.
+#[cfg(feature = "faults")]
+macro_rules! fault {
+    ($shared:expr, $fault:ident) => {
+        $shared.config.fault == Some($crate::server::Fault::$fault)
+    };
+}
+#[cfg(not(feature = "faults"))]
+macro_rules! fault {
+    ($shared:expr, $fault:ident) => {
+        false
+    };
+}
+
+mod connection;
+#[cfg(feature = "faults")]
+pub mod faults;
+mod outbox;
+mod registry;
+
+#[cfg(feature = "faults")]
+pub use faults::{Fault, UnknownFault};
+
+use registry::Registry;
 
 /// Where the server listens when not told otherwise: loopback, port 4774.
 pub const DEFAULT_ADDR: &str = "127.0.0.1:4774";
@@ -25,6 +103,12 @@ pub const DEFAULT_QUEUE_LIMIT: usize = 4096;
 
 /// Default time a started frame may stall before the connection is closed (POLICY-2).
 pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a graceful shutdown waits for connections to flush before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(600);
+
+/// How long a connection refused with `SERVER_FULL` is read from before it is dropped.
+const REFUSE_LINGER: Duration = Duration::from_millis(500);
 
 /// How the server behaves.
 #[derive(Debug, Clone)]
@@ -55,11 +139,6 @@ impl Default for Config {
     }
 }
 
-/// Deliberate faults, each breaking one requirement the way real student servers break it.
-#[cfg(feature = "faults")]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Fault {}
-
 /// Binds a listener on `addr` with [`LISTEN_BACKLOG`] and `SO_REUSEADDR`.
 pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
@@ -72,13 +151,311 @@ pub fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
     socket.listen(LISTEN_BACKLOG)
 }
 
-/// Serves `listener` until `shutdown` completes.
+/// What every connection of one server shares.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) frames: FrameCodec,
+    /// The dialect's payload limit (DIALECT-3).
+    pub(crate) max_payload: usize,
+    pub(crate) registry: Registry,
+    pub(crate) shutdown: CancellationToken,
+    /// Connections being served (POLICY-1).
+    active: AtomicUsize,
+    #[cfg(feature = "faults")]
+    crashed: CancellationToken,
+    #[cfg(feature = "faults")]
+    crash_reason: std::sync::Mutex<Option<String>>,
+    /// `hang-on-short-payload`: every connection takes this shared to handle frames; one
+    /// waiting for the rest of a payload holds it exclusively.
+    #[cfg(feature = "faults")]
+    pub(crate) world: tokio::sync::RwLock<()>,
+}
+
+impl Shared {
+    fn new(config: Config) -> Shared {
+        Shared {
+            frames: FrameCodec::new(config.dialect.framing),
+            max_payload: config.dialect.max_payload(),
+            config,
+            registry: Registry::default(),
+            shutdown: CancellationToken::new(),
+            active: AtomicUsize::new(0),
+            #[cfg(feature = "faults")]
+            crashed: CancellationToken::new(),
+            #[cfg(feature = "faults")]
+            crash_reason: std::sync::Mutex::new(None),
+            #[cfg(feature = "faults")]
+            world: tokio::sync::RwLock::new(()),
+        }
+    }
+
+    /// Appends one frame whose payload `fill` writes (`size_hint` bytes long) to `dst`, in the
+    /// server's dialect. Answers `false`, leaving `dst` as it was, when the dialect cannot
+    /// frame it.
+    pub(crate) fn frame(
+        &self,
+        dst: &mut BytesMut,
+        size_hint: usize,
+        fill: impl FnOnce(&mut BytesMut),
+    ) -> bool {
+        #[cfg(feature = "faults")]
+        let start = dst.len();
+        if self.frames.encode_with(dst, size_hint, fill).is_err() {
+            return false;
+        }
+        #[cfg(feature = "faults")]
+        self.mangle_frame(dst, start);
+        true
+    }
+
+    /// FRAME-1 and FRAME-2 faults: rewrites the frame just appended at `start`.
+    #[cfg(feature = "faults")]
+    fn mangle_frame(&self, dst: &mut BytesMut, start: usize) {
+        let header = self.frames.framing().header_len();
+        match self.config.fault {
+            Some(Fault::UnframedReplies) => {
+                let end = dst.len();
+                dst.copy_within(start + header..end, start);
+                dst.truncate(end - header);
+            }
+            Some(Fault::CharCountLength) => {
+                let payload = &dst[start + header..];
+                let chars = String::from_utf8_lossy(payload).chars().count();
+                crate::protocol::frame::write_header(
+                    self.frames.framing(),
+                    chars,
+                    &mut dst[start..start + header],
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// Connections being served.
+    #[cfg(feature = "faults")]
+    pub(crate) fn active(&self) -> usize {
+        self.active.load(Ordering::Relaxed)
+    }
+
+    /// A fault crashes the whole server: [`run`] returns this error at once.
+    #[cfg(feature = "faults")]
+    pub(crate) fn crash(&self, reason: String) {
+        let mut slot = self
+            .crash_reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        slot.get_or_insert(reason);
+        self.crashed.cancel();
+    }
+
+    /// Completes with the reason when a fault has crashed the server; never without faults.
+    async fn crashed(&self) -> String {
+        #[cfg(feature = "faults")]
+        {
+            self.crashed.cancelled().await;
+            let reason = self
+                .crash_reason
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .clone();
+            reason.unwrap_or_else(|| "crashed".to_owned())
+        }
+        #[cfg(not(feature = "faults"))]
+        std::future::pending().await
+    }
+}
+
+/// A place among the [`Config::max_clients`] connections served at once, given back on drop.
+pub(crate) struct Slot(Arc<Shared>);
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.active.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Serves `listener` until `shutdown` completes, then shuts down gracefully (POLICY-4): stops
+/// accepting, sends `ERROR SHUTTING_DOWN` to every connection, closes them all and returns
+/// `Ok(())` within a second.
+///
+/// Returns an error only if a deliberate fault crashed the server (feature `faults`); then
+/// every connection and the listener are dropped before it returns, as if the process died.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let _ = (listener, config);
-    shutdown.await;
-    Err(io::Error::other("the server is not implemented yet"))
+    let ctx = Arc::new(Shared::new(config));
+    let next_id = AtomicU64::new(1);
+    let mut tasks = JoinSet::new();
+    let local = listener.local_addr()?;
+    info!(
+        addr = %local,
+        dialect = %ctx.config.dialect,
+        max_clients = ctx.config.max_clients,
+        queue_limit = ctx.config.queue_limit,
+        frame_timeout = ?ctx.config.frame_timeout,
+        "confab server listening"
+    );
+    #[cfg(feature = "faults")]
+    if let Some(fault) = ctx.config.fault {
+        warn!(%fault, breaks = fault.requirement(), "running with a deliberate fault");
+    }
+    tokio::pin!(shutdown);
+    let crashed = ctx.crashed();
+    tokio::pin!(crashed);
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            reason = &mut crashed => break Err(io::Error::other(reason)),
+            () = &mut shutdown => break Ok(()),
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, addr)) => {
+                    // Small replies go out at once.
+                    let _ = stream.set_nodelay(true);
+                    let taken = ctx.active.fetch_add(1, Ordering::AcqRel);
+                    let slot = Slot(Arc::clone(&ctx));
+                    if taken >= ctx.config.max_clients {
+                        drop(slot);
+                        info!(%addr, max_clients = ctx.config.max_clients, "refused: server full");
+                        tasks.spawn(refuse_full(stream, Arc::clone(&ctx)));
+                    } else {
+                        let id = next_id.fetch_add(1, Ordering::Relaxed);
+                        tasks.spawn(connection::serve(stream, addr, id, Arc::clone(&ctx), slot));
+                    }
+                }
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    };
+    drop(listener);
+    match outcome {
+        Ok(()) => {
+            info!(
+                connections = ctx.active.load(Ordering::Relaxed),
+                "shutting down"
+            );
+            ctx.shutdown.cancel();
+            let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+                while tasks.join_next().await.is_some() {}
+            })
+            .await;
+            if drained.is_err() {
+                warn!(
+                    left = tasks.len(),
+                    "connections did not close in time; dropping them"
+                );
+            }
+            tasks.shutdown().await;
+            info!("stopped");
+            Ok(())
+        }
+        Err(e) => {
+            // As if the process died: every connection is dropped, nothing more is sent.
+            tasks.shutdown().await;
+            Err(e)
+        }
+    }
+}
+
+/// POLICY-1: `ERROR SERVER_FULL`, then close.
+async fn refuse_full(mut stream: TcpStream, ctx: Arc<Shared>) {
+    #[cfg(feature = "faults")]
+    let code = if fault!(ctx, WrongErrorCode) {
+        ErrorCode::UnknownCommand
+    } else {
+        ErrorCode::ServerFull
+    };
+    #[cfg(not(feature = "faults"))]
+    let code = ErrorCode::ServerFull;
+    let message = format!(
+        "the server is at its limit of {} connections",
+        ctx.config.max_clients
+    );
+    let mut out = BytesMut::new();
+    if let Some(reply) = Reply::error(code, &message).fit(ctx.max_payload) {
+        ctx.frame(&mut out, reply.encoded_len(), |d| reply.encode(d));
+    }
+    let sent = tokio::time::timeout(REFUSE_LINGER, async {
+        stream.write_all(&out).await?;
+        stream.shutdown().await?;
+        // Read until the client closes, so that what it sent does not make the close a reset.
+        let mut sink = vec![0u8; 1024];
+        while tokio::io::AsyncReadExt::read(&mut stream, &mut sink).await? > 0 {}
+        io::Result::Ok(())
+    })
+    .await;
+    drop(sent);
+}
+
+/// A server running on the current tokio runtime, from [`spawn`].
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<io::Result<()>>,
+}
+
+impl Running {
+    /// Where it listens.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Whether the server has stopped by itself (only a fault's crash does that).
+    pub fn is_finished(&self) -> bool {
+        self.task.is_finished()
+    }
+
+    /// Stops the server gracefully (POLICY-4) and waits for it. Answers what [`run`] answered:
+    /// an error if a fault had crashed it.
+    pub async fn shutdown(mut self) -> io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.join().await
+    }
+
+    /// Waits for the server to stop by itself, without asking it to (a crash under a fault).
+    pub async fn wait(mut self) -> io::Result<()> {
+        self.join().await
+    }
+
+    async fn join(&mut self) -> io::Result<()> {
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(e) => Err(io::Error::other(e)),
+        }
+    }
+}
+
+impl Drop for Running {
+    /// Dropping the handle stops the server too (without waiting for it).
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a server on `127.0.0.1:0` on the current tokio runtime: the embedding used by the
+/// harness, the benchmark and the tests. Answers once it is listening.
+pub async fn spawn(config: Config) -> io::Result<Running> {
+    let listener = listen(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(run(listener, config, async move {
+        // A dropped handle stops the server as well.
+        let _ = stopped.await;
+    }));
+    Ok(Running {
+        addr,
+        stop: Some(stop),
+        task,
+    })
 }

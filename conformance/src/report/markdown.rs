@@ -93,17 +93,12 @@ pub fn render(report: &Report) -> String {
             let _ = writeln!(out, "\n```text\n{}```", c.transcript());
         }
     }
-    let deviated: Vec<_> = report
-        .cases
-        .iter()
-        .filter(|c| !c.deviations.is_empty())
-        .collect();
-    if !deviated.is_empty() {
+    let deviations = report.deviations();
+    if !deviations.is_empty() {
         out.push_str("\n## Deviations accepted by lenient matching\n\n");
-        for c in deviated {
-            for d in &c.deviations {
-                let _ = writeln!(out, "- `{}`: {}", c.id, cell(d));
-            }
+        out.push_str("| deviation | cases |\n|---|---|\n");
+        for (d, cases) in deviations {
+            let _ = writeln!(out, "| {} | {} |", cell(&d), cases.join(", "));
         }
     }
     out

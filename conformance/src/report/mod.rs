@@ -239,6 +239,24 @@ pub mod json {
     }
 }
 
+impl Report {
+    /// Each distinct deviation, with the cases it appeared in, most frequent first.
+    pub fn deviations(&self) -> Vec<(String, Vec<String>)> {
+        let mut by: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for c in &self.cases {
+            for d in &c.deviations {
+                by.entry(d.as_str()).or_default().push(c.id.clone());
+            }
+        }
+        let mut out: Vec<(String, Vec<String>)> = by
+            .into_iter()
+            .map(|(d, cases)| (d.to_owned(), cases))
+            .collect();
+        out.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
+        out
+    }
+}
+
 /// Writes one transcript file per case into `dir` (created if missing).
 pub fn write_transcripts(report: &Report, dir: &Path) -> std::io::Result<usize> {
     std::fs::create_dir_all(dir)?;

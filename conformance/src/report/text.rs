@@ -104,20 +104,23 @@ pub fn render_tail(report: &Report, style: Style) -> String {
             out.push_str(&failure(c, style));
         }
     }
-    let deviated: Vec<&CaseReport> = report
-        .cases
-        .iter()
-        .filter(|c| !c.deviations.is_empty())
-        .collect();
-    if !deviated.is_empty() {
+    let deviations = report.deviations();
+    if !deviations.is_empty() {
         out.push_str(&format!(
             "\n{}\n",
             style.bold("deviations accepted by lenient matching")
         ));
-        for c in deviated {
-            for d in &c.deviations {
-                out.push_str(&format!("  {}: {d}\n", c.id));
-            }
+        for (d, cases) in deviations {
+            let first = cases.first().map(String::as_str).unwrap_or_default();
+            let more = if cases.len() > 1 {
+                format!(" and {} more", cases.len() - 1)
+            } else {
+                String::new()
+            };
+            out.push_str(&format!(
+                "  {d}\n    {}\n",
+                style.dim(&format!("in {first}{more}"))
+            ));
         }
     }
     out.push_str(&summary(report, style));
@@ -148,7 +151,7 @@ fn failure(c: &CaseReport, style: Style) -> String {
             out.push_str(&format!("{head}{line}\n"));
         }
     }
-    let transcript = c.transcript();
+    let transcript = crate::wire::render_cut(&c.events, true, 160);
     if !transcript.is_empty() {
         out.push_str("  transcript:\n");
         let lines: Vec<&str> = transcript.lines().collect();

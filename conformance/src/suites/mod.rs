@@ -10,10 +10,10 @@ pub mod spec;
 
 use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
-use confab::protocol::{Command, ErrorCode, Framing, Name, Reply};
+use confab::protocol::{Command, ErrorCode, Framing, Name};
 
 use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
-use crate::judge::{self, Judgement, NamesExpectation};
+use crate::judge::{self, Judgement};
 use crate::wire::Conn;
 
 /// Every case, in run order: example, rubric, spec, robustness.
@@ -70,24 +70,6 @@ pub(crate) fn msg(ctx: &Ctx, to: &Name, text: &str) -> Check<Command> {
     })
 }
 
-/// Whether `payload` is the names list that a GET_NAMES barrier asked for.
-fn is_names_list(ctx: &Ctx, payload: &[u8], present: &[&Name]) -> bool {
-    if ctx.profile.strict() {
-        return matches!(Reply::parse(payload), Ok(Reply::Names(list))
-            if present.iter().all(|n| list.names().iter().any(|l| l == *n)));
-    }
-    let want = NamesExpectation {
-        present,
-        absent: &[],
-        allow_omitted: true,
-    };
-    match judge::names(&ctx.profile, payload, want) {
-        Judgement::Exact => true,
-        Judgement::Deviation(_) => !judge::reads_as_refusal(payload),
-        Judgement::Mismatch(_) => false,
-    }
-}
-
 /// Sends `payload` and expects exactly one error reply with `code`, then nothing else: a
 /// GET_NAMES sent right after is the barrier, so a silent server fails at once instead of
 /// after a timeout. `present` are names the list shows (to tell it apart from an error in
@@ -110,7 +92,7 @@ pub(crate) async fn refused_or(
     ctx.send(conn, &Command::GetNames).await?;
     let expected = format!("`ERROR {code} ...` in reply to `{shown}`");
     let first = ctx.recv(conn, &expected).await?;
-    if is_names_list(ctx, &first, present) {
+    if ctx.is_names_list(&first, present) {
         return Err(ctx.fail(
             FailureKind::NoReply,
             expected,
@@ -127,7 +109,7 @@ pub(crate) async fn refused_or(
         Judgement::Mismatch(m) => return Err(ctx.fail(FailureKind::Wrong, expected, m)),
     }
     let second = ctx.recv(conn, "the names list after the error").await?;
-    if !is_names_list(ctx, &second, present) {
+    if !ctx.is_names_list(&second, present) {
         return Err(ctx.fail(
             FailureKind::Wrong,
             format!("one reply to `{shown}`, then the names list"),
@@ -182,6 +164,16 @@ pub(crate) fn needs_full_frames(ctx: &Ctx) -> Check {
             ctx.profile.framing,
             ctx.profile.max_payload()
         )))
+    }
+}
+
+/// The case needs message boundaries that survive large messages and back-to-back replies,
+/// which `raw` framing cannot give (DIALECT-5).
+pub(crate) fn needs_delimiters(ctx: &Ctx, why: &str) -> Check {
+    if ctx.profile.framing == Framing::Raw {
+        Err(ctx.unsupported(format!("raw framing cannot delimit {why}")))
+    } else {
+        Ok(())
     }
 }
 

@@ -461,7 +461,11 @@ body!(two_hundred_clients, |ctx| {
             }
         }
     }
-    if let (Some(first), true) = (conns.first_mut(), ctx.profile.strict()) {
+    if let (Some(first), true, false) = (
+        conns.first_mut(),
+        ctx.profile.strict(),
+        framing == Framing::Raw,
+    ) {
         ctx.step("C000 → GET_NAMES: all two hundred are listed");
         ctx.send(first, &Command::GetNames).await?;
         let p = ctx.recv(first, "the names list").await?;

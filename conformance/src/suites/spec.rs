@@ -9,8 +9,8 @@ use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Name, Reply};
 use futures::future::BoxFuture;
 
 use super::{
-    case, client, frames, leave_by_half_close, msg, needs_decimal, needs_full_frames,
-    needs_length_field, payload, refused, refused_or, send_bytewise,
+    case, client, frames, leave_by_half_close, msg, needs_decimal, needs_delimiters,
+    needs_full_frames, needs_length_field, payload, refused, refused_or, send_bytewise,
 };
 use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
 use crate::judge;
@@ -560,15 +560,13 @@ body!(frame_3, |ctx| {
 });
 
 body!(frame_4, |ctx| {
+    needs_delimiters(ctx, "a message written one byte at a time")?;
     ctx.step("A connects");
     let mut a = ctx.connect("A").await?;
     let an = ctx.name("A");
     ctx.step(format!("A → NAME {an}, one byte per write"));
     send_bytewise(ctx, &mut a, &Command::Name(an.clone())).await?;
     ctx.expect_hello(&mut a, &an).await?;
-    if a.framing() == Framing::Raw {
-        return Err(ctx.unsupported("raw framing cannot join frames in one write"));
-    }
     ctx.step("A → GET_NAMES, FOO, GET_NAMES in one write");
     let gn = payload(ctx, &Command::GetNames);
     let joined = frames(ctx, &[&gn, b"FOO", &gn])?;
@@ -1321,6 +1319,7 @@ body!(names_4, |ctx| {
 });
 
 body!(names_5, |ctx| {
+    needs_delimiters(ctx, "a message longer than one read")?;
     let max = ctx.profile.max_payload();
     let needed = max / (confab::protocol::MAX_NAME_LEN + 1) + 3;
     let mut conns = Vec::with_capacity(needed);
@@ -1328,16 +1327,13 @@ body!(names_5, |ctx| {
     ctx.step(format!(
         "{needed} clients take 32-character names (more than {max} bytes of names)"
     ));
+    // One at a time: the registration order must be known.
     for i in 0..needed {
         let mut c = ctx.connect(&format!("L{i:03}")).await?;
         let n = ctx.long_name("L");
-        ctx.send(&mut c, &Command::Name(n.clone())).await?;
+        ctx.register(&mut c, &n).await?;
         conns.push(c);
         names.push(n);
-    }
-    for (c, n) in conns.iter_mut().zip(&names) {
-        ctx.step(format!("{} ← HELLO", c.label()));
-        ctx.expect_hello(c, n).await?;
     }
     ctx.step("L000 → GET_NAMES");
     let first = conns
@@ -1474,6 +1470,7 @@ body!(msg_6, |ctx| {
 
 body!(msg_7, |ctx| {
     needs_full_frames(ctx)?;
+    needs_delimiters(ctx, "a message longer than one read")?;
     let mut a = ctx.connect("A").await?;
     let an = ctx.long_name("A");
     ctx.register(&mut a, &an).await?;
@@ -1584,6 +1581,7 @@ body!(msg_8, |ctx| {
 });
 
 body!(msg_9, |ctx| {
+    needs_delimiters(ctx, "a delivery and a reply that arrive together")?;
     let (mut a, an) = client(ctx, "A").await?;
     let (mut b, bn) = client(ctx, "B").await?;
     ctx.step("A → MSG B first, then a GET_NAMES round trip on A");
@@ -1673,11 +1671,10 @@ body!(reply_1, |ctx| {
 });
 
 body!(reply_2, |ctx| {
-    ctx.step("A connects and asks for the names first thing");
+    ctx.step("A connects");
     let mut a = ctx.connect("A").await?;
     let an = ctx.name("A");
     let script: Vec<Vec<u8>> = vec![
-        payload(ctx, &Command::GetNames),
         payload(ctx, &Command::Name(an.clone())),
         payload(ctx, &Command::GetNames),
         payload(ctx, &msg(ctx, &an, "to myself")?),

@@ -1,0 +1,221 @@
+//! The `confab-conform` binary as scripts see it: its exit codes, its errors, its report
+//! formats, and `--exec` against a course-style server that crashes and must be restarted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn conform() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_confab-conform"))
+}
+
+fn run(cmd: &mut Command) -> (i32, String, String) {
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd.output().expect("the binary runs");
+    (
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&stdout).into_owned(),
+        String::from_utf8_lossy(&stderr).into_owned(),
+    )
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("confab-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    dir
+}
+
+/// A loopback port with nothing listening on it.
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+#[test]
+fn list_shows_every_case_with_its_citations() {
+    let (code, out, _) = run(conform().arg("--list"));
+    assert_eq!(code, 0);
+    for id in [
+        "example.course-run",
+        "rubric.07-duplicate-name-refused",
+        "spec.NAME-2.taken",
+        "robustness.name-race",
+    ] {
+        assert!(out.contains(id), "{id} missing from\n{out}");
+    }
+    assert!(out.contains("NAME-2"), "{out}");
+}
+
+#[test]
+fn a_bad_flag_is_a_usage_error_naming_it() {
+    let (code, _, err) = run(conform().args(["--suite", "everything"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("everything"), "{err}");
+    let (code, _, err) = run(conform().args(["--timeout", "soon"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("soon"), "{err}");
+    let (code, _, err) = run(conform().args(["--framing", "dec12"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("dec12"), "{err}");
+}
+
+#[test]
+fn a_missing_profile_is_an_error_naming_it() {
+    let (code, _, err) = run(conform().args(["--profile", "/no/such/profile.toml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("/no/such/profile.toml"), "{err}");
+}
+
+#[test]
+fn a_bad_profile_file_is_an_error_saying_what_is_wrong() {
+    let dir = scratch("bad-profile");
+    let path = dir.join("p.toml");
+    std::fs::write(
+        &path,
+        "name = \"x\"\nframing = \"dec0\"\nmatching = \"strict\"\n",
+    )
+    .expect("write");
+    let (code, _, err) = run(conform().arg("--profile").arg(&path));
+    assert_eq!(code, 2);
+    assert!(err.contains("dec0"), "{err}");
+}
+
+#[test]
+fn print_profile_writes_a_profile_that_loads_back() {
+    let (code, out, _) = run(conform().args([
+        "--profile",
+        "course",
+        "--framing",
+        "dec3",
+        "--print-profile",
+    ]));
+    assert_eq!(code, 0);
+    assert!(out.contains("framing = \"dec3\""), "{out}");
+    let dir = scratch("print-profile");
+    let path = dir.join("p.toml");
+    std::fs::write(&path, out).expect("write");
+    let (code, out, err) = run(conform().arg("--profile").arg(&path).arg("--list"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("spec.FRAME-1"));
+}
+
+#[test]
+fn a_selection_that_matches_nothing_exits_3() {
+    let (code, _, err) = run(conform().args(["--case", "no.such.case"]));
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("nothing ran") && err.contains("no.such.case"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unreachable_server_exits_2_and_says_so() {
+    let addr = format!("127.0.0.1:{}", closed_port());
+    let (code, _, err) = run(conform().args(["--addr", &addr, "--startup-timeout", "1s"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("not reachable") && err.contains(&addr),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_command_that_exits_at_once_exits_2_with_its_status() {
+    let (code, _, err) = run(conform().args(["--exec", "echo broken >&2; exit 7 # {port}"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("exited before accepting") && err.contains("7") && err.contains("broken"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_command_that_never_listens_exits_2_after_the_startup_timeout() {
+    let (code, _, err) =
+        run(conform().args(["--exec", "sleep 30 # {port}", "--startup-timeout", "500ms"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("did not accept connections"), "{err}");
+}
+
+#[test]
+fn exec_without_a_port_needs_an_address() {
+    let (code, _, err) = run(conform().args(["--exec", "sleep 1"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("{port}"), "{err}");
+}
+
+/// The course-style fixture speaks 2-digit frames with its own wording, and dies on a payload
+/// that is not UTF-8 or a length that is not digits. The harness grades it leniently, names
+/// the cases that killed it with the traceback, restarts it, and fails the run.
+#[test]
+fn a_crashing_course_server_is_graded_restarted_and_failed() {
+    let dir = scratch("course");
+    let json = dir.join("report.json");
+    let script = fixture("course_server.py");
+    let (code, out, err) = run(conform()
+        .args([
+            "--profile",
+            "course",
+            "--color",
+            "never",
+            "--timeout",
+            "500ms",
+        ])
+        .arg("--exec")
+        .arg(format!("python3 {} {{port}}", script.display()))
+        .args(["--format", "json", "--output"])
+        .arg(&json)
+        .arg("--transcripts")
+        .arg(dir.join("transcripts")));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("CRASHED          spec.ENC-2.invalid-utf8"),
+        "{out}"
+    );
+    assert!(
+        out.contains("UnicodeDecodeError"),
+        "the traceback is shown:\n{out}"
+    );
+    assert!(out.contains("note: restarted"), "{out}");
+    assert!(out.contains("rubric score 100/100"), "{out}");
+    assert!(
+        out.contains("greetings read `Hello <name>` instead of `HELLO <name>`"),
+        "{out}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
+            .expect("valid JSON");
+    assert_eq!(doc["exit_code"], 1);
+    assert!(doc["restarts"].as_u64().unwrap_or_default() >= 1, "{doc}");
+    let verdict_of = |id: &str| {
+        doc["cases"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["id"] == id))
+            .map(|c| c["verdict"].clone())
+    };
+    assert_eq!(
+        verdict_of("spec.ENC-2.invalid-utf8"),
+        Some("server-crashed".into())
+    );
+    assert_eq!(
+        verdict_of("spec.CMD-2.getnames-spelling"),
+        Some("fail".into())
+    );
+    assert_eq!(
+        verdict_of("rubric.02-names-listed"),
+        Some("pass-with-deviation".into())
+    );
+    let transcript = std::fs::read_to_string(dir.join("transcripts/spec.ENC-2.invalid-utf8.txt"))
+        .expect("a transcript per case");
+    assert!(transcript.contains("\\xff\\xfe"), "{transcript}");
+}

@@ -1,0 +1,202 @@
+//! `confab-server`: the reference server of PROTOCOL.md. This binary only parses flags, sets up
+//! logging and signals, and calls `confab::server::run`.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use confab::protocol::{Dialect, Framing, Spelling};
+use confab::server::{self, Config};
+use tracing_subscriber::EnvFilter;
+
+/// The confab reference server.
+///
+/// Serves the confab chat protocol (PROTOCOL.md): NAME, GET_NAMES, MSG and EXIT over
+/// length-prefixed frames, canonical by default (4 decimal digits, canonical spelling).
+///
+/// Policies against broken or hostile clients (PROTOCOL.md §9):
+///
+/// - POLICY-1 connection limit (--max-clients, default 16384): a connection over the limit
+///   gets `ERROR SERVER_FULL` and is closed.
+///
+/// - POLICY-2 stalled frame (--frame-timeout, default 10s): a frame not complete that long
+///   after its first byte gets `ERROR TIMEOUT` and the connection is closed. A connection idle
+///   between frames is never closed.
+///
+/// - POLICY-3 outbound queue (--queue-limit, default 4096 frames): a client that does not read
+///   and has more frames than this waiting is disconnected (logged); others are not affected.
+///
+/// - POLICY-4 shutdown (Ctrl-C or SIGTERM): stop accepting, send `ERROR SHUTTING_DOWN` to every
+///   connection, close them all, exit 0 within a second.
+///
+/// Logs go to stderr; set RUST_LOG (default `info`; `confab=debug` shows every connection).
+///
+/// Exit codes: 0 after a graceful shutdown, 1 when the server cannot start or stops on an
+/// error, 2 for bad flags.
+#[derive(Debug, Parser)]
+#[command(version, verbatim_doc_comment)]
+struct Args {
+    /// Address to listen on (IP:PORT).
+    #[arg(long, value_name = "ADDR", default_value = server::DEFAULT_ADDR)]
+    listen: SocketAddr,
+
+    /// Framing of both directions: dec1..dec9 (N decimal digits), bin1, bin2, bin4, bin8
+    /// (N-byte big-endian length), raw (one read is one message) or line (newline-terminated).
+    #[arg(long, value_name = "FRAMING", default_value = "dec4")]
+    framing: Framing,
+
+    /// Command spelling: canonical (GET_NAMES, GETNAMES accepted), getnames, or numeric
+    /// (1 <name>, 2, 3 <name> <text>, 4).
+    #[arg(long, value_name = "SPELLING", default_value = "canonical")]
+    spelling: Spelling,
+
+    /// POLICY-1: connections served at once; one more gets ERROR SERVER_FULL and is closed.
+    #[arg(long, value_name = "N", default_value_t = server::DEFAULT_MAX_CLIENTS, value_parser = positive)]
+    max_clients: usize,
+
+    /// POLICY-3: frames that may wait to be sent to one connection; a client over it (one that
+    /// does not read) is disconnected.
+    #[arg(long, value_name = "FRAMES", default_value_t = server::DEFAULT_QUEUE_LIMIT, value_parser = positive)]
+    queue_limit: usize,
+
+    /// POLICY-2: how long a started frame may take to complete before ERROR TIMEOUT and
+    /// close, as a number with a unit (ms, s, m), e.g. 10s or 500ms; 0 disables it.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
+    frame_timeout: FrameTimeout,
+
+    /// Run with a deliberate fault that breaks one requirement, for proving the conformance
+    /// harness; `--fault list` lists them.
+    #[cfg(feature = "faults")]
+    #[arg(long, value_name = "NAME", value_parser = fault)]
+    fault: Option<FaultArg>,
+}
+
+/// `--fault`: a fault, or `list`.
+#[cfg(feature = "faults")]
+#[derive(Debug, Clone, Copy)]
+enum FaultArg {
+    List,
+    Run(server::Fault),
+}
+
+#[cfg(feature = "faults")]
+fn fault(s: &str) -> Result<FaultArg, String> {
+    if s == "list" {
+        return Ok(FaultArg::List);
+    }
+    s.parse().map(FaultArg::Run).map_err(|e| e.to_string())
+}
+
+/// `--frame-timeout`: a duration, or none.
+#[derive(Debug, Clone, Copy)]
+struct FrameTimeout(Option<Duration>);
+
+fn positive(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(0) => Err("must be at least 1".to_owned()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("{s:?} is not a count: {e}")),
+    }
+}
+
+fn timeout(s: &str) -> Result<FrameTimeout, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 10s, 500ms or 0"))?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n.saturating_mul(60)),
+        "" if n == 0 => Duration::ZERO,
+        _ => return Err(format!("{s:?} needs a unit: ms, s or m (e.g. 10s)")),
+    };
+    Ok(FrameTimeout((!duration.is_zero()).then_some(duration)))
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match start(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("confab-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(args: Args) -> anyhow::Result<ExitCode> {
+    let config = Config {
+        dialect: Dialect {
+            framing: args.framing,
+            spelling: args.spelling,
+        },
+        max_clients: args.max_clients,
+        queue_limit: args.queue_limit,
+        frame_timeout: args.frame_timeout.0,
+        #[cfg(feature = "faults")]
+        fault: match args.fault {
+            None => None,
+            Some(FaultArg::List) => {
+                for fault in server::Fault::ALL {
+                    println!(
+                        "{:<28} breaks {:<8} {}",
+                        fault.name(),
+                        fault.requirement(),
+                        fault.description()
+                    );
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            Some(FaultArg::Run(fault)) => Some(fault),
+        },
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the tokio runtime")?;
+    let result = runtime.block_on(async {
+        let listener = server::listen(args.listen)
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        server::run(listener, config, stop_signal())
+            .await
+            .context("the server stopped on an error")
+    });
+    // Nothing should be left; do not wait for stragglers.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

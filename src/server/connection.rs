@@ -1,0 +1,844 @@
+//! One connection: a reader that turns frames into commands and carries them out, and a writer
+//! that drains the connection's outbound queue. Both run in one task (`join!`), so a
+//! connection costs one task, one read buffer and one queue.
+//!
+//! The reader decodes every complete frame in its buffer before it reads again, and a command
+//! is carried out completely before the next is looked at: its reply is queued in order
+//! (CMD-7), and a delivery is queued to the recipient before the sender's next command
+//! (MSG-9). The writer sends everything queued with one write where the socket allows.
+//!
+//! However a connection ends, its name is released first (NAME-7, CONN-3, EXIT-1, CONN-5),
+//! then the last reply is queued, then the writer flushes and closes the server's side.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{BufMut, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::codec::Decoder;
+use tracing::{debug, info};
+
+#[cfg(feature = "faults")]
+use crate::protocol::CommandErrorKind;
+use crate::protocol::{Command, CommandError, ErrorCode, FrameError, Framing, Name, Reply};
+
+use super::Shared;
+use super::outbox::{Death, Peer, Pushed, State, Take};
+
+/// First read buffer size; it doubles (up to [`MAX_READ_CHUNK`]) while reads fill it, so idle
+/// connections stay small and busy ones read many frames per call.
+const FIRST_READ_CHUNK: usize = 1024;
+const MAX_READ_CHUNK: usize = 64 * 1024;
+
+/// A reader yields to other tasks after handling this many frames in a row, so that the
+/// writers it queued deliveries to get to run (a woken task may wait behind the running one
+/// on the same worker) before their queues reach the limit of POLICY-3.
+const YIELD_EVERY: usize = 128;
+
+/// A writer buffer larger than this is given back after use.
+const KEEP_WRITE_BUFFER: usize = 64 * 1024;
+
+/// How long the last replies of an ending connection may take to flush.
+const CLOSE_FLUSH: Duration = Duration::from_secs(5);
+/// The same while the server shuts down (POLICY-4 must finish within a second).
+const SHUTDOWN_FLUSH: Duration = Duration::from_millis(300);
+
+/// After closing its side, the server reads and discards what the client still sends for this
+/// long, so that unread input does not turn the close into a reset that could destroy the last
+/// reply before the client reads it.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 256 * 1024;
+
+/// Why a connection ended.
+#[derive(Debug)]
+pub(super) enum End {
+    /// EXIT (EXIT-2).
+    Exit,
+    /// The client closed between frames (CONN-3).
+    Closed,
+    /// The client closed in the middle of a frame (FRAME-6).
+    Truncated(usize),
+    /// Reading failed (a reset, CONN-3).
+    ReadFailed(io::Error),
+    /// A bad frame header (FRAME-5).
+    BadFrame(FrameError),
+    /// A frame was started and not finished in time (POLICY-2).
+    Timeout(Duration),
+    /// The server is stopping (POLICY-4).
+    Shutdown,
+    /// The outbound queue went over its limit (POLICY-3).
+    Overflow,
+    /// Writing failed, or the last flush took too long.
+    WriteFailed,
+    /// A fault dropped the client without a word.
+    #[cfg(feature = "faults")]
+    Dropped,
+    /// A fault crashed the whole server.
+    #[cfg(feature = "faults")]
+    Crash,
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            End::Exit => f.write_str("EXIT"),
+            End::Closed => f.write_str("closed by the client"),
+            End::Truncated(n) => write!(
+                f,
+                "closed by the client in the middle of a frame ({n} bytes of it received)"
+            ),
+            End::ReadFailed(e) => write!(f, "read failed: {e}"),
+            End::BadFrame(e) => write!(f, "bad frame: {e}"),
+            End::Timeout(t) => write!(f, "a frame stalled for {t:?}"),
+            End::Shutdown => f.write_str("server shutting down"),
+            End::Overflow => {
+                f.write_str("outbound queue over its limit (a client that does not read)")
+            }
+            End::WriteFailed => f.write_str("write failed or timed out"),
+            #[cfg(feature = "faults")]
+            End::Dropped => f.write_str("dropped by a fault"),
+            #[cfg(feature = "faults")]
+            End::Crash => f.write_str("crashed by a fault"),
+        }
+    }
+}
+
+impl End {
+    /// Whether the client may still be sending: then the server lingers after closing.
+    fn client_may_send(&self) -> bool {
+        !matches!(
+            self,
+            End::Closed | End::Truncated(_) | End::ReadFailed(_) | End::Overflow | End::WriteFailed
+        )
+    }
+
+    /// Whether this end is a policy of the server's (logged at info).
+    fn is_policy(&self) -> bool {
+        matches!(self, End::Timeout(_) | End::Overflow)
+    }
+}
+
+/// Serves one accepted connection until it ends. `slot` is given back (POLICY-1) just before
+/// the server closes its side.
+pub(super) async fn serve(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    id: u64,
+    ctx: Arc<Shared>,
+    slot: super::Slot,
+) {
+    debug!(conn = id, %addr, "connected");
+    #[cfg(feature = "faults")]
+    let peer = Arc::new(Peer::with_fault(ctx.config.queue_limit, ctx.config.fault));
+    #[cfg(not(feature = "faults"))]
+    let peer = Arc::new(Peer::new(ctx.config.queue_limit));
+    let mut conn = Conn {
+        id,
+        ctx: Arc::clone(&ctx),
+        peer: Arc::clone(&peer),
+        frames: ctx.frames,
+        me: None,
+        wake_own: false,
+        handled: 0,
+        #[cfg(feature = "faults")]
+        payload: BytesMut::new(),
+    };
+    let (mut rd, mut wr) = stream.split();
+    let (end, drained) = tokio::join!(conn.read_loop(&mut rd), write_loop(&peer, &mut wr, &ctx));
+    #[cfg(feature = "faults")]
+    if matches!(end, End::Crash) {
+        return;
+    }
+    drop(slot);
+    if drained {
+        let _ = wr.shutdown().await;
+        if end.client_may_send() {
+            linger(&mut rd, &ctx).await;
+        }
+    }
+    let name = conn.me.as_deref().unwrap_or("-");
+    if end.is_policy() {
+        info!(conn = id, %addr, name, reason = %end, "disconnected by policy");
+    } else {
+        debug!(conn = id, %addr, name, reason = %end, "disconnected");
+    }
+}
+
+/// Reads and discards until the client closes, for at most [`LINGER`] and [`LINGER_BYTES`].
+async fn linger(rd: &mut ReadHalf<'_>, ctx: &Shared) {
+    let wait = if ctx.shutdown.is_cancelled() {
+        Duration::from_millis(100)
+    } else {
+        LINGER
+    };
+    let deadline = Instant::now() + wait;
+    // On the heap: an array here would sit in every connection's future for its whole life.
+    let mut sink = vec![0u8; 4096];
+    let mut total = 0;
+    while total < LINGER_BYTES {
+        tokio::select! {
+            r = rd.read(&mut sink) => match r {
+                Ok(0) | Err(_) => return,
+                Ok(n) => total += n,
+            },
+            () = sleep_until(deadline) => return,
+        }
+    }
+}
+
+/// Drains `peer`'s queue into the socket until the queue is closed and empty (answers `true`)
+/// or dead (`false`).
+async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
+    let mut out = BytesMut::new();
+    let mut deadline: Option<Instant> = None;
+    loop {
+        match peer.take(&mut out) {
+            Take::Dead => return false,
+            Take::Drained => return true,
+            Take::Empty => {
+                peer.wake.notified().await;
+                continue;
+            }
+            Take::Frames => {}
+        }
+        let mut sent = 0;
+        while sent < out.len() {
+            if deadline.is_none() && peer.state() == State::Closing {
+                let flush = if ctx.shutdown.is_cancelled() {
+                    SHUTDOWN_FLUSH
+                } else {
+                    CLOSE_FLUSH
+                };
+                deadline = Some(Instant::now() + flush);
+            }
+            tokio::select! {
+                biased;
+                r = wr.write(&out[sent..]) => match r {
+                    Ok(n) if n > 0 => sent += n,
+                    _ => {
+                        peer.die(Death::WriteFailed);
+                        return false;
+                    }
+                },
+                () = peer.wake.notified() => {
+                    if let State::Dead(_) = peer.state() {
+                        return false;
+                    }
+                }
+                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    peer.die(Death::WriteFailed);
+                    return false;
+                }
+            }
+        }
+        out.clear();
+        if out.capacity() > KEEP_WRITE_BUFFER {
+            out = BytesMut::new();
+        }
+    }
+}
+
+/// The reader's state.
+struct Conn {
+    id: u64,
+    ctx: Arc<Shared>,
+    peer: Arc<Peer>,
+    frames: crate::protocol::FrameCodec,
+    /// The name this connection holds (or, under a fault, believes it holds).
+    me: Option<Arc<str>>,
+    /// A reply was queued to this connection's own writer since it was last woken.
+    wake_own: bool,
+    /// Frames handled since the reader last yielded.
+    handled: usize,
+    /// The payload being handled, for the faults that echo it.
+    #[cfg(feature = "faults")]
+    payload: BytesMut,
+}
+
+/// Whether the reader goes on after a command.
+type Flow = Option<End>;
+
+impl Conn {
+    async fn read_loop(&mut self, rd: &mut ReadHalf<'_>) -> End {
+        let end = self.read_until_end(rd).await;
+        self.finish(end)
+    }
+
+    async fn read_until_end(&mut self, rd: &mut ReadHalf<'_>) -> End {
+        let ctx = Arc::clone(&self.ctx);
+        let peer = Arc::clone(&self.peer);
+        let mut buf = BytesMut::new();
+        let mut chunk = FIRST_READ_CHUNK;
+        // When the frame now partly in `buf` began (POLICY-2).
+        let mut started: Option<Instant> = None;
+        // Registered once, not per read: these wait lists are shared.
+        let shutdown = ctx.shutdown.cancelled();
+        tokio::pin!(shutdown);
+        let killed = peer.kill.notified();
+        tokio::pin!(killed);
+        #[cfg(feature = "faults")]
+        let mut hold: Option<tokio::sync::RwLockWriteGuard<'_, ()>> = None;
+        #[cfg(feature = "faults")]
+        if fault!(ctx, GreetOnConnect) {
+            self.push_raw(b"HELLO");
+            self.wake_own();
+        }
+        loop {
+            #[cfg(feature = "faults")]
+            let shared = if fault!(ctx, HangOnShortPayload) && hold.is_none() {
+                Some(ctx.world.read().await)
+            } else {
+                None
+            };
+            let before = buf.len();
+            let flow = self.handle_frames(&mut buf).await;
+            self.wake_own();
+            if let Some(end) = flow {
+                return end;
+            }
+            #[cfg(feature = "faults")]
+            drop(shared);
+            if self.handled >= YIELD_EVERY {
+                self.handled = 0;
+                tokio::task::yield_now().await;
+            }
+            // A frame that began in an earlier read and is still incomplete keeps its start.
+            if buf.is_empty() {
+                started = None;
+            } else if started.is_none() || buf.len() != before {
+                started = Some(Instant::now());
+            }
+            #[cfg(feature = "faults")]
+            if fault!(ctx, HangOnShortPayload) {
+                let short = crate::protocol::frame::frame_len_hint(ctx.frames.framing(), &buf)
+                    .is_some_and(|total| total > buf.len());
+                if !short {
+                    hold = None;
+                } else if hold.is_none() {
+                    hold = Some(ctx.world.write().await);
+                }
+            }
+            let deadline = started.and_then(|s| ctx.config.frame_timeout.map(|t| s + t));
+            if buf.capacity() - buf.len() < chunk / 2 {
+                buf.reserve(chunk);
+            }
+            let room = buf.capacity() - buf.len();
+            let read = tokio::select! {
+                biased;
+                () = &mut shutdown => return End::Shutdown,
+                () = &mut killed => return match peer.state() {
+                    State::Dead(Death::Overflow) => End::Overflow,
+                    #[cfg(feature = "faults")]
+                    State::Dead(Death::Crashed) => End::Crash,
+                    _ => End::WriteFailed,
+                },
+                () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    return End::Timeout(ctx.config.frame_timeout.unwrap_or_default());
+                }
+                read = rd.read_buf(&mut buf) => read,
+            };
+            match read {
+                Ok(0) if buf.is_empty() => return End::Closed,
+                Ok(0) => return End::Truncated(buf.len()),
+                Ok(n) => {
+                    if n >= room {
+                        chunk = (chunk * 2).min(MAX_READ_CHUNK);
+                    }
+                }
+                Err(e) => return End::ReadFailed(e),
+            }
+        }
+    }
+
+    /// Handles every complete frame in `buf`.
+    async fn handle_frames(&mut self, buf: &mut BytesMut) -> Flow {
+        loop {
+            let payload = match self.frames.decode(buf) {
+                Ok(Some(payload)) => payload,
+                Ok(None) => return None,
+                Err(crate::protocol::CodecError::Frame(e)) => {
+                    #[cfg(feature = "faults")]
+                    if fault!(self.ctx, IgnoreBadFrame) {
+                        self.error(ErrorCode::BadFrame, &format!("bad frame: {e}"));
+                        buf.clear();
+                        return None;
+                    }
+                    return Some(End::BadFrame(e));
+                }
+                Err(e) => return Some(End::ReadFailed(io::Error::other(e.to_string()))),
+            };
+            if let Some(end) = self.handle_payload(payload).await {
+                return Some(end);
+            }
+            if fault!(self.ctx, OneFramePerRead) {
+                buf.clear();
+                return None;
+            }
+        }
+    }
+
+    async fn handle_payload(&mut self, payload: BytesMut) -> Flow {
+        self.handled += 1;
+        let spelling = self.ctx.config.dialect.spelling;
+        #[cfg(feature = "faults")]
+        {
+            self.payload = payload.clone();
+            if let Some(fault) = self.ctx.config.fault {
+                let rewritten = super::faults::rewrite_payload(fault, &payload);
+                let parsed = Command::parse_with(&rewritten, spelling);
+                return self.handle_parsed(parsed).await;
+            }
+        }
+        let parsed = Command::parse_with(&payload, spelling);
+        self.handle_parsed(parsed).await
+    }
+
+    async fn handle_parsed(&mut self, parsed: Result<Command, CommandError>) -> Flow {
+        let command = match parsed {
+            Ok(command) => command,
+            Err(e) => return self.refuse(e),
+        };
+        // A payload's form is judged before the connection's state (CMD-6): every branch
+        // below has a well-formed command.
+        match command {
+            Command::Name(name) => self.name(name).await,
+            Command::GetNames => self.names(),
+            Command::Msg { to, text } => self.msg(&to, text.as_str()),
+            Command::Exit => self.exit(),
+        }
+    }
+
+    /// A payload that is not a command gets its error and changes nothing (CMD-5).
+    fn refuse(&mut self, e: CommandError) -> Flow {
+        #[cfg(feature = "faults")]
+        if let Some(flow) = self.refuse_faultily(&e) {
+            return flow;
+        }
+        // ERR-2: the message quotes the input, escaped by `error`.
+        self.error(e.code(), &e.kind.to_string());
+        None
+    }
+
+    #[cfg(feature = "faults")]
+    fn refuse_faultily(&mut self, e: &CommandError) -> Option<Flow> {
+        use super::Fault;
+        let fault = self.ctx.config.fault?;
+        match (&e.kind, fault) {
+            (CommandErrorKind::UnknownCommand { .. }, Fault::SilentUnknownCommand) => Some(None),
+            (CommandErrorKind::BadEncoding, Fault::CloseOnBadUtf8) => {
+                self.peer.die(Death::WriteFailed);
+                Some(Some(End::Dropped))
+            }
+            (CommandErrorKind::BadEncoding, Fault::CrashOnBadUtf8) => {
+                Some(Some(self.crash("invalid UTF-8 in a payload")))
+            }
+            (CommandErrorKind::InvalidName { word, .. }, Fault::AcceptInvalidName) => {
+                if self.me.is_some() {
+                    return None;
+                }
+                let hello = format!("HELLO {word}");
+                self.me = Some(word.as_str().into());
+                self.push_raw(hello.as_bytes());
+                Some(None)
+            }
+            (CommandErrorKind::TextTooLong(_), Fault::NoTextLimit) => {
+                // The payload is `MSG <to> <text>` with a valid recipient: relay it anyway.
+                let payload = self.payload.clone();
+                let text = std::str::from_utf8(&payload).ok()?;
+                let mut parts = text.splitn(3, ' ');
+                let (_, to, text) = (parts.next()?, parts.next()?, parts.next()?);
+                let to = Name::new(to).ok()?;
+                let room = self
+                    .ctx
+                    .max_payload
+                    .saturating_sub(self.me.as_ref()?.len() + 6);
+                let mut cut = room.min(text.len());
+                while !text.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                Some(self.msg(&to, &text[..cut]))
+            }
+            _ => None,
+        }
+    }
+
+    /// `NAME n` (NAME-1 to NAME-6).
+    async fn name(&mut self, name: Name) -> Flow {
+        // DIALECT-4: a name whose HELLO cannot be framed in this dialect cannot be taken.
+        if 6 + name.len() > self.ctx.max_payload {
+            let why = format!(
+                "'{name}' is too long for {} framing, whose replies hold {} bytes",
+                self.ctx.frames.framing(),
+                self.ctx.max_payload
+            );
+            self.error(ErrorCode::InvalidName, &why);
+            return None;
+        }
+        if let Some(me) = &self.me {
+            if fault!(self.ctx, AllowRename) {
+                let old = me.clone();
+                self.ctx.registry.release(&old, self.id);
+                self.me = None;
+            } else {
+                // NAME-5: no renaming in version 1.
+                let why = format!("this connection is already named '{me}'");
+                self.error(ErrorCode::AlreadyNamed, &why);
+                return None;
+            }
+        }
+        #[cfg(feature = "faults")]
+        if fault!(self.ctx, NameRace) {
+            if self.ctx.registry.contains(name.as_str()) {
+                self.error(ErrorCode::NameTaken, &format!("the name '{name}' is taken"));
+                return None;
+            }
+            // Wide enough that simultaneous NAMEs all pass the check.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            self.ctx
+                .registry
+                .register_replacing(&name, self.id, &self.peer);
+            return self.named(name);
+        }
+        // NAME-6: check and insert are one step under the registry's lock.
+        match self.ctx.registry.register(&name, self.id, &self.peer) {
+            Ok(()) => self.named(name),
+            Err(_) if fault!(self.ctx, AcceptDuplicateName) => self.named(name),
+            Err(_) => {
+                // NAME-2.
+                self.error(ErrorCode::NameTaken, &format!("the name '{name}' is taken"));
+                None
+            }
+        }
+    }
+
+    fn named(&mut self, name: Name) -> Flow {
+        debug!(conn = self.id, %name, "name set");
+        self.me = Some(name.as_str().into());
+        self.reply(Reply::Hello(name));
+        None
+    }
+
+    /// `GET_NAMES` (NAMES-1 to NAMES-5).
+    fn names(&mut self) -> Flow {
+        #[cfg(feature = "faults")]
+        if self.names_faultily() {
+            return None;
+        }
+        let list = self.ctx.registry.list(self.ctx.max_payload);
+        // DIALECT-5: raw and line framing cannot carry an empty list; nothing is sent.
+        if list.is_empty() && matches!(self.ctx.frames.framing(), Framing::Raw | Framing::Line) {
+            return None;
+        }
+        self.reply(Reply::Names(list));
+        None
+    }
+
+    #[cfg(feature = "faults")]
+    fn names_faultily(&mut self) -> bool {
+        use super::Fault;
+        let Some(fault) = self.ctx.config.fault else {
+            return false;
+        };
+        let max = self.ctx.max_payload;
+        let words: Vec<String> = match fault {
+            Fault::SortedNames => {
+                let mut all = self.ctx.registry.all();
+                all.sort();
+                let list = crate::protocol::NameList::fit(&all, max);
+                self.reply(Reply::Names(list));
+                return true;
+            }
+            Fault::NamesNoMarker => {
+                let list = self.ctx.registry.list(max);
+                let cut = crate::protocol::NameList::new(list.names().to_vec());
+                self.reply(Reply::Names(cut));
+                return true;
+            }
+            Fault::ListUnnamed => {
+                let unnamed = self.ctx.active().saturating_sub(self.ctx.registry.len());
+                let mut words: Vec<String> = self
+                    .ctx
+                    .registry
+                    .all()
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
+                words.extend(std::iter::repeat_n("None".to_owned(), unnamed));
+                words
+            }
+            Fault::TrailingSpaceNames | Fault::NamesPrefix => self
+                .ctx
+                .registry
+                .all()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            _ => return false,
+        };
+        let mut text = words.join(" ");
+        match fault {
+            Fault::TrailingSpaceNames => text.push(' '),
+            Fault::NamesPrefix => text.insert_str(0, "Connected clients: "),
+            _ => {}
+        }
+        let mut end = text.len().min(max);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        self.push_raw(&text.as_bytes()[..end]);
+        true
+    }
+
+    /// `MSG to text` (MSG-1 to MSG-9).
+    fn msg(&mut self, to: &Name, text: &str) -> Flow {
+        let max = self.ctx.max_payload;
+        // DIALECT-4: a text that no sender's delivery could fit is refused before the state is
+        // looked at (CMD-6 puts TEXT_TOO_LONG before NAME_REQUIRED).
+        if 1 + 6 + text.len() > max && !fault!(self.ctx, NoTextLimit) {
+            self.text_too_long(text.len(), max);
+            return None;
+        }
+        // A reference count, not a copy: the name is borrowed from this local below.
+        let me = self.me.clone();
+        let from: &str = match &me {
+            Some(me) => me,
+            None if fault!(self.ctx, CrashOnMsgBeforeName) => {
+                return Some(self.crash("MSG before NAME"));
+            }
+            None if fault!(self.ctx, MsgBeforeNameDelivers) => "None",
+            None => {
+                // MSG-5.
+                self.error(
+                    ErrorCode::NameRequired,
+                    "send NAME <name> before sending messages",
+                );
+                return None;
+            }
+        };
+        if fault!(self.ctx, NoSelfDelivery) && from == to.as_str() {
+            return None;
+        }
+        let from: &str = if fault!(self.ctx, WrongSender) {
+            to.as_str()
+        } else {
+            from
+        };
+        #[cfg(feature = "faults")]
+        let text = super::faults::mangle_text(self.ctx.config.fault, text);
+        let len = from.len() + 6 + text.len();
+        if len > max {
+            // DIALECT-4: this sender's delivery would not fit the dialect's frame.
+            self.text_too_long(text.len(), max.saturating_sub(from.len() + 6));
+            return None;
+        }
+        if self.ctx.frames.framing() == Framing::Line && text.ends_with('\r') {
+            // DIALECT-5: a line cannot end in CR; the delivery could not be framed.
+            self.error(
+                ErrorCode::BadArgs,
+                "in line framing a message text cannot end with a carriage return",
+            );
+            return None;
+        }
+        let ctx = &self.ctx;
+        let delivered = ctx.registry.with_holder(to.as_str(), |peer| {
+            // MSG-1, MSG-6: the delivery is encoded once, into the recipient's queue, with the
+            // text byte for byte. MSG-9: it is queued before the next command is read.
+            peer.deliver(|buf| {
+                ctx.frame(buf, len, |d| {
+                    d.put_slice(from.as_bytes());
+                    d.put_slice(b" SENT ");
+                    d.put_slice(text.as_bytes());
+                })
+            })
+        });
+        match delivered {
+            // MSG-2: no reply to the sender. A recipient that is closing or went over its
+            // queue limit just now is as if it had left a moment earlier.
+            Some(Pushed::Queued { .. } | Pushed::Gone | Pushed::Overflow) => {
+                #[cfg(feature = "faults")]
+                if fault!(self.ctx, AckMsg) {
+                    self.push_raw(b"Message sent.");
+                }
+            }
+            Some(Pushed::Unframeable) => self.text_too_long(text.len(), max),
+            None if fault!(self.ctx, SilentNoSuchUser) => {}
+            None => {
+                // MSG-4.
+                let why = format!("nobody is named '{to}'");
+                self.error(ErrorCode::NoSuchUser, &why);
+            }
+        }
+        None
+    }
+
+    fn text_too_long(&mut self, len: usize, room: usize) {
+        let why = format!("a text of {len} bytes does not fit; at most {room} bytes here");
+        self.error(ErrorCode::TextTooLong, &why);
+    }
+
+    /// `EXIT` (EXIT-1 to EXIT-4): the rest is done by [`Conn::finish`].
+    fn exit(&mut self) -> Flow {
+        if fault!(self.ctx, CrashOnExit) {
+            return Some(self.crash("EXIT"));
+        }
+        if fault!(self.ctx, ExitKeepsOpen) {
+            self.release();
+            self.reply(Reply::Bye);
+            return None;
+        }
+        Some(End::Exit)
+    }
+
+    /// Releases the name, if this connection holds one (NAME-7).
+    fn release(&mut self) {
+        if let Some(me) = self.me.take() {
+            self.ctx.registry.release(&me, self.id);
+            // Kept for the log line.
+            self.me = Some(me);
+        }
+    }
+
+    /// The end of the reader: release the name first, then queue the last reply, then let the
+    /// writer flush and close (CONN-3, CONN-5, EXIT-1).
+    fn finish(&mut self, end: End) -> End {
+        #[cfg(feature = "faults")]
+        if let End::Crash = end {
+            return end;
+        }
+        #[cfg(feature = "faults")]
+        let keep = match end {
+            End::Exit => fault!(self.ctx, KeepNameAfterExit),
+            End::Closed | End::Truncated(_) | End::ReadFailed(_) => {
+                if self.me.is_none() && fault!(self.ctx, CrashOnUnnamedDisconnect) {
+                    return self.crash("an unnamed client disconnected");
+                }
+                fault!(self.ctx, KeepNameAfterDisconnect)
+            }
+            _ => false,
+        };
+        #[cfg(not(feature = "faults"))]
+        let keep = false;
+        if !keep {
+            self.release();
+        }
+        match &end {
+            End::Exit if !fault!(self.ctx, NoBye) => self.reply(Reply::Bye),
+            End::BadFrame(e) if !fault!(self.ctx, NoErrorOnBadFrame) => {
+                self.error(ErrorCode::BadFrame, &format!("bad frame: {e}"));
+            }
+            End::Timeout(t) => {
+                let why = format!("a frame was started and not finished within {t:?}");
+                self.error(ErrorCode::Timeout, &why);
+            }
+            End::Shutdown => self.error(ErrorCode::ShuttingDown, "the server is stopping"),
+            _ => {}
+        }
+        self.peer.close();
+        end
+    }
+
+    #[cfg(feature = "faults")]
+    fn crash(&mut self, what: &str) -> End {
+        self.ctx.crash(format!(
+            "fault {}: {what} crashed the server",
+            self.ctx.config.fault.map_or("?", |f| f.name())
+        ));
+        self.peer.die(Death::Crashed);
+        End::Crash
+    }
+
+    #[cfg(not(feature = "faults"))]
+    fn crash(&mut self, _what: &str) -> End {
+        End::WriteFailed
+    }
+
+    /// Queues a reply to this connection, shortened to fit the dialect where the protocol
+    /// allows it (DIALECT-4); a reply that cannot be framed at all is dropped.
+    fn reply(&mut self, reply: Reply) {
+        let Some(reply) = reply.fit(self.ctx.max_payload) else {
+            debug!(
+                conn = self.id,
+                "a reply does not fit this dialect's frame; not sent"
+            );
+            return;
+        };
+        let ctx = &self.ctx;
+        let pushed = self
+            .peer
+            .push(|buf| ctx.frame(buf, reply.encoded_len(), |d| reply.encode(d)));
+        self.note_own(pushed);
+    }
+
+    /// Queues `ERROR code message`; the message is escaped (ERR-2) and shortened to fit.
+    fn error(&mut self, code: ErrorCode, message: &str) {
+        #[cfg(feature = "faults")]
+        let code = if fault!(self.ctx, WrongErrorCode) {
+            ErrorCode::UnknownCommand
+        } else {
+            code
+        };
+        #[cfg(feature = "faults")]
+        if fault!(self.ctx, RawInputInError) && !self.payload.is_empty() {
+            let mut raw = format!("ERROR {code} ").into_bytes();
+            raw.extend_from_slice(&self.payload);
+            raw.truncate(self.ctx.max_payload);
+            self.push_raw(&raw);
+            return;
+        }
+        self.reply(Reply::error(code, message));
+    }
+
+    /// Queues a frame holding `payload` as it is: only faults send what is not a reply.
+    #[cfg(feature = "faults")]
+    fn push_raw(&mut self, payload: &[u8]) {
+        let ctx = &self.ctx;
+        let pushed = self
+            .peer
+            .push(|buf| ctx.frame(buf, payload.len(), |d| d.put_slice(payload)));
+        self.note_own(pushed);
+    }
+
+    fn note_own(&mut self, pushed: Pushed) {
+        if let Pushed::Queued { wake: true } = pushed {
+            self.wake_own = true;
+        }
+    }
+
+    /// Wakes this connection's writer once for all the replies of a batch.
+    fn wake_own(&mut self) {
+        if std::mem::take(&mut self.wake_own) {
+            self.peer.wake.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use super::super::{Shared, Slot, listen};
+
+    /// Every connection holds one of these for its life: 10,000 connections must fit in
+    /// 100 MB, so nothing large (a buffer on the stack) may live in it. Regression: a 4 KiB
+    /// array in `linger` once made it 4.5 KiB.
+    #[tokio::test]
+    async fn a_connection_task_stays_small() {
+        let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
+        let client = tokio::net::TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (stream, addr) = listener.accept().await.unwrap();
+        let ctx = Arc::new(Shared::new(Default::default()));
+        ctx.active.fetch_add(1, Ordering::AcqRel);
+        let task = super::serve(stream, addr, 1, Arc::clone(&ctx), Slot(Arc::clone(&ctx)));
+        let size = std::mem::size_of_val(&task);
+        assert!(size <= 2048, "a connection's future takes {size} bytes");
+        drop(client);
+    }
+}

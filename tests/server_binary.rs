@@ -1,0 +1,191 @@
+//! The `confab-server` binary: flags, help, exit codes, and a graceful shutdown on SIGTERM.
+
+mod server_support;
+
+use std::process::Stdio;
+
+use server_support::{GUARD, Wire};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_confab-server");
+
+/// Starts the binary on port 0 and reads the address it logs.
+async fn start_binary(args: &[&str]) -> (Child, std::net::SocketAddr) {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start confab-server");
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = tokio::time::timeout(GUARD, async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("listening") {
+                let at = line
+                    .find("addr=")
+                    .expect("the start line names the address");
+                let rest = &line[at + 5..];
+                let end = rest.find(' ').unwrap_or(rest.len());
+                return rest[..end].parse().expect("an address");
+            }
+        }
+        panic!("the server exited without listening");
+    })
+    .await
+    .expect("the server did not start");
+    // Keep draining stderr so that logging never blocks the server.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, addr)
+}
+
+async fn run_to_end(args: &[&str]) -> std::process::Output {
+    tokio::time::timeout(GUARD, Command::new(BIN).args(args).output())
+        .await
+        .expect("the binary finished")
+        .expect("run the binary")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_shuts_down_gracefully_and_exits_zero() {
+    let (mut child, addr) = start_binary(&[]).await;
+    let mut a = Wire::named(addr, "A").await;
+    let mut b = Wire::connect(addr).await;
+    assert_eq!(b.names().await, "A");
+    let pid = child.id().expect("pid").to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(killed.success());
+    for w in [&mut a, &mut b] {
+        w.expect_error("SHUTTING_DOWN").await;
+        w.expect_eof().await;
+    }
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .expect("the server exited")
+        .unwrap();
+    assert!(status.success(), "exit status {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_serves_a_dialect_from_its_flags() {
+    let (_child, addr) = start_binary(&["--framing", "dec2", "--spelling", "numeric"]).await;
+    let mut a = Wire::connect(addr).await;
+    a.send(b"031 A").await;
+    a.expect(b"07HELLO A").await;
+    a.send(b"012").await;
+    a.expect(b"01A").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn help_documents_every_flag_and_policy_with_its_default() {
+    let out = run_to_end(&["--help"]).await;
+    assert!(out.status.success());
+    let help = String::from_utf8(out.stdout).unwrap();
+    for needle in [
+        "--listen",
+        "127.0.0.1:4774",
+        "--framing",
+        "dec4",
+        "--spelling",
+        "--max-clients",
+        "16384",
+        "SERVER_FULL",
+        "--queue-limit",
+        "4096",
+        "--frame-timeout",
+        "10s",
+        "TIMEOUT",
+        "SIGTERM",
+        "SHUTTING_DOWN",
+        "RUST_LOG",
+        "Exit codes",
+    ] {
+        assert!(
+            help.contains(needle),
+            "--help does not mention {needle}:\n{help}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_flags_are_named_and_exit_two() {
+    for (args, needle) in [
+        (&["--framing", "dec0"][..], "dec0"),
+        (&["--frame-timeout", "10"], "unit"),
+        (&["--max-clients", "0"], "at least 1"),
+        (&["--listen", "nowhere"], "nowhere"),
+    ] {
+        let out = run_to_end(args).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_address_in_use_is_an_error_that_names_it_and_exits_one() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let out = run_to_end(&["--listen", &addr]).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains(&addr), "{err}");
+}
+
+#[cfg(feature = "faults")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fault_list_names_every_fault_and_an_unknown_one_is_refused() {
+    let out = run_to_end(&["--fault", "list"]).await;
+    assert!(out.status.success());
+    let list = String::from_utf8(out.stdout).unwrap();
+    for fault in confab::server::Fault::ALL {
+        assert!(list.contains(fault.name()), "{fault} missing:\n{list}");
+    }
+    let out = run_to_end(&["--fault", "nope"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("nope"));
+}
+
+#[cfg(feature = "faults")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crash_fault_exits_non_zero_with_a_message() {
+    let mut child = Command::new(BIN)
+        .args(["--listen", "127.0.0.1:0", "--fault", "crash-on-exit"])
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let mut addr = None;
+    while let Some(line) = lines.next_line().await.unwrap() {
+        if let Some(at) = line.find("addr=") {
+            let rest = &line[at + 5..];
+            addr = Some(rest[..rest.find(' ').unwrap()].parse().unwrap());
+            break;
+        }
+    }
+    let mut a = Wire::connect(addr.expect("listening")).await;
+    a.cmd("EXIT").await;
+    a.expect_eof().await;
+    let mut rest = String::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        rest.push_str(&line);
+    }
+    let status = tokio::time::timeout(GUARD, child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(rest.contains("crash"), "{rest}");
+}
