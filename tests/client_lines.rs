@@ -4,7 +4,7 @@ mod client_support;
 
 use std::process::{Output, Stdio};
 
-use client_support::{Behaviour, Double, Peer, within};
+use client_support::{Behaviour, Double, Peer, real_server, real_server_in, within};
 use confab::protocol::{Dialect, Framing, Spelling};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -81,9 +81,9 @@ impl Live {
 
 #[tokio::test]
 async fn piped_commands_print_one_line_per_reply_and_exit_0() {
-    let server = Double::start().await;
+    let server = real_server().await;
     let output = run(
-        &["--addr", &server.addr_arg()],
+        &["--addr", &server.addr().to_string()],
         b"NAME A\nGET_NAMES\nEXIT\n",
     )
     .await;
@@ -94,17 +94,19 @@ async fn piped_commands_print_one_line_per_reply_and_exit_0() {
 
 #[tokio::test]
 async fn end_of_input_sends_exit_and_every_reply_is_printed_before_bye() {
-    let server = Double::start().await;
-    let mut other = Peer::named(server.addr, "B").await;
+    let server = real_server().await;
+    let mut other = Peer::named(server.addr(), "B").await;
     let output = run(
-        &["--addr", &server.addr_arg(), "--name", "A"],
+        &["--addr", &server.addr().to_string(), "--name", "A"],
         b"GET_NAMES\r\nMSG B hi there\nMSG Z hi\nGET_NAMES",
     )
     .await;
-    assert_eq!(
-        stdout(&output),
-        "hello A\nnames B A\nerror NO_SUCH_USER from the test double\nnames B A\nbye\n"
-    );
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines[..2], ["hello A", "names B A"], "{out}");
+    assert!(lines[2].starts_with("error NO_SUCH_USER"), "{out}");
+    assert_eq!(lines[3..], ["names B A", "bye"], "{out}");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(
         other.recv_delivery().await,
@@ -116,12 +118,12 @@ async fn end_of_input_sends_exit_and_every_reply_is_printed_before_bye() {
 
 #[tokio::test]
 async fn lines_that_are_not_commands_are_refused_on_stderr_and_not_sent_client_1() {
-    let server = Double::start().await;
+    let server = real_server().await;
     let long = format!("MSG A {}\n", "x".repeat(9962));
     let mut input = b"NAME A\nhello\nMSG A\n\nMSG B \xff\xfe\n".to_vec();
     input.extend_from_slice(long.as_bytes());
     input.extend_from_slice(b"GET_NAMES\n");
-    let output = run(&["--addr", &server.addr_arg()], &input).await;
+    let output = run(&["--addr", &server.addr().to_string()], &input).await;
     // Had any refused line been sent, the server would have answered it with an error.
     assert_eq!(stdout(&output), "hello A\nnames A\nbye\n");
     let err = stderr(&output);
@@ -147,11 +149,11 @@ async fn lines_that_are_not_commands_are_refused_on_stderr_and_not_sent_client_1
 
 #[tokio::test]
 async fn delivery_arriving_while_input_is_open_is_printed_escaped_client_2() {
-    let server = Double::start().await;
-    let mut live = Live::spawn(&["--addr", &server.addr_arg()]);
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string()]);
     live.type_line("NAME A").await;
     assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
-    let mut other = Peer::named(server.addr, "B").await;
+    let mut other = Peer::named(server.addr(), "B").await;
     other.send("MSG A hi \x1b[2J\\ there\t!").await;
     assert_eq!(
         live.next_line().await.as_deref(),
@@ -168,7 +170,7 @@ async fn delivery_arriving_while_input_is_open_is_printed_escaped_client_2() {
 }
 
 #[tokio::test]
-async fn server_closing_unasked_is_reported_with_exit_1() {
+async fn foreign_server_closing_unasked_is_reported_with_exit_1() {
     let server = Double::with(Behaviour {
         close_after: Some(2),
         ..Behaviour::default()
@@ -242,12 +244,9 @@ async fn bad_frame_from_the_server_is_reported_with_exit_1() {
 
 #[tokio::test]
 async fn other_dialects_frame_and_spell_commands_and_refuse_what_does_not_fit() {
-    let server = Double::with(Behaviour {
-        dialect: Dialect {
-            framing: "dec2".parse::<Framing>().expect("framing"),
-            spelling: Spelling::Numeric,
-        },
-        ..Behaviour::default()
+    let server = real_server_in(Dialect {
+        framing: "dec2".parse::<Framing>().expect("framing"),
+        spelling: Spelling::Numeric,
     })
     .await;
     // Numeric spelling: `3 A ` and 96 bytes of text make 100 bytes, one over dec2's limit.
@@ -256,7 +255,7 @@ async fn other_dialects_frame_and_spell_commands_and_refuse_what_does_not_fit() 
     let output = run(
         &[
             "--addr",
-            &server.addr_arg(),
+            &server.addr().to_string(),
             "--framing",
             "dec2",
             "--spelling",
@@ -330,19 +329,20 @@ async fn help_explains_modes_output_format_and_exit_codes() {
 
 #[tokio::test]
 async fn raw_escape_sends_a_payload_as_it_is() {
-    let server = Double::start().await;
-    let output = run(&["--addr", &server.addr_arg()], b"/raw BLOCK A\n").await;
-    assert_eq!(
-        stdout(&output),
-        "error UNKNOWN_COMMAND unknown command 'BLOCK'\nbye\n"
-    );
+    let server = real_server().await;
+    let output = run(&["--addr", &server.addr().to_string()], b"/raw BLOCK A\n").await;
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("error UNKNOWN_COMMAND"), "{out}");
+    assert_eq!(lines[1], "bye", "{out}");
     assert_eq!(output.status.code(), Some(0));
 }
 
 #[tokio::test]
 async fn interrupt_signal_sends_exit_and_leaves_on_bye() {
-    let server = Double::start().await;
-    let mut live = Live::spawn(&["--addr", &server.addr_arg()]);
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string()]);
     live.type_line("NAME A").await;
     assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
     let pid = live.child.id().expect("the client is running");
@@ -355,5 +355,24 @@ async fn interrupt_signal_sends_exit_and_leaves_on_bye() {
     assert_eq!(live.next_line().await.as_deref(), Some("bye"));
     let output = within(live.child.wait_with_output()).await.expect("wait");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
-    assert!(!server.has_name("A"));
+    // EXIT released the name (EXIT-1).
+    assert!(Peer::connect(server.addr()).await.names().await.is_empty());
+}
+
+#[tokio::test]
+async fn server_shutting_down_is_shown_and_reported_with_exit_1() {
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string(), "--name", "A"]);
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    within(server.shutdown()).await.expect("shutdown");
+    let line = live.next_line().await.unwrap_or_default();
+    assert!(line.starts_with("error SHUTTING_DOWN"), "{line}");
+    assert_eq!(live.next_line().await, None);
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("the server closed the connection"),
+        "{}",
+        stderr(&output)
+    );
 }

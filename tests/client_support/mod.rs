@@ -1,10 +1,10 @@
-//! Helpers for the client's integration tests: a small server double, a test peer, and
-//! bounded polling.
+//! Helpers for the client's integration tests: the reference server, a small server double,
+//! a test peer, and bounded polling.
 //!
-//! The double speaks just enough of PROTOCOL.md for the client's tests (NAME, GET_NAMES, MSG,
-//! EXIT, with names released when a connection ends), and can misbehave the way foreign
-//! servers do (a greeting, a silent EXIT, a bad frame). It is not the reference server and is
-//! not judged against the spec.
+//! Conversations run against the reference server ([`real_server`]). The double speaks just
+//! enough of PROTOCOL.md to stand in for a *foreign* server: it misbehaves the way student
+//! servers do (a greeting, a silent EXIT, a bad frame, closing unasked), which the reference
+//! server never does. It is not judged against the spec.
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
@@ -25,6 +25,23 @@ use tokio_util::codec::{Framed, FramedRead, FramedWrite};
 
 /// The bound on any wait in these tests: reaching it means a test hangs, not that it is slow.
 pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The reference server in the canonical dialect, on 127.0.0.1 and a free port; it stops
+/// when the handle is dropped or shut down.
+pub async fn real_server() -> confab::server::Running {
+    real_server_in(Dialect::CANONICAL).await
+}
+
+/// The reference server in `dialect`.
+pub async fn real_server_in(dialect: Dialect) -> confab::server::Running {
+    let config = confab::server::Config {
+        dialect,
+        ..confab::server::Config::default()
+    };
+    confab::server::spawn(config)
+        .await
+        .expect("start the reference server")
+}
 
 /// How the double behaves.
 #[derive(Debug, Clone, Default)]
