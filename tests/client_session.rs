@@ -5,11 +5,12 @@
 mod client_support;
 
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client_support::{Behaviour, Double, Peer, eventually, within};
+use client_support::{Behaviour, Double, Peer, eventually, real_server, within};
 use confab::client::render::Screen;
 use confab::client::{ClientError, Ending, Options, Outcome, interactive};
 use confab::protocol::Name;
@@ -73,16 +74,14 @@ struct Session {
 }
 
 impl Session {
-    async fn start(server: &Double, name: Option<&str>, wait: Duration) -> Session {
-        let stream = within(TcpStream::connect(server.addr))
-            .await
-            .expect("connect");
+    async fn start(addr: SocketAddr, name: Option<&str>, wait: Duration) -> Session {
+        let stream = within(TcpStream::connect(addr)).await.expect("connect");
         let (keys, events) = mpsc::unbounded();
         let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
         let drawn = Drawn::default();
         let mut out = drawn.clone();
         let options = Options {
-            addr: server.addr_arg(),
+            addr: addr.to_string(),
             name: name.map(|n| Name::new(n).expect("name")),
             wait,
             ..Options::default()
@@ -182,11 +181,11 @@ const WAIT: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn message_arriving_mid_typing_is_printed_above_and_the_partial_line_survives_client_3() {
-    let server = Double::start().await;
-    let session = Session::start(&server, None, WAIT).await;
+    let server = real_server().await;
+    let session = Session::start(server.addr(), None, WAIT).await;
     session.enter("NAME A");
     session.shows_row("* you are A").await;
-    let mut other = Peer::named(server.addr, "B").await;
+    let mut other = Peer::named(server.addr(), "B").await;
 
     session.type_text("MSG B hé日");
     session.input_is("A> MSG B hé日", 3 + 8 + 2).await;
@@ -212,9 +211,9 @@ async fn message_arriving_mid_typing_is_printed_above_and_the_partial_line_survi
 
 #[tokio::test]
 async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_the_fault_client_1() {
-    let server = Double::start().await;
-    let mut other = Peer::named(server.addr, "B").await;
-    let session = Session::start(&server, Some("A"), WAIT).await;
+    let server = real_server().await;
+    let mut other = Peer::named(server.addr(), "B").await;
+    let session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
 
     session.enter("MSG  B hi");
@@ -243,9 +242,9 @@ async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_the_fault_c
 
 #[tokio::test]
 async fn typed_exit_ends_the_session_on_bye() {
-    let server = Double::start().await;
-    let mut other = Peer::named(server.addr, "B").await;
-    let session = Session::start(&server, Some("A"), WAIT).await;
+    let server = real_server().await;
+    let mut other = Peer::named(server.addr(), "B").await;
+    let session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
     session.enter("EXIT");
     let (outcome, drawn) = session.ended().await;
@@ -263,8 +262,8 @@ async fn typed_exit_ends_the_session_on_bye() {
 #[tokio::test]
 async fn ctrl_c_and_ctrl_d_send_exit_and_leave_on_bye() {
     for leave in ['c', 'd'] {
-        let server = Double::start().await;
-        let session = Session::start(&server, Some("A"), WAIT).await;
+        let server = real_server().await;
+        let session = Session::start(server.addr(), Some("A"), WAIT).await;
         session.shows_row("* you are A").await;
         session.ctrl(leave);
         let (outcome, drawn) = session.ended().await;
@@ -279,24 +278,25 @@ async fn ctrl_c_and_ctrl_d_send_exit_and_leave_on_bye() {
 }
 
 #[tokio::test]
-async fn server_closing_unasked_is_reported_and_ends_the_session() {
-    let server = Double::with(Behaviour {
-        close_after: Some(2),
-        ..Behaviour::default()
-    })
-    .await;
-    let session = Session::start(&server, Some("A"), WAIT).await;
+async fn server_shutting_down_is_shown_and_ends_the_session_closed_by_server() {
+    let server = real_server().await;
+    let session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
     session.type_text("MSG B half-typed");
     session.input_is("A> MSG B half-typed", 19).await;
-    session.enter("");
+    within(server.shutdown()).await.expect("shutdown");
     let (outcome, drawn) = session.ended().await;
     assert_eq!(outcome.ending, Ending::ClosedByServer);
     assert_eq!(outcome.exit_code(), 1);
+    let rows = drawn.rows();
     assert!(
-        drawn
-            .rows()
-            .contains(&"- the server closed the connection".to_owned()),
+        rows.iter().any(|r| r.starts_with("! SHUTTING_DOWN")
+            && r.ends_with("(the server closes the connection)")),
+        "{}",
+        drawn.text()
+    );
+    assert!(
+        rows.contains(&"- the server closed the connection".to_owned()),
         "{}",
         drawn.text()
     );
@@ -309,7 +309,7 @@ async fn exit_unanswered_within_the_wait_ends_with_no_bye() {
         ..Behaviour::default()
     })
     .await;
-    let session = Session::start(&server, None, Duration::from_millis(100)).await;
+    let session = Session::start(server.addr(), None, Duration::from_millis(100)).await;
     session.enter("EXIT");
     let (outcome, drawn) = session.ended().await;
     assert_eq!(outcome.ending, Ending::NoBye);
@@ -323,8 +323,8 @@ async fn exit_unanswered_within_the_wait_ends_with_no_bye() {
 
 #[tokio::test]
 async fn help_is_answered_locally() {
-    let server = Double::start().await;
-    let session = Session::start(&server, None, WAIT).await;
+    let server = real_server().await;
+    let session = Session::start(server.addr(), None, WAIT).await;
     session.enter("/help");
     session.shows_row("commands (sent to the server):").await;
     session
@@ -335,8 +335,8 @@ async fn help_is_answered_locally() {
 
 #[tokio::test]
 async fn pasted_line_break_does_not_send() {
-    let server = Double::start().await;
-    let session = Session::start(&server, Some("A"), WAIT).await;
+    let server = real_server().await;
+    let session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
     session.event(Event::Paste("MSG A one\ntwo\x1b[2J".to_owned()));
     session.input_is("A> MSG A one two[2J", 19).await;
@@ -346,8 +346,8 @@ async fn pasted_line_break_does_not_send() {
 
 #[tokio::test]
 async fn up_arrow_brings_back_the_last_line_and_resize_redraws() {
-    let server = Double::start().await;
-    let session = Session::start(&server, None, WAIT).await;
+    let server = real_server().await;
+    let session = Session::start(server.addr(), None, WAIT).await;
     session.enter("GET_NAMES");
     session.shows_row("* nobody has a name yet").await;
     session.key(KeyCode::Up);
@@ -364,7 +364,7 @@ async fn unparsed_greeting_is_shown_escaped_and_the_session_goes_on() {
         ..Behaviour::default()
     })
     .await;
-    let session = Session::start(&server, Some("A"), WAIT).await;
+    let session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
     let text = session.drawn.text();
     assert!(
@@ -375,8 +375,8 @@ async fn unparsed_greeting_is_shown_escaped_and_the_session_goes_on() {
 
 #[tokio::test]
 async fn stop_signal_sends_exit_and_leaves_on_bye() {
-    let server = Double::start().await;
-    let mut session = Session::start(&server, Some("A"), WAIT).await;
+    let server = real_server().await;
+    let mut session = Session::start(server.addr(), Some("A"), WAIT).await;
     session.shows_row("* you are A").await;
     session.signal();
     let (outcome, drawn) = session.ended().await;
@@ -386,17 +386,18 @@ async fn stop_signal_sends_exit_and_leaves_on_bye() {
         "{}",
         drawn.text()
     );
-    assert!(!server.has_name("A"));
+    // EXIT released the name (EXIT-1).
+    assert!(Peer::connect(server.addr()).await.names().await.is_empty());
 }
 
 #[tokio::test]
 async fn session_opens_with_where_it_is_connected_and_how_to_get_help() {
-    let server = Double::start().await;
-    let session = Session::start(&server, None, WAIT).await;
+    let server = real_server().await;
+    let session = Session::start(server.addr(), None, WAIT).await;
     session
         .shows_row(&format!(
             "- connected to {}; /help lists the commands, Ctrl-C leaves",
-            server.addr
+            server.addr()
         ))
         .await;
     session.input_is("> ", 2).await;

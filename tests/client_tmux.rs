@@ -8,7 +8,7 @@ mod client_support;
 
 use std::process::Command;
 
-use client_support::{Behaviour, Double, Peer, eventually};
+use client_support::{Peer, eventually, real_server, within};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_confab-client");
 const WIDTH: u16 = 120;
@@ -162,12 +162,12 @@ fn client_line(addr: &str, extra: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversation_while_typing_in_a_real_terminal_client_3() {
-    let server = Double::start().await;
+    let server = real_server().await;
     let tmux = Tmux::start("conversation");
-    tmux.run(&client_line(&server.addr_arg(), "--name A"));
+    tmux.run(&client_line(&server.addr().to_string(), "--name A"));
     tmux.shows("* you are A").await;
     tmux.input_is("A> ", 3).await;
-    let mut other = Peer::named(server.addr, "B").await;
+    let mut other = Peer::named(server.addr(), "B").await;
 
     // Part of a line, with multi-byte and wide characters, cursor moved back over one.
     tmux.type_text("MSG B hé日 part");
@@ -227,11 +227,11 @@ async fn conversation_while_typing_in_a_real_terminal_client_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_leaves_cleanly_and_restores_the_terminal() {
-    let server = Double::start().await;
+    let server = real_server().await;
     let tmux = Tmux::start("ctrl-c");
     tmux.run(&format!(
         "NO_COLOR=1 {}",
-        client_line(&server.addr_arg(), "--name A")
+        client_line(&server.addr().to_string(), "--name A")
     ));
     tmux.shows("* you are A").await;
     // NO_COLOR: no colours (https://no-color.org).
@@ -246,16 +246,15 @@ async fn ctrl_c_leaves_cleanly_and_restores_the_terminal() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn server_closing_is_reported_exit_1_and_terminal_restored() {
-    let server = Double::with(Behaviour {
-        close_after: Some(2),
-        ..Behaviour::default()
-    })
-    .await;
+async fn server_shutting_down_is_reported_exit_1_and_terminal_restored() {
+    let server = real_server().await;
     let tmux = Tmux::start("closed");
-    tmux.run(&client_line(&server.addr_arg(), "--name A"));
+    tmux.run(&client_line(&server.addr().to_string(), "--name A"));
     tmux.shows("* you are A").await;
-    tmux.run("GET_NAMES");
+    tmux.type_text("MSG B half");
+    tmux.input_is("A> MSG B half", 13).await;
+    within(server.shutdown()).await.expect("shutdown");
+    tmux.shows("! SHUTTING_DOWN").await;
     tmux.shows("- the server closed the connection").await;
     tmux.shows("client-exit=1").await;
     tmux.terminal_is_restored().await;

@@ -98,6 +98,11 @@ impl Double {
         }
     }
 
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
     /// The `--addr` argument for this double.
     pub fn addr_arg(&self) -> String {
         self.addr.to_string()
