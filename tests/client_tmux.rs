@@ -260,6 +260,40 @@ async fn server_shutting_down_is_reported_exit_1_and_terminal_restored() {
     tmux.terminal_is_restored().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_people_hold_a_conversation_in_two_terminals() {
+    let server = real_server().await;
+    let addr = server.addr().to_string();
+    let alice = Tmux::start("alice");
+    let bob = Tmux::start("bob");
+    alice.run(&client_line(&addr, "--name Alice"));
+    bob.run(&client_line(&addr, "--name Bob"));
+    alice.shows("* you are Alice").await;
+    bob.shows("* you are Bob").await;
+
+    alice.run("MSG Bob hi Bob, how are you?");
+    bob.shows("<Alice> hi Bob, how are you?").await;
+
+    // Bob is halfway through his answer when Alice writes again.
+    bob.type_text("MSG Alice fine, tha");
+    bob.input_is("Bob> MSG Alice fine, tha", 24).await;
+    alice.run("MSG Bob still there?");
+    bob.shows("<Alice> still there?").await;
+    bob.input_is("Bob> MSG Alice fine, tha", 24).await;
+    bob.type_text("nks!");
+    bob.press("Enter");
+    alice.shows("<Bob> fine, thanks!").await;
+
+    alice.run("GET_NAMES");
+    alice.shows("* 2 names: Alice, Bob").await;
+    bob.run("EXIT");
+    bob.shows("client-exit=0").await;
+    alice.run("GET_NAMES");
+    alice.shows("* 1 name: Alice").await;
+    alice.run("EXIT");
+    alice.shows("client-exit=0").await;
+}
+
 /// The variable that makes [`raw_mode_panic_helper`] do its work.
 const PANIC_HELPER: &str = "CONFAB_CLIENT_RAW_MODE_PANIC";
 
