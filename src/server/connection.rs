@@ -530,8 +530,9 @@ impl Conn {
             return None;
         }
         let list = self.ctx.registry.list(self.ctx.max_payload);
-        // DIALECT-5: raw and line framing cannot carry an empty list; nothing is sent.
-        if list.is_empty() && matches!(self.ctx.frames.framing(), Framing::Raw | Framing::Line) {
+        // DIALECT-5: raw framing cannot carry an empty list, so nothing is sent; in line
+        // framing it is an empty line.
+        if list.is_empty() && self.ctx.frames.framing() == Framing::Raw {
             return None;
         }
         self.reply(Reply::Names(list));

@@ -70,6 +70,29 @@ pub(crate) fn msg(ctx: &Ctx, to: &Name, text: &str) -> Check<Command> {
     })
 }
 
+/// `payload` with its verb, if it is one of the canonical verbs, in the profile's spelling: the
+/// cases write their bad commands canonically.
+pub(crate) fn spelled(ctx: &Ctx, payload: &[u8]) -> Vec<u8> {
+    use confab::protocol::{Spelling, Verb};
+    if ctx.profile.spelling == Spelling::Canonical {
+        return payload.to_vec();
+    }
+    let end = payload
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(payload.len());
+    let verb = match &payload[..end] {
+        b"NAME" => Verb::Name,
+        b"GET_NAMES" | b"GETNAMES" => Verb::GetNames,
+        b"MSG" => Verb::Msg,
+        b"EXIT" => Verb::Exit,
+        _ => return payload.to_vec(),
+    };
+    let mut out = ctx.profile.spelling.word(verb).as_bytes().to_vec();
+    out.extend_from_slice(&payload[end..]);
+    out
+}
+
 /// Sends `payload` and expects exactly one error reply with `code`, then nothing else: a
 /// GET_NAMES sent right after is the barrier, so a silent server fails at once instead of
 /// after a timeout. `present` are names the list shows (to tell it apart from an error in
@@ -82,6 +105,7 @@ pub(crate) async fn refused_or(
     present: &[&Name],
     success: &(dyn Fn(&[u8]) -> bool + Sync),
 ) -> Check<Bytes> {
+    let payload = &spelled(ctx, payload)[..];
     let shown = escape_bytes(payload);
     ctx.step(format!("{} → {shown}", conn.label()));
     ctx.send_payload(conn, payload).await?;

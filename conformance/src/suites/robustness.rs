@@ -383,9 +383,6 @@ body!(exit, |ctx| {
 });
 
 body!(extra_arguments, |ctx| {
-    if ctx.profile.spelling == confab::protocol::Spelling::Numeric {
-        return Err(ctx.unsupported("written in the canonical spelling"));
-    }
     let (mut a, an) = client(ctx, "A").await?;
     let x = ctx.name("X");
     for input in [
@@ -471,8 +468,9 @@ body!(two_hundred_clients, |ctx| {
         let p = ctx.recv(first, "the names list").await?;
         match Reply::parse(&p) {
             Ok(Reply::Names(list)) => {
+                // A small frame may leave names out, counted in the `+N` marker (NAMES-5).
                 let missing = names.iter().filter(|n| !list.names().contains(n)).count();
-                if missing > 0 {
+                if missing as u64 > list.omitted() {
                     return Err(ctx.fail(
                         FailureKind::Wrong,
                         "all names listed",

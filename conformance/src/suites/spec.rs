@@ -837,9 +837,6 @@ body!(cmd_3, |ctx| {
 });
 
 body!(cmd_4, |ctx| {
-    if ctx.profile.spelling == confab::protocol::Spelling::Numeric {
-        return Err(ctx.unsupported("the cases are written in the canonical spelling"));
-    }
     let (mut a, an) = client(ctx, "A").await?;
     let x = ctx.name("X");
     let inputs = [
