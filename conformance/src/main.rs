@@ -1,5 +1,8 @@
 //! `confab-conform`: point it at a chat server and get an explained verdict.
 
+// The `///` comments below are `--help` text: `<name>` and `[NAME]` are placeholders.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;

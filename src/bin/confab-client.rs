@@ -1,6 +1,9 @@
 //! `confab-client`: the reference terminal client. The logic is in `confab::client`; this
 //! file reads the command line, runs a session and turns its end into an exit code.
 
+// The `///` comments below are `--help` text: `<name>` and `[NAME]` are placeholders.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 use std::process::ExitCode;
 use std::time::Duration;
 
