@@ -73,6 +73,11 @@ struct Args {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     startup_timeout: Duration,
 
+    /// How long to keep trying to restart a crashed server (--exec) whose port is still in
+    /// use.
+    #[arg(long, default_value = "70s", value_parser = parse_duration)]
+    restart_timeout: Duration,
+
     /// Report format, written to --output or else to stdout.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -186,6 +191,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.suites = args.suite.clone();
     options.only = args.cases.clone();
     options.timeout = args.timeout;
+    options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
     if let Some(tag) = &options.tag
         && !tag.chars().all(|c| c.is_ascii_alphanumeric())
