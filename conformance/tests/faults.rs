@@ -12,11 +12,12 @@ use confab_conformance::report::text;
 use confab_conformance::{Profile, Report, RunOptions, Silent, TargetSpec, Verdict};
 use futures::StreamExt;
 
-async fn run(profile: Profile, fault: Option<Fault>) -> Report {
-    let mut options = RunOptions::new(profile);
+/// Every selected case of `options` against the embedded server with `fault`.
+async fn run_with(options: &RunOptions, fault: Option<Fault>) -> Report {
+    let mut options = options.clone();
     options.tag = Some("f".into());
     // Short: a silent or hung server costs this much per case; replies on loopback take far
-    // less. The clean run below proves it is enough.
+    // less. The clean runs prove it is enough.
     options.timeout = Duration::from_millis(600);
     let config = Config {
         fault,
@@ -30,6 +31,10 @@ async fn run(profile: Profile, fault: Option<Fault>) -> Report {
     )
     .await
     .expect("the embedded server starts")
+}
+
+async fn run(profile: Profile, fault: Option<Fault>) -> Report {
+    run_with(&RunOptions::new(profile), fault).await
 }
 
 fn explain(report: &Report) -> String {
@@ -145,7 +150,7 @@ async fn the_dialect_cases_are_failed_by_faults_in_their_dialects() {
         profile.framing = framing.parse::<Framing>().expect("a framing");
         let mut options = RunOptions::new(profile.clone());
         options.only = vec![case.to_owned()];
-        let clean = run_only(&options, None).await;
+        let clean = run_with(&options, None).await;
         assert!(
             clean.cases.iter().all(|c| c.verdict == Verdict::Pass),
             "{framing}: {}",
@@ -153,7 +158,7 @@ async fn the_dialect_cases_are_failed_by_faults_in_their_dialects() {
         );
         let mut caught_by = Vec::new();
         for fault in Fault::ALL {
-            let report = run_only(&options, Some(*fault)).await;
+            let report = run_with(&options, Some(*fault)).await;
             if report.cases.iter().any(|c| c.verdict.is_failure()) {
                 caught_by.push(fault.to_string());
             }
@@ -161,22 +166,4 @@ async fn the_dialect_cases_are_failed_by_faults_in_their_dialects() {
         println!("{case} in {framing} is failed by: {caught_by:?}");
         assert!(!caught_by.is_empty(), "no fault fails {case} in {framing}");
     }
-}
-
-async fn run_only(options: &RunOptions, fault: Option<Fault>) -> Report {
-    let mut options = options.clone();
-    options.tag = Some("d".into());
-    options.timeout = Duration::from_millis(600);
-    let config = Config {
-        fault,
-        ..Config::default()
-    };
-    confab_conformance::run(
-        TargetSpec::Embedded(config),
-        &options,
-        Duration::from_secs(5),
-        &mut Silent,
-    )
-    .await
-    .expect("the embedded server starts")
 }

@@ -3,6 +3,15 @@
 //! Case IDs are stable: `<suite>.<what>`, and spec cases `spec.<REQ-ID>.<what>`. A case cites
 //! what it checks (PROTOCOL.md requirement IDs, or the grading sheet's row).
 
+/// Defines a case body, `fn name(ctx: &mut Ctx) -> BoxFuture<'_, Check>`, from a block.
+macro_rules! body {
+    ($name:ident, |$ctx:ident| $body:block) => {
+        fn $name($ctx: &mut Ctx) -> BoxFuture<'_, Check> {
+            Box::pin(async move $body)
+        }
+    };
+}
+
 pub mod example;
 pub mod robustness;
 pub mod rubric;
@@ -43,6 +52,23 @@ pub(crate) const fn case(
         points: 0,
         concurrent: false,
         run,
+    }
+}
+
+/// Judges `payload` as a names list showing `present` in order.
+pub(crate) fn expect_list(ctx: &mut Ctx, payload: &[u8], present: &[&Name]) -> Check {
+    let want = judge::NamesExpectation {
+        present,
+        absent: &[],
+        allow_omitted: false,
+    };
+    match judge::names(&ctx.profile, payload, want) {
+        Judgement::Exact => Ok(()),
+        Judgement::Deviation(d) => {
+            ctx.deviation(d);
+            Ok(())
+        }
+        Judgement::Mismatch(m) => Err(ctx.fail(FailureKind::Wrong, "the names list", m)),
     }
 }
 
