@@ -8,7 +8,7 @@
 //!   them together ([`protocol::codec`]).
 //! - [`server`]: the reference server, `run(listener, config, shutdown)`.
 //! - [`client`]: the reference terminal client.
-//! - [`bench`]: the load generator behind `confab-bench`.
+//! - [`bench`](mod@bench): the load generator behind `confab-bench`.
 //!
 //! `PROTOCOL.md` at the root of the repository is the specification; requirement IDs such as
 //! `FRAME-5` in these docs point into it.

@@ -588,6 +588,24 @@ async fn hang_on_short_payload_resumes_when_the_payload_completes() {
     a.expect("A").await.unwrap();
 }
 
+/// A client that leaves in the middle of its frame leaves the server hung for good, as a
+/// `while len(data) < n` loop does; shutting the server down still works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hang_on_short_payload_lasts_after_the_client_leaves_until_shutdown() {
+    let server = start_with(Some(Fault::HangOnShortPayload)).await;
+    let addr = server.addr();
+    let mut slow = P::connect(addr).await.unwrap();
+    let mut a = P::named(addr, "A").await.unwrap();
+    stall_mid_payload(&mut slow).await.unwrap();
+    drop(slow);
+    a.cmd("GET_NAMES").await.unwrap();
+    assert!(a.frame_within(HANG_WINDOW).await.is_err(), "A was answered");
+    tokio::time::timeout(READ_GUARD, server.shutdown())
+        .await
+        .expect("a hung server still shuts down")
+        .expect("shutdown");
+}
+
 /// Faults that do not crash leave everyone else alone: the example run still works around
 /// a connection that a fault dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

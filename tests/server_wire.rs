@@ -999,7 +999,7 @@ async fn dialect_4_small_frames_shorten_errors_cut_lists_and_refuse_long_deliver
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dialect_5_raw_framing_sends_no_empty_names_list() {
+async fn dialect_5_raw_framing_sends_no_empty_names_list_and_line_framing_an_empty_line() {
     let server = dialect_server("raw").await;
     let mut a = Wire::connect(server.addr()).await;
     a.send(b"GET_NAMES").await;
@@ -1015,7 +1015,7 @@ async fn dialect_5_raw_framing_sends_no_empty_names_list() {
     let server = dialect_server("line").await;
     let mut a = Wire::connect(server.addr()).await;
     a.send(b"GET_NAMES\nNAME A\n").await;
-    a.expect(b"HELLO A\n").await;
+    a.expect(b"\nHELLO A\n").await;
 }
 
 #[test]

@@ -1,5 +1,8 @@
 //! `confab-conform`: point it at a chat server and get an explained verdict.
 
+// The `///` comments below are `--help` text: `<name>` and `[NAME]` are placeholders.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -69,6 +72,11 @@ struct Args {
     /// How long a started server may take to accept connections.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     startup_timeout: Duration,
+
+    /// How long to keep trying to restart a crashed server (--exec) whose port is still in
+    /// use.
+    #[arg(long, default_value = "70s", value_parser = parse_duration)]
+    restart_timeout: Duration,
 
     /// Report format, written to --output or else to stdout.
     #[arg(long, value_enum, default_value = "text")]
@@ -183,6 +191,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.suites = args.suite.clone();
     options.only = args.cases.clone();
     options.timeout = args.timeout;
+    options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
     if let Some(tag) = &options.tag
         && !tag.chars().all(|c| c.is_ascii_alphanumeric())

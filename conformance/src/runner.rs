@@ -144,12 +144,14 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 };
                 (v, Some(f))
             }
+            // Every wait in a case is bounded; a case that still runs out of time has a
+            // server that answers, but too slowly to be usable.
             Err(_) => (
-                Verdict::HarnessError,
+                Verdict::Fail,
                 Some(ctx.fail(
-                    FailureKind::Harness,
+                    FailureKind::NoReply,
                     format!("the case to finish within {} s", guard.as_secs()),
-                    "the harness gave up on it",
+                    "the server answered too slowly for the case to finish",
                 )),
             ),
         };

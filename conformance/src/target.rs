@@ -64,6 +64,13 @@ pub enum TargetError {
     Embedded(io::Error),
     #[error("the server at an address given with --addr cannot be restarted by the harness")]
     CannotRestart,
+    #[error(
+        "{addr} was still in use {} s after the crash, so the server could not listen again \
+         (a server without SO_REUSEADDR cannot rebind its port for about a minute after a \
+         crash); give the command a {{port}} placeholder to restart on a fresh port",
+        .waited.as_secs()
+    )]
+    PortInUse { addr: SocketAddr, waited: Duration },
 }
 
 fn stderr_tail(output: &str) -> String {
@@ -96,6 +103,8 @@ struct Spawned {
     child: Child,
     command: String,
     output: Arc<Mutex<Vec<u8>>>,
+    /// The tasks copying its stdout and stderr into `output`.
+    collectors: Vec<JoinHandle<()>>,
 }
 
 /// Keep this much of a started server's output.
@@ -238,21 +247,23 @@ impl Target {
                 why: e.to_string(),
             })?;
         let output = Arc::new(Mutex::new(Vec::new()));
+        let mut collectors = Vec::new();
         if let Some(out) = child.stdout.take() {
-            tokio::spawn(collect(out, output.clone()));
+            collectors.push(tokio::spawn(collect(out, output.clone())));
         }
         if let Some(err) = child.stderr.take() {
-            tokio::spawn(collect(err, output.clone()));
+            collectors.push(tokio::spawn(collect(err, output.clone())));
         }
         self.spawned = Some(Spawned {
             child,
             command: line.clone(),
             output,
+            collectors,
         });
         // Wait, bounded, until it accepts connections or exits.
         let deadline = tokio::time::Instant::now() + self.startup;
         loop {
-            if let Some((status, output)) = self.exited() {
+            if let Some((status, output)) = self.exited_with_output().await {
                 return Err(TargetError::ExitedEarly {
                     command: line,
                     status,
@@ -304,9 +315,22 @@ impl Target {
         Some((status.to_string(), self.output()))
     }
 
+    /// As [`Target::exited`], after the process's last output has been collected (its pipes
+    /// close when it exits; the copying tasks may not have caught up yet).
+    async fn exited_with_output(&mut self) -> Option<(String, String)> {
+        let (status, _) = self.exited()?;
+        if let Some(s) = self.spawned.as_mut() {
+            for c in std::mem::take(&mut s.collectors) {
+                // Bounded: a grandchild may hold the pipe open.
+                let _ = tokio::time::timeout(Duration::from_secs(1), c).await;
+            }
+        }
+        Some((status, self.output()))
+    }
+
     /// Probes the server with a fresh connection and one round trip.
     pub async fn liveness(&mut self, timeout: Duration) -> Liveness {
-        if let Some((status, output)) = self.exited() {
+        if let Some((status, output)) = self.exited_with_output().await {
             let tail = stderr_tail(&output);
             return Liveness::Crashed(format!("the server process exited ({status}){tail}"));
         }
@@ -327,33 +351,41 @@ impl Target {
                     return Liveness::Crashed(format!("a new connection to {addr} failed: {e}"));
                 }
             };
-        // Short enough for the smallest frames (`NAME p12` is 8 bytes; dec1 carries 9).
-        let name = Name::new(&format!("p{}", self.probes % 100))
-            .unwrap_or_else(|_| Name::new("p").expect("a valid name"));
+        // GET_NAMES changes nothing on the server, and every framing but raw can carry even
+        // an empty list. In raw framing an empty list is not sent (DIALECT-5), so the probe
+        // takes a name there (short enough for the smallest frames) and gives it back.
+        let raw = self.dialect.framing == confab::protocol::Framing::Raw;
         let mut payload = Vec::new();
-        Command::Name(name).encode(self.dialect.spelling, &mut payload);
+        if raw {
+            let name = Name::new(&format!("p{}", self.probes % 100))
+                .unwrap_or_else(|_| Name::new("p").expect("a valid name"));
+            Command::Name(name).encode(self.dialect.spelling, &mut payload);
+        } else {
+            Command::GetNames.encode(self.dialect.spelling, &mut payload);
+        }
         if let Err(e) = conn.send_payload(&payload).await {
             return Liveness::Crashed(format!("writing to a new connection failed: {e}"));
         }
         let verdict = match conn.recv(timeout).await {
             Received::Frame(_) | Received::BadFrame(_) => Liveness::Alive,
             Received::Timeout => Liveness::Hung(format!(
-                "a new connection got no reply to NAME within {} ms",
+                "a new connection got no reply within {} ms",
                 timeout.as_millis()
             )),
             Received::Closed | Received::Failed(_) => {
                 match self.await_exit(Duration::from_secs(1)).await {
                     Some(reason) => Liveness::Crashed(reason),
-                    None => Liveness::Crashed(
-                        "a new connection was closed without a reply to NAME".into(),
-                    ),
+                    None => Liveness::Crashed("a new connection was closed without a reply".into()),
                 }
             }
         };
-        if verdict == Liveness::Alive {
+        if verdict == Liveness::Alive && raw {
+            // Give the name back, and wait (briefly) for the server to take note, so that the
+            // next case does not see it.
             let mut exit = Vec::new();
             Command::Exit.encode(self.dialect.spelling, &mut exit);
             let _ = conn.send_payload(&exit).await;
+            let _ = conn.recv(timeout.min(Duration::from_millis(500))).await;
         }
         verdict
     }
@@ -362,7 +394,7 @@ impl Target {
     async fn await_exit(&mut self, wait: Duration) -> Option<String> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
-            if let Some((status, output)) = self.exited() {
+            if let Some((status, output)) = self.exited_with_output().await {
                 return Some(format!(
                     "the server process exited ({status}){}",
                     stderr_tail(&output)
@@ -418,9 +450,16 @@ impl Target {
             match self.start().await {
                 Ok(addr) => return Ok(addr),
                 Err(TargetError::ExitedEarly { output, .. })
-                    if output.to_ascii_lowercase().contains("in use")
-                        && tokio::time::Instant::now() < until =>
+                    if output.to_ascii_lowercase().contains("in use") =>
                 {
+                    if tokio::time::Instant::now() >= until {
+                        return Err(TargetError::PortInUse {
+                            addr: self
+                                .addr
+                                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
+                            waited: deadline,
+                        });
+                    }
                     // The port is in TIME_WAIT; try again shortly. Bounded by `until`.
                     tokio::time::sleep(Duration::from_millis(500)).await;
                 }

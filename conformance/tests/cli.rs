@@ -219,3 +219,77 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
         .expect("a transcript per case");
     assert!(transcript.contains("\\xff\\xfe"), "{transcript}");
 }
+
+/// A server that binds a fixed port without SO_REUSEADDR cannot listen again right after a
+/// crash (while the port is in TIME_WAIT); the harness keeps trying until --restart-timeout,
+/// then says why and runs no more. Whether the kernel keeps the port depends on who closed
+/// first, so the command plays that part itself: every start after the first fails as Python
+/// does on a taken port.
+#[test]
+fn a_crashed_server_whose_port_stays_taken_is_reported_and_the_rest_not_run() {
+    let port = closed_port();
+    let script = fixture("course_server.py");
+    let mark = scratch("port-taken").join("started");
+    let command = format!(
+        "if [ -e {mark} ]; then echo 'OSError: [Errno 98] Address already in use' >&2; exit 1; fi; \
+         touch {mark}; exec python3 {script} {port}",
+        mark = mark.display(),
+        script = script.display(),
+    );
+    let (code, out, err) = run(conform()
+        .args([
+            "--profile",
+            "course",
+            "--color",
+            "never",
+            "--restart-timeout",
+            "1s",
+        ])
+        .args(["--case", "spec.ENC-2", "--case", "spec.ENC-3"])
+        .arg("--exec")
+        .arg(command)
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}")));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        out.contains("still in use") && out.contains("{port} placeholder"),
+        "{out}"
+    );
+    assert!(out.contains("not run          spec.ENC-3"), "{out}");
+}
+
+/// The default run (the README's first command) against the embedded server, in every report
+/// format.
+#[test]
+fn the_embedded_server_passes_and_every_format_is_written() {
+    let dir = scratch("formats");
+    let (code, out, err) = run(conform().args(["--color", "never"]));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("result: PASS (exit 0)"), "{out}");
+    assert!(out.contains("rubric score 100/100"), "{out}");
+    for (format, file, marker) in [
+        ("junit", "r.xml", "<testsuite name=\"spec\""),
+        ("markdown", "r.md", "## Failures"),
+        ("json", "r.json", "\"exit_code\": 0"),
+    ] {
+        let path = dir.join(file);
+        let (code, _, err) = run(conform()
+            .args(["--format", format, "--output"])
+            .arg(&path)
+            .args(["--case", "spec.NAME"]));
+        assert_eq!(code, 0, "{format}: {err}");
+        let text = std::fs::read_to_string(&path).expect("the report file");
+        if format == "markdown" {
+            assert!(!text.contains(marker), "no failures expected in\n{text}");
+            assert!(text.contains("`spec.NAME-2.taken`"), "{text}");
+        } else {
+            assert!(text.contains(marker), "{format}:\n{text}");
+        }
+    }
+    // Without --output, JSON goes to stdout and the progress to stderr.
+    let (code, out, err) = run(conform().args(["--format", "json", "--case", "spec.NAME-1"]));
+    assert_eq!(code, 0);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("stdout is JSON only");
+    assert_eq!(doc["cases"][0]["verdict"], "pass");
+    assert!(err.contains("spec.NAME-1.hello"), "{err}");
+}

@@ -100,15 +100,36 @@ async fn the_reference_server_passes_the_confab_profile_with_these_transcripts()
                     c.verdict
                 )
             } else {
-                format!(
-                    "verdict: {}\n\n{}",
-                    c.verdict,
-                    wire::render(&c.events, false)
-                )
+                let events = collapse_polls(&c.events, b"0009GET_NAMES");
+                format!("verdict: {}\n\n{}", c.verdict, wire::render(&events, false))
             };
             insta::assert_snapshot!(c.id.clone(), body);
         }
     });
+}
+
+/// Keeps only the last of consecutive GET_NAMES round trips on one connection. A case that
+/// waits for a name to go asks until it is gone, and how many times it asks depends on how
+/// soon the server noticed; the last answer is what the case judged.
+fn collapse_polls(events: &[wire::Event], get_names: &[u8]) -> Vec<wire::Event> {
+    use wire::EventKind::{Received, Sent};
+    let is_poll = |i: usize| -> bool {
+        matches!((events.get(i), events.get(i + 1)),
+            (Some(a), Some(b)) if matches!(&a.kind, Sent(bytes) if bytes == get_names)
+                && matches!(b.kind, Received(_))
+                && a.conn == b.conn)
+    };
+    let mut out = Vec::with_capacity(events.len());
+    let mut i = 0;
+    while i < events.len() {
+        if is_poll(i) && is_poll(i + 2) && events[i].conn == events[i + 2].conn {
+            i += 2;
+            continue;
+        }
+        out.push(events[i].clone());
+        i += 1;
+    }
+    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -134,7 +155,6 @@ async fn the_reference_server_as_course_style_dialects_passes() {
         ("dec3", "getnames", "strict"),
         ("bin8", "canonical", "strict"),
         ("bin2", "canonical", "lenient"),
-        ("line", "canonical", "lenient"),
         ("dec4", "numeric", "strict"),
     ] {
         let profile = Profile::from_toml(&format!(
@@ -152,13 +172,21 @@ async fn the_reference_server_as_course_style_dialects_passes() {
     }
 }
 
+/// Without a length field (`raw` and `line`, as four of the fourteen course servers), the
+/// grading sheet's row 14 fails and nothing else does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_server_without_length_fields_fails_only_the_length_field_row() {
     if foreign() {
         return;
     }
-    let mut profile = Profile::course();
-    profile.framing = Framing::Raw;
+    for framing in [Framing::Line, Framing::Raw] {
+        let mut profile = Profile::course();
+        profile.framing = framing;
+        without_length_field(profile).await;
+    }
+}
+
+async fn without_length_field(profile: Profile) {
     let report = run(profile).await;
     let failed: Vec<&str> = report
         .cases

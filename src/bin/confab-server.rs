@@ -1,6 +1,9 @@
 //! `confab-server`: the reference server of PROTOCOL.md. This binary only parses flags, sets up
 //! logging and signals, and calls `confab::server::run`.
 
+// The `///` comments below are `--help` text: `<name>` and `[NAME]` are placeholders.
+#![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
+
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -512,20 +512,36 @@ pub fn check_payload(framing: Framing, payload: &[u8]) -> Result<(), EncodeError
 
 /// Writes the header for a payload of `len` bytes (already checked against the limit).
 pub(crate) fn write_header(framing: Framing, len: usize, out: &mut [u8]) {
+    write_declared(framing, len as u64, out);
+}
+
+fn write_declared(framing: Framing, declared: u64, out: &mut [u8]) {
     match framing {
         Framing::Decimal(_) => {
-            let mut n = len;
+            let mut n = declared;
             for slot in out.iter_mut().rev() {
                 *slot = b'0' + (n % 10) as u8;
                 n /= 10;
             }
         }
         Framing::Binary(_) => {
-            let bytes = (len as u64).to_be_bytes();
+            let bytes = declared.to_be_bytes();
             out.copy_from_slice(&bytes[bytes.len() - out.len()..]);
         }
         Framing::Raw | Framing::Line => {}
     }
+}
+
+/// A length header declaring `declared` bytes, even over the limit, for peers that test
+/// what a receiver does with one (the encoder never writes such a header). `None` when the
+/// framing has no header or cannot express the number.
+pub fn declaring(framing: Framing, declared: u64) -> Option<Vec<u8>> {
+    if matches!(framing, Framing::Raw | Framing::Line) || declared > framing.capacity() {
+        return None;
+    }
+    let mut out = vec![0; framing.header_len()];
+    write_declared(framing, declared, &mut out);
+    Some(out)
 }
 
 /// Appends one frame holding `payload` to `out`.
@@ -691,6 +707,17 @@ mod tests {
             })
         );
         assert!(frame(dec(2), &[b'a'; 99]).is_ok());
+    }
+
+    #[test]
+    fn headers_can_declare_more_than_the_limit_but_not_more_than_they_hold() {
+        assert_eq!(declaring(dec(5), 10_000).as_deref(), Some(&b"10000"[..]));
+        assert_eq!(
+            declaring(bin(2), 10_000).as_deref(),
+            Some(&[0x27, 0x10][..])
+        );
+        assert_eq!(declaring(dec(2), 100), None);
+        assert_eq!(declaring(Framing::Line, 1), None);
     }
 
     #[test]

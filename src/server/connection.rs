@@ -344,6 +344,17 @@ impl Conn {
             };
             match read {
                 Ok(0) if buf.is_empty() => return End::Closed,
+                #[cfg(feature = "faults")]
+                Ok(0) if hold.is_some() => {
+                    // As a `while len(data) < n: data += recv()` loop does when the peer
+                    // leaves: the rest never comes, and the whole server waits for it
+                    // forever, holding everyone up, until it is shut down.
+                    tokio::select! {
+                        () = &mut shutdown => return End::Shutdown,
+                        () = std::future::pending::<()>() => {}
+                    }
+                    return End::Truncated(buf.len());
+                }
                 Ok(0) => return End::Truncated(buf.len()),
                 Ok(n) => {
                     if n >= room {
@@ -530,8 +541,9 @@ impl Conn {
             return None;
         }
         let list = self.ctx.registry.list(self.ctx.max_payload);
-        // DIALECT-5: raw and line framing cannot carry an empty list; nothing is sent.
-        if list.is_empty() && matches!(self.ctx.frames.framing(), Framing::Raw | Framing::Line) {
+        // DIALECT-5: raw framing cannot carry an empty list, so nothing is sent; in line
+        // framing it is an empty line.
+        if list.is_empty() && self.ctx.frames.framing() == Framing::Raw {
             return None;
         }
         self.reply(Reply::Names(list));

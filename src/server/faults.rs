@@ -138,7 +138,8 @@ faults! {
     CrashOnUnnamedDisconnect = "crash-on-unnamed-disconnect", "CONN-4",
         "a connection that never named closing crashes the whole server";
     HangOnShortPayload = "hang-on-short-payload", "FRAME-6",
-        "a frame whose payload has not fully arrived blocks the whole server until it does";
+        "a frame whose payload has not fully arrived blocks the whole server until it does, \
+         and for good if its client leaves first";
 }
 
 impl fmt::Display for Fault {

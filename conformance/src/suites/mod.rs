@@ -3,6 +3,15 @@
 //! Case IDs are stable: `<suite>.<what>`, and spec cases `spec.<REQ-ID>.<what>`. A case cites
 //! what it checks (PROTOCOL.md requirement IDs, or the grading sheet's row).
 
+/// Defines a case body, `fn name(ctx: &mut Ctx) -> BoxFuture<'_, Check>`, from a block.
+macro_rules! body {
+    ($name:ident, |$ctx:ident| $body:block) => {
+        fn $name($ctx: &mut Ctx) -> BoxFuture<'_, Check> {
+            Box::pin(async move $body)
+        }
+    };
+}
+
 pub mod example;
 pub mod robustness;
 pub mod rubric;
@@ -46,6 +55,23 @@ pub(crate) const fn case(
     }
 }
 
+/// Judges `payload` as a names list showing `present` in order.
+pub(crate) fn expect_list(ctx: &mut Ctx, payload: &[u8], present: &[&Name]) -> Check {
+    let want = judge::NamesExpectation {
+        present,
+        absent: &[],
+        allow_omitted: false,
+    };
+    match judge::names(&ctx.profile, payload, want) {
+        Judgement::Exact => Ok(()),
+        Judgement::Deviation(d) => {
+            ctx.deviation(d);
+            Ok(())
+        }
+        Judgement::Mismatch(m) => Err(ctx.fail(FailureKind::Wrong, "the names list", m)),
+    }
+}
+
 /// Connects `label` and registers a fresh name for it.
 pub(crate) async fn client(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name)> {
     ctx.step(format!("{label} connects"));
@@ -70,6 +96,29 @@ pub(crate) fn msg(ctx: &Ctx, to: &Name, text: &str) -> Check<Command> {
     })
 }
 
+/// `payload` with its verb, if it is one of the canonical verbs, in the profile's spelling: the
+/// cases write their bad commands canonically.
+pub(crate) fn spelled(ctx: &Ctx, payload: &[u8]) -> Vec<u8> {
+    use confab::protocol::{Spelling, Verb};
+    if ctx.profile.spelling == Spelling::Canonical {
+        return payload.to_vec();
+    }
+    let end = payload
+        .iter()
+        .position(|&b| b == b' ')
+        .unwrap_or(payload.len());
+    let verb = match &payload[..end] {
+        b"NAME" => Verb::Name,
+        b"GET_NAMES" | b"GETNAMES" => Verb::GetNames,
+        b"MSG" => Verb::Msg,
+        b"EXIT" => Verb::Exit,
+        _ => return payload.to_vec(),
+    };
+    let mut out = ctx.profile.spelling.word(verb).as_bytes().to_vec();
+    out.extend_from_slice(&payload[end..]);
+    out
+}
+
 /// Sends `payload` and expects exactly one error reply with `code`, then nothing else: a
 /// GET_NAMES sent right after is the barrier, so a silent server fails at once instead of
 /// after a timeout. `present` are names the list shows (to tell it apart from an error in
@@ -82,6 +131,7 @@ pub(crate) async fn refused_or(
     present: &[&Name],
     success: &(dyn Fn(&[u8]) -> bool + Sync),
 ) -> Check<Bytes> {
+    let payload = &spelled(ctx, payload)[..];
     let shown = escape_bytes(payload);
     ctx.step(format!("{} → {shown}", conn.label()));
     ctx.send_payload(conn, payload).await?;

@@ -10,14 +10,6 @@ use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
 use crate::judge;
 use crate::wire::Received;
 
-macro_rules! body {
-    ($name:ident, |$ctx:ident| $body:block) => {
-        fn $name($ctx: &mut Ctx) -> BoxFuture<'_, Check> {
-            Box::pin(async move $body)
-        }
-    };
-}
-
 const fn row(
     id: &'static str,
     points: u32,

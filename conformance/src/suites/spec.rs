@@ -9,20 +9,12 @@ use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Name, Reply};
 use futures::future::BoxFuture;
 
 use super::{
-    case, client, frames, leave_by_half_close, msg, needs_decimal, needs_delimiters,
+    case, client, expect_list, frames, leave_by_half_close, msg, needs_decimal, needs_delimiters,
     needs_full_frames, needs_length_field, payload, refused, refused_or, send_bytewise,
 };
 use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
 use crate::judge;
 use crate::wire::Received;
-
-macro_rules! body {
-    ($name:ident, |$ctx:ident| $body:block) => {
-        fn $name($ctx: &mut Ctx) -> BoxFuture<'_, Check> {
-            Box::pin(async move $body)
-        }
-    };
-}
 
 const fn spec(
     id: &'static str,
@@ -581,22 +573,6 @@ body!(frame_4, |ctx| {
     expect_list(ctx, &p, &[&an])
 });
 
-fn expect_list(ctx: &mut Ctx, payload: &[u8], present: &[&Name]) -> Check {
-    let want = judge::NamesExpectation {
-        present,
-        absent: &[],
-        allow_omitted: false,
-    };
-    match judge::names(&ctx.profile, payload, want) {
-        judge::Judgement::Exact => Ok(()),
-        judge::Judgement::Deviation(d) => {
-            ctx.deviation(d);
-            Ok(())
-        }
-        judge::Judgement::Mismatch(m) => Err(ctx.fail(FailureKind::Wrong, "the names list", m)),
-    }
-}
-
 /// Sends a bad header and expects BAD_FRAME then the close (FRAME-5, CONN-5).
 async fn bad_header(ctx: &mut Ctx, conn: &mut crate::wire::Conn, bytes: &[u8]) -> Check {
     ctx.step(format!(
@@ -837,9 +813,6 @@ body!(cmd_3, |ctx| {
 });
 
 body!(cmd_4, |ctx| {
-    if ctx.profile.spelling == confab::protocol::Spelling::Numeric {
-        return Err(ctx.unsupported("the cases are written in the canonical spelling"));
-    }
     let (mut a, an) = client(ctx, "A").await?;
     let x = ctx.name("X");
     let inputs = [
@@ -1934,36 +1907,14 @@ body!(dialect_3, |ctx| {
     let (mut a, an) = client(ctx, "A").await?;
     let bytes = match framing {
         Framing::Line => vec![b'x'; framing.max_payload() + 2],
-        _ => {
-            let mut h = vec![0u8; framing.header_len()];
-            confab_write_header(framing, max + 1, &mut h);
-            h
-        }
+        _ => confab::protocol::frame::declaring(framing, max + 1)
+            .ok_or_else(|| ctx.unsupported(format!("{framing} cannot declare {}", max + 1)))?,
     };
     let (mut b, bn) = client(ctx, "B").await?;
     bad_header(ctx, &mut a, &bytes).await?;
     ctx.step("B → GET_NAMES: A was released");
     ctx.expect_names_eventually(&mut b, &[&bn], &[&an]).await
 });
-
-/// Writes a length header for `len` (which may be over the limit, unlike the codec's).
-fn confab_write_header(framing: Framing, len: u64, out: &mut [u8]) {
-    match framing {
-        Framing::Decimal(_) => {
-            let mut n = len;
-            for slot in out.iter_mut().rev() {
-                *slot = b'0' + (n % 10) as u8;
-                n /= 10;
-            }
-        }
-        Framing::Binary(_) => {
-            let b = len.to_be_bytes();
-            let w = out.len();
-            out.copy_from_slice(&b[b.len() - w..]);
-        }
-        Framing::Raw | Framing::Line => {}
-    }
-}
 
 body!(dialect_4, |ctx| {
     let max = ctx.profile.max_payload();

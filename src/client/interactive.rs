@@ -1,0 +1,273 @@
+//! Interactive mode: one event loop over key events and the connection.
+//!
+//! The loop owns the editor and the screen. A key edits the line or submits it; a submitted
+//! line stays on screen after the prompt, and is sent, answered locally (`/help`) or refused
+//! with an explanation (CLIENT-1), in which case it comes back to the input line with the
+//! cursor where the problem is. A frame from the server is printed above the input line,
+//! which is then drawn again as it was (CLIENT-3).
+//!
+//! Leaving: `EXIT`, Ctrl-C, Ctrl-D on an empty line or a signal send `EXIT` (once) and wait,
+//! bounded by [`Options::wait`], for `BYE` or the server closing. A second Ctrl-C while
+//! waiting leaves at once. The server closing the connection unasked is reported on screen
+//! and ends the session with [`Ending::ClosedByServer`].
+
+use std::future::Future;
+use std::io::{self, Write};
+
+use crossterm::event::{Event, EventStream};
+use futures::{SinkExt, Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use super::editor::{Action, Editor};
+use super::input::{self, Outgoing, Typed};
+use super::render::Screen;
+use super::show::{self, Line, Tone};
+use super::terminal::{self, RawMode};
+use super::wire::{ClientWire, Incoming};
+use super::{ClientError, Ending, Options, Outcome};
+use crate::protocol::{Command, Reply};
+
+/// Runs an interactive session on the process's terminal over `stream`.
+pub async fn run_terminal(
+    stream: TcpStream,
+    options: &Options,
+    stop: impl Future<Output = ()>,
+) -> Result<Outcome, ClientError> {
+    let guard = RawMode::enable().map_err(ClientError::Terminal)?;
+    let width = crossterm::terminal::size().map_or(80, |(w, _)| w);
+    let mut out = io::stdout();
+    let result = run(
+        EventStream::new(),
+        stream,
+        &mut out,
+        options,
+        Screen::new(width, terminal::colour_wanted()),
+        stop,
+    )
+    .await;
+    drop(guard);
+    result
+}
+
+/// Runs an interactive session: terminal `events` in, drawing to `out`, over `connection`.
+/// The input line is cleared before this returns, however it returns.
+pub async fn run<E, C, W>(
+    events: E,
+    connection: C,
+    out: &mut W,
+    options: &Options,
+    screen: Screen,
+    stop: impl Future<Output = ()>,
+) -> Result<Outcome, ClientError>
+where
+    E: Stream<Item = io::Result<Event>> + Unpin,
+    C: AsyncRead + AsyncWrite,
+    W: Write,
+{
+    let (reader, writer) = tokio::io::split(connection);
+    let mut session = Session {
+        editor: Editor::new(),
+        screen,
+        out,
+        writer: FramedWrite::new(writer, ClientWire::new(options.dialect)),
+        options,
+        leaving: None,
+    };
+    let replies = FramedRead::new(reader, ClientWire::new(options.dialect));
+    let result = session.run(events, replies, stop).await;
+    let cleared = session.screen.clear_input(session.out);
+    let outcome = result?;
+    cleared.map_err(ClientError::Output)?;
+    Ok(outcome)
+}
+
+struct Session<'a, W, S> {
+    editor: Editor,
+    screen: Screen,
+    out: &'a mut W,
+    writer: S,
+    options: &'a Options,
+    /// When leaving: the time by which `BYE` must have come.
+    leaving: Option<Instant>,
+}
+
+/// What to do after handling one event.
+enum Next {
+    Continue,
+    End(Ending),
+}
+
+impl<W, S> Session<'_, W, S>
+where
+    W: Write,
+    S: for<'o> futures::Sink<&'o Outgoing, Error = crate::protocol::CodecError> + Unpin,
+{
+    async fn run<E, R>(
+        &mut self,
+        mut events: E,
+        mut replies: R,
+        stop: impl Future<Output = ()>,
+    ) -> Result<Outcome, ClientError>
+    where
+        E: Stream<Item = io::Result<Event>> + Unpin,
+        R: Stream<Item = Result<Incoming, crate::protocol::CodecError>> + Unpin,
+    {
+        self.say(&format!(
+            "connected to {}; /help lists the commands, Ctrl-C leaves",
+            self.options.addr
+        ))?;
+        if let Some(name) = &self.options.name {
+            let name = Outgoing::Command(Command::Name(name.clone()));
+            self.screen
+                .print_submitted(self.out, &name.to_string(), &self.editor)
+                .map_err(ClientError::Output)?;
+            self.send(&name).await?;
+        }
+        let mut events_open = true;
+        let mut stopped = false;
+        let mut stop = std::pin::pin!(stop);
+        let deadline = sleep_until(Instant::now());
+        tokio::pin!(deadline);
+        loop {
+            let next = tokio::select! {
+                event = events.next(), if events_open => match event {
+                    Some(Ok(event)) => self.on_event(event).await?,
+                    Some(Err(e)) => return Err(ClientError::Terminal(e)),
+                    None => {
+                        events_open = false;
+                        self.leave().await?
+                    }
+                },
+                item = replies.next() => match item {
+                    Some(Ok(incoming)) => self.on_incoming(&incoming)?,
+                    Some(Err(e)) => return Err(ClientError::from_codec(e)),
+                    None if self.leaving.is_some() => Next::End(Ending::Left),
+                    None => {
+                        self.say("the server closed the connection")?;
+                        Next::End(Ending::ClosedByServer)
+                    }
+                },
+                () = &mut stop, if !stopped => {
+                    stopped = true;
+                    self.leave().await?
+                },
+                () = &mut deadline, if self.leaving.is_some() => {
+                    self.say(&format!(
+                        "no BYE from the server within {:?}; leaving anyway",
+                        self.options.wait
+                    ))?;
+                    Next::End(Ending::NoBye)
+                },
+            };
+            if let Next::End(ending) = next {
+                return Ok(Outcome { ending, refused: 0 });
+            }
+            if let Some(at) = self.leaving {
+                deadline.as_mut().reset(at);
+            }
+        }
+    }
+
+    async fn on_event(&mut self, event: Event) -> Result<Next, ClientError> {
+        match event {
+            Event::Key(key) => match self.editor.handle(key) {
+                Action::Nothing => {}
+                Action::Redraw => self.draw()?,
+                Action::Submit(line) => return self.submit(line).await,
+                Action::Leave if self.leaving.is_some() => return Ok(Next::End(Ending::NoBye)),
+                Action::Leave => return self.leave().await,
+            },
+            Event::Paste(text) if self.editor.insert_str(&text) => self.draw()?,
+            Event::Resize(width, _) => {
+                self.screen.set_width(width);
+                self.draw()?;
+            }
+            _ => {}
+        }
+        Ok(Next::Continue)
+    }
+
+    async fn submit(&mut self, line: String) -> Result<Next, ClientError> {
+        self.screen
+            .print_submitted(self.out, &line, &self.editor)
+            .map_err(ClientError::Output)?;
+        if self.leaving.is_some() && !line.is_empty() {
+            self.say("not sent: the session is ending (EXIT was sent)")?;
+            return Ok(Next::Continue);
+        }
+        match input::read_line(&line, self.options.dialect) {
+            Ok(Typed::Nothing) => {}
+            Ok(Typed::Help) => {
+                for help in input::HELP {
+                    self.print(&Line::new(Tone::Local, help))?;
+                }
+            }
+            Ok(Typed::Send(outgoing)) => {
+                self.send(&outgoing).await?;
+                if outgoing.is_exit() {
+                    self.leaving = Some(Instant::now() + self.options.wait);
+                }
+            }
+            Err(refusal) => {
+                self.say(&format!("not sent: {refusal}"))?;
+                // The line comes back to be fixed, the cursor at the fault.
+                self.editor
+                    .set(&line, refusal.offset().unwrap_or(line.len()));
+                self.draw()?;
+            }
+        }
+        Ok(Next::Continue)
+    }
+
+    /// Sends `EXIT` and starts waiting for `BYE`; leaves at once if that was already done.
+    async fn leave(&mut self) -> Result<Next, ClientError> {
+        if self.leaving.is_some() {
+            return Ok(Next::End(Ending::NoBye));
+        }
+        let exit = Outgoing::Command(Command::Exit);
+        self.screen
+            .print_submitted(self.out, &exit.to_string(), &self.editor)
+            .map_err(ClientError::Output)?;
+        self.send(&exit).await?;
+        self.leaving = Some(Instant::now() + self.options.wait);
+        Ok(Next::Continue)
+    }
+
+    fn on_incoming(&mut self, incoming: &Incoming) -> Result<Next, ClientError> {
+        if let Ok(Reply::Hello(name)) = &incoming.reply {
+            self.screen.set_name(Some(name));
+        }
+        self.print(&show::for_person(incoming))?;
+        Ok(match incoming.reply {
+            Ok(Reply::Bye) => Next::End(Ending::Left),
+            _ => Next::Continue,
+        })
+    }
+
+    async fn send(&mut self, outgoing: &Outgoing) -> Result<(), ClientError> {
+        self.writer
+            .send(outgoing)
+            .await
+            .map_err(ClientError::from_codec)
+    }
+
+    fn draw(&mut self) -> Result<(), ClientError> {
+        self.screen
+            .draw_input(self.out, &self.editor)
+            .map_err(ClientError::Output)
+    }
+
+    fn print(&mut self, line: &Line) -> Result<(), ClientError> {
+        self.screen
+            .print_above(self.out, line, &self.editor)
+            .map_err(ClientError::Output)
+    }
+
+    /// A line from the client itself.
+    fn say(&mut self, text: &str) -> Result<(), ClientError> {
+        self.print(&Line::new(Tone::Local, &format!("- {text}")))
+    }
+}

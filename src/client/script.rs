@@ -1,0 +1,285 @@
+//! Line mode: commands from lines of input, replies as lines of output, for scripts.
+//!
+//! ```sh
+//! printf 'NAME A\nGET_NAMES\nEXIT\n' | confab-client
+//! ```
+//!
+//! - Each input line (without its `\n` or `\r\n`) is read as a typed line ([`input`]): a
+//!   command is sent, an empty line is skipped, and a line that is not a command, does not fit
+//!   a frame or is not UTF-8 is refused with a message on stderr naming its line number, and
+//!   not sent (CLIENT-1). The session goes on.
+//! - Each frame received is one line on stdout, in the format of [`show`]; output is flushed
+//!   after every line, so a script can read replies as they come.
+//! - Input is read while replies are written: a delivery that arrives at any moment is
+//!   printed at once.
+//! - After `EXIT`, or at the end of input (when `EXIT` is sent for the script), nothing more
+//!   is read; the client waits for `BYE` or the server closing, at most [`Options::wait`], so
+//!   that every reply to the commands sent is printed before it exits. The server answers in
+//!   order (CMD-7), so `BYE` comes after every other reply.
+//! - Diagnostics go to stderr, prefixed `confab-client: `.
+//!
+//! The exit code says how it went (see [`super::exit`]).
+
+use std::future::Future;
+use std::io::{self, Write};
+
+use futures::{SinkExt, StreamExt};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
+use tokio::net::TcpStream;
+use tokio::time::{Instant, sleep_until};
+use tokio_util::codec::{FramedRead, FramedWrite};
+
+use super::input::{self, Outgoing, Typed};
+use super::show;
+use super::wire::ClientWire;
+use super::{ClientError, Ending, Options, Outcome};
+use crate::protocol::{Command, Reply};
+
+/// The most bytes read as one input line; a longer line cannot be a frame anyway.
+const MAX_LINE: usize = 64 * 1024;
+
+/// Runs line mode on the process's stdin, stdout and stderr over `stream`.
+pub async fn run_stdio(
+    stream: TcpStream,
+    options: &Options,
+    stop: impl Future<Output = ()>,
+) -> Result<Outcome, ClientError> {
+    let stdin = BufReader::new(tokio::io::stdin());
+    let mut stdout = io::stdout().lock();
+    let mut stderr = io::stderr().lock();
+    run(stdin, stream, &mut stdout, &mut stderr, options, stop).await
+}
+
+/// Runs line mode: lines from `input`, replies to `out`, diagnostics to `diagnostics`.
+pub async fn run<I, C, O, D>(
+    input: I,
+    connection: C,
+    out: &mut O,
+    diagnostics: &mut D,
+    options: &Options,
+    stop: impl Future<Output = ()>,
+) -> Result<Outcome, ClientError>
+where
+    I: AsyncBufRead + Unpin,
+    C: AsyncRead + AsyncWrite,
+    O: Write,
+    D: Write,
+{
+    let (reader, writer) = tokio::io::split(connection);
+    let mut replies = FramedRead::new(reader, ClientWire::new(options.dialect));
+    let mut writer = FramedWrite::new(writer, ClientWire::new(options.dialect));
+    let mut lines = Lines::new(input);
+    let mut refused = 0;
+    let mut leaving: Option<Instant> = None;
+    let mut stopped = false;
+    let mut stop = std::pin::pin!(stop);
+    let deadline = sleep_until(Instant::now());
+    tokio::pin!(deadline);
+
+    if let Some(name) = &options.name {
+        let name = Outgoing::Command(Command::Name(name.clone()));
+        writer.send(&name).await.map_err(ClientError::from_codec)?;
+    }
+
+    loop {
+        let mut to_send = None;
+        tokio::select! {
+            line = lines.next(), if leaving.is_none() => match line {
+                Ok(Some((number, bytes))) => match read(&bytes, options) {
+                    Ok(Some(outgoing)) => to_send = Some(outgoing),
+                    Ok(None) => {}
+                    Err(why) => {
+                        refused += 1;
+                        note(diagnostics, &format!("line {number}: not sent: {why}"))?;
+                    }
+                },
+                Ok(None) => to_send = Some(Outgoing::Command(Command::Exit)),
+                Err(e) => {
+                    note(diagnostics, &format!("cannot read the input: {e}; leaving"))?;
+                    to_send = Some(Outgoing::Command(Command::Exit));
+                }
+            },
+            item = replies.next() => match item {
+                Some(Ok(incoming)) => {
+                    writeln!(out, "{}", show::for_script(&incoming))
+                        .and_then(|()| out.flush())
+                        .map_err(ClientError::Output)?;
+                    if incoming.reply == Ok(Reply::Bye) {
+                        return Ok(Outcome { ending: Ending::Left, refused });
+                    }
+                }
+                Some(Err(e)) => return Err(ClientError::from_codec(e)),
+                None if leaving.is_some() => {
+                    return Ok(Outcome { ending: Ending::Left, refused });
+                }
+                None => {
+                    note(diagnostics, "the server closed the connection")?;
+                    return Ok(Outcome { ending: Ending::ClosedByServer, refused });
+                }
+            },
+            () = &mut stop, if !stopped && leaving.is_none() => {
+                stopped = true;
+                to_send = Some(Outgoing::Command(Command::Exit));
+            },
+            () = &mut deadline, if leaving.is_some() => {
+                note(diagnostics, &format!(
+                    "no BYE from the server within {:?}; leaving anyway",
+                    options.wait
+                ))?;
+                return Ok(Outcome { ending: Ending::NoBye, refused });
+            },
+        }
+        if let Some(outgoing) = to_send {
+            writer
+                .send(&outgoing)
+                .await
+                .map_err(ClientError::from_codec)?;
+            if outgoing.is_exit() {
+                let at = Instant::now() + options.wait;
+                leaving = Some(at);
+                deadline.as_mut().reset(at);
+            }
+        }
+    }
+}
+
+/// One input line as something to send, nothing, or why not.
+fn read(bytes: &[u8], options: &Options) -> Result<Option<Outgoing>, String> {
+    if bytes.len() > MAX_LINE {
+        return Err(format!(
+            "the line is longer than {MAX_LINE} bytes (a frame holds at most {})",
+            options.dialect.max_payload()
+        ));
+    }
+    let line = std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "the line is not valid UTF-8 (byte {}); a payload must be (ENC-1)",
+            e.valid_up_to()
+        )
+    })?;
+    match input::read_line(line, options.dialect) {
+        Ok(Typed::Send(outgoing)) => Ok(Some(outgoing)),
+        Ok(Typed::Nothing) => Ok(None),
+        Ok(Typed::Help) => Err("/help is for interactive use".to_owned()),
+        Err(refusal) => Err(refusal.to_string()),
+    }
+}
+
+fn note(diagnostics: &mut impl Write, text: &str) -> Result<(), ClientError> {
+    writeln!(diagnostics, "confab-client: {text}")
+        .and_then(|()| diagnostics.flush())
+        .map_err(ClientError::Output)
+}
+
+/// Numbered lines of bytes, without their line ending, read in a way that a `select!` may
+/// interrupt and resume: the line being read is kept between calls.
+struct Lines<I> {
+    input: I,
+    buffer: Vec<u8>,
+    number: u64,
+    /// The line being read is over [`MAX_LINE`]: its bytes are dropped as they come.
+    overlong: bool,
+}
+
+impl<I: AsyncBufRead + Unpin> Lines<I> {
+    fn new(input: I) -> Lines<I> {
+        Lines {
+            input,
+            buffer: Vec::new(),
+            number: 0,
+            overlong: false,
+        }
+    }
+
+    /// The next line and its number, or `None` at the end of input. A last line without a
+    /// line ending counts as a line. A line over [`MAX_LINE`] comes back cut to one byte
+    /// more than that, so it is refused without holding it all.
+    async fn next(&mut self) -> io::Result<Option<(u64, Vec<u8>)>> {
+        loop {
+            let chunk = self.input.fill_buf().await?;
+            if chunk.is_empty() {
+                if self.buffer.is_empty() && !self.overlong {
+                    return Ok(None);
+                }
+                return Ok(Some(self.take()));
+            }
+            let (used, end) = match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let data = &chunk[..if end { used - 1 } else { used }];
+            let room = (MAX_LINE + 1).saturating_sub(self.buffer.len());
+            if data.len() > room {
+                self.overlong = true;
+            }
+            self.buffer.extend_from_slice(&data[..data.len().min(room)]);
+            self.input.consume(used);
+            if end {
+                return Ok(Some(self.take()));
+            }
+        }
+    }
+
+    fn take(&mut self) -> (u64, Vec<u8>) {
+        self.number += 1;
+        self.overlong = false;
+        let mut line = std::mem::take(&mut self.buffer);
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
+        (self.number, line)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn all_lines(input: &[u8]) -> Vec<(u64, Vec<u8>)> {
+        let mut lines = Lines::new(input);
+        let mut out = Vec::new();
+        while let Some(line) = lines.next().await.unwrap() {
+            out.push(line);
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn lines_are_numbered_and_lose_their_endings() {
+        let lines = all_lines(b"NAME A\r\nGET_NAMES\n\nEXIT").await;
+        let expected: Vec<(u64, Vec<u8>)> = vec![
+            (1, b"NAME A".to_vec()),
+            (2, b"GET_NAMES".to_vec()),
+            (3, b"".to_vec()),
+            (4, b"EXIT".to_vec()),
+        ];
+        assert_eq!(lines, expected);
+        assert!(all_lines(b"").await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn overlong_line_is_cut_and_the_next_line_is_whole() {
+        let mut input = vec![b'a'; MAX_LINE * 2];
+        input.extend_from_slice(b"\nEXIT\n");
+        let lines = all_lines(&input).await;
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].1.len(), MAX_LINE + 1);
+        assert_eq!(lines[1], (2, b"EXIT".to_vec()));
+        let options = Options::default();
+        assert!(read(&lines[0].1, &options).is_err());
+    }
+
+    #[test]
+    fn input_that_cannot_be_a_payload_is_refused_client_1() {
+        let options = Options::default();
+        let why = read(b"MSG B \xff", &options).unwrap_err();
+        assert!(why.contains("UTF-8"), "{why}");
+        assert!(read(b"hello", &options).is_err());
+        assert!(read(b"/help", &options).is_err());
+        assert_eq!(read(b"", &options), Ok(None));
+        assert_eq!(
+            read(b"EXIT", &options),
+            Ok(Some(Outgoing::Command(Command::Exit)))
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! Line mode through pipes, with the real `confab-client` binary (issue 5, "Line mode").
+
+mod client_support;
+
+use std::process::{Output, Stdio};
+
+use client_support::{Behaviour, Double, Peer, real_server, real_server_in, within};
+use confab::protocol::{Dialect, Framing, Spelling};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
+
+const CLIENT: &str = env!("CARGO_BIN_EXE_confab-client");
+
+fn client(args: &[&str]) -> Command {
+    let mut command = Command::new(CLIENT);
+    command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Runs the client with `input` on stdin, to the end.
+async fn run(args: &[&str], input: &[u8]) -> Output {
+    let mut child = client(args).spawn().expect("spawn confab-client");
+    let mut stdin = child.stdin.take().expect("stdin");
+    // The client may exit before reading its input (a refused connection): a broken pipe
+    // here is not the test's business; its exit code and stderr are.
+    let _ = stdin.write_all(input).await;
+    drop(stdin);
+    within(child.wait_with_output()).await.expect("wait")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8(output.stdout.clone()).expect("stdout is UTF-8")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A client whose stdin stays open, read line by line.
+struct Live {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Live {
+    fn spawn(args: &[&str]) -> Live {
+        let mut child = client(args).spawn().expect("spawn confab-client");
+        let out = child.stdout.take().expect("stdout");
+        Live {
+            child,
+            lines: BufReader::new(out).lines(),
+        }
+    }
+
+    async fn type_line(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().expect("stdin is open");
+        within(stdin.write_all(format!("{line}\n").as_bytes()))
+            .await
+            .expect("write stdin");
+    }
+
+    async fn next_line(&mut self) -> Option<String> {
+        within(self.lines.next_line()).await.expect("read stdout")
+    }
+
+    async fn close_stdin_and_wait(mut self) -> (Vec<String>, Output) {
+        drop(self.child.stdin.take());
+        let mut rest = Vec::new();
+        while let Some(line) = self.next_line().await {
+            rest.push(line);
+        }
+        let output = within(self.child.wait_with_output()).await.expect("wait");
+        (rest, output)
+    }
+}
+
+#[tokio::test]
+async fn piped_commands_print_one_line_per_reply_and_exit_0() {
+    let server = real_server().await;
+    let output = run(
+        &["--addr", &server.addr().to_string()],
+        b"NAME A\nGET_NAMES\nEXIT\n",
+    )
+    .await;
+    assert_eq!(stdout(&output), "hello A\nnames A\nbye\n");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
+
+#[tokio::test]
+async fn end_of_input_sends_exit_and_every_reply_is_printed_before_bye() {
+    let server = real_server().await;
+    let mut other = Peer::named(server.addr(), "B").await;
+    let output = run(
+        &["--addr", &server.addr().to_string(), "--name", "A"],
+        b"GET_NAMES\r\nMSG B hi there\nMSG Z hi\nGET_NAMES",
+    )
+    .await;
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert_eq!(lines[..2], ["hello A", "names B A"], "{out}");
+    assert!(lines[2].starts_with("error NO_SUCH_USER"), "{out}");
+    assert_eq!(lines[3..], ["names B A", "bye"], "{out}");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(
+        other.recv_delivery().await,
+        ("A".to_owned(), "hi there".to_owned())
+    );
+    // EXIT was sent for the script: the name is released (EXIT-1).
+    assert_eq!(other.names().await, ["B"]);
+}
+
+#[tokio::test]
+async fn lines_that_are_not_commands_are_refused_on_stderr_and_not_sent_client_1() {
+    let server = real_server().await;
+    let long = format!("MSG A {}\n", "x".repeat(9962));
+    let mut input = b"NAME A\nhello\nMSG A\n\nMSG B \xff\xfe\n".to_vec();
+    input.extend_from_slice(long.as_bytes());
+    input.extend_from_slice(b"GET_NAMES\n");
+    let output = run(&["--addr", &server.addr().to_string()], &input).await;
+    // Had any refused line been sent, the server would have answered it with an error.
+    assert_eq!(stdout(&output), "hello A\nnames A\nbye\n");
+    let err = stderr(&output);
+    assert!(
+        err.contains("line 2: not sent: unknown command 'hello'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 3: not sent: missing argument; usage: MSG <name> <text>"),
+        "{err}"
+    );
+    assert!(!err.contains("line 4"), "an empty line is skipped: {err}");
+    assert!(
+        err.contains("line 5: not sent: the line is not valid UTF-8"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 6: not sent: a message text is at most 9961 bytes"),
+        "{err}"
+    );
+    assert_eq!(output.status.code(), Some(3), "{err}");
+}
+
+#[tokio::test]
+async fn delivery_arriving_while_input_is_open_is_printed_escaped_client_2() {
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string()]);
+    live.type_line("NAME A").await;
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    let mut other = Peer::named(server.addr(), "B").await;
+    other.send("MSG A hi \x1b[2J\\ there\t!").await;
+    assert_eq!(
+        live.next_line().await.as_deref(),
+        Some("msg B hi \\e[2J\\\\ there\\t!")
+    );
+    live.type_line("MSG B back").await;
+    assert_eq!(
+        other.recv_delivery().await,
+        ("A".to_owned(), "back".to_owned())
+    );
+    let (rest, output) = live.close_stdin_and_wait().await;
+    assert_eq!(rest, ["bye"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[tokio::test]
+async fn foreign_server_closing_unasked_is_reported_with_exit_1() {
+    let server = Double::with(Behaviour {
+        close_after: Some(2),
+        ..Behaviour::default()
+    })
+    .await;
+    let mut live = Live::spawn(&["--addr", &server.addr_arg()]);
+    live.type_line("NAME A").await;
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    live.type_line("GET_NAMES").await;
+    assert_eq!(
+        live.next_line().await,
+        None,
+        "stdout ends with the connection"
+    );
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("the server closed the connection"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn exit_without_bye_gives_up_after_the_wait_with_exit_1() {
+    let server = Double::with(Behaviour {
+        silent_exit: true,
+        ..Behaviour::default()
+    })
+    .await;
+    let output = run(
+        &["--addr", &server.addr_arg(), "--wait", "0.2"],
+        b"NAME A\n",
+    )
+    .await;
+    assert_eq!(stdout(&output), "hello A\n");
+    assert!(stderr(&output).contains("no BYE"), "{}", stderr(&output));
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[tokio::test]
+async fn unparsed_reply_from_a_foreign_server_is_shown_escaped_not_fatal() {
+    let server = Double::with(Behaviour {
+        greeting: Some(b"Welcome \x1b[31mfriend\xff".to_vec()),
+        ..Behaviour::default()
+    })
+    .await;
+    let output = run(&["--addr", &server.addr_arg()], b"NAME A\n").await;
+    assert_eq!(
+        stdout(&output),
+        "unparsed Welcome \\e[31mfriend\\xff\nhello A\nbye\n"
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+}
+
+#[tokio::test]
+async fn bad_frame_from_the_server_is_reported_with_exit_1() {
+    let server = Double::with(Behaviour {
+        raw_greeting: Some(b"00x4EXIT".to_vec()),
+        ..Behaviour::default()
+    })
+    .await;
+    let mut live = Live::spawn(&["--addr", &server.addr_arg()]);
+    assert_eq!(live.next_line().await, None);
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("bad frame"), "{err}");
+    assert!(err.contains("--framing"), "{err}");
+}
+
+#[tokio::test]
+async fn other_dialects_frame_and_spell_commands_and_refuse_what_does_not_fit() {
+    let server = real_server_in(Dialect {
+        framing: "dec2".parse::<Framing>().expect("framing"),
+        spelling: Spelling::Numeric,
+    })
+    .await;
+    // Numeric spelling: `3 A ` and 96 bytes of text make 100 bytes, one over dec2's limit.
+    let long = format!("MSG A {}\n", "x".repeat(96));
+    let input = format!("NAME A\n2\n{long}MSG A ok\n");
+    let output = run(
+        &[
+            "--addr",
+            &server.addr().to_string(),
+            "--framing",
+            "dec2",
+            "--spelling",
+            "numeric",
+        ],
+        input.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        stdout(&output),
+        "hello A\nnames A\nmsg A ok\nbye\n",
+        "{}",
+        stderr(&output)
+    );
+    let err = stderr(&output);
+    assert!(
+        err.contains("line 3: not sent: payload of 100 bytes is over the dec2 limit of 99 bytes"),
+        "{err}"
+    );
+    assert_eq!(output.status.code(), Some(3));
+}
+
+#[tokio::test]
+async fn unreachable_server_exits_1_naming_the_address() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    drop(listener);
+    let output = run(&["--addr", &addr], b"NAME A\n").await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!("cannot connect to {addr}")),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn bad_flags_are_usage_errors_that_name_the_input() {
+    for (args, named) in [
+        (&["--name", "1abc"][..], "1abc"),
+        (&["--framing", "dec0"][..], "dec0"),
+        (&["--spelling", "loud"][..], "loud"),
+        (&["--wait", "-1"][..], "-1"),
+    ] {
+        let output = run(args, b"").await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&output).contains(named),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn help_explains_modes_output_format_and_exit_codes() {
+    let output = run(&["--help"], b"").await;
+    assert_eq!(output.status.code(), Some(0));
+    let help = stdout(&output);
+    for needle in [
+        "line mode",
+        "msg FROM TEXT",
+        "Exit codes",
+        "/raw",
+        "--framing",
+        "--wait",
+    ] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+}
+
+#[tokio::test]
+async fn raw_escape_sends_a_payload_as_it_is() {
+    let server = real_server().await;
+    let output = run(&["--addr", &server.addr().to_string()], b"/raw BLOCK A\n").await;
+    let out = stdout(&output);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].starts_with("error UNKNOWN_COMMAND"), "{out}");
+    assert_eq!(lines[1], "bye", "{out}");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[tokio::test]
+async fn interrupt_signal_sends_exit_and_leaves_on_bye() {
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string()]);
+    live.type_line("NAME A").await;
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    let pid = live.child.id().expect("the client is running");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    // stdin is still open: only the signal can have sent EXIT.
+    assert_eq!(live.next_line().await.as_deref(), Some("bye"));
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // EXIT released the name (EXIT-1).
+    assert!(Peer::connect(server.addr()).await.names().await.is_empty());
+}
+
+#[tokio::test]
+async fn server_shutting_down_is_shown_and_reported_with_exit_1() {
+    let server = real_server().await;
+    let mut live = Live::spawn(&["--addr", &server.addr().to_string(), "--name", "A"]);
+    assert_eq!(live.next_line().await.as_deref(), Some("hello A"));
+    within(server.shutdown()).await.expect("shutdown");
+    let line = live.next_line().await.unwrap_or_default();
+    assert!(line.starts_with("error SHUTTING_DOWN"), "{line}");
+    assert_eq!(live.next_line().await, None);
+    let output = within(live.child.wait_with_output()).await.expect("wait");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("the server closed the connection"),
+        "{}",
+        stderr(&output)
+    );
+}
