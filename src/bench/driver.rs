@@ -224,7 +224,7 @@ impl Driver<'_> {
         }
         let bar = ProgressBar::new(len);
         let style = ProgressStyle::with_template(&format!(
-            "{what} [{{bar:40}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}}"
+            "{what} [{{bar:40}}] {{pos}}/{{len}} {{msg}} eta {{eta}}"
         ))
         .unwrap_or_else(|_| ProgressStyle::default_bar());
         bar.set_style(style);
@@ -396,6 +396,10 @@ impl Driver<'_> {
             {
                 last_tick = Instant::now();
                 bar.set_position(self.delivered);
+                let secs = last_tick.duration_since(self.start).as_secs_f64();
+                if secs > 0.0 {
+                    bar.set_message(format!("{:.0} msg/s", self.delivered as f64 / secs));
+                }
             }
         }
         if let Some(bar) = bar {
