@@ -20,11 +20,13 @@ import select
 import signal
 import socket
 import sys
+import time
 
 MAX_PAYLOAD = 9999  # FRAME-3
 MAX_TEXT = 9961  # MSG-7
 FD_SETSIZE = 1024  # select()'s limit on descriptor numbers
 QUEUE_LIMIT = 4 * 1024 * 1024  # POLICY-3: bytes queued to a client that does not read
+LINGER = 1.0  # seconds a closing connection is read from before it is dropped
 NAME_RE = re.compile(rb"[A-Za-z][A-Za-z0-9]{0,31}")
 RESERVED = {b"HELLO", b"SENT", b"ERROR", b"BYE"}  # REPLY-1
 
@@ -46,6 +48,7 @@ class Client:
         self.outbuf = bytearray()
         self.name = None
         self.closing = False  # close once outbuf is written (EXIT, BAD_FRAME)
+        self.closed_at = None  # when our side was shut down (see finish)
 
 
 class Server:
@@ -54,6 +57,7 @@ class Server:
         self.batch_writes = batch_writes
         self.clients = {}  # socket -> Client
         self.names = {}  # name -> Client, in registration order (NAMES-1)
+        self.lingering = set()  # clients whose side is shut down (see finish)
 
     # ---- output ------------------------------------------------------------------------
 
@@ -108,6 +112,7 @@ class Server:
     def drop(self, client):
         """CONN-3: release the name, then close."""
         self.release(client)
+        self.lingering.discard(client)
         self.clients.pop(client.sock, None)
         try:
             client.sock.close()
@@ -144,6 +149,23 @@ class Server:
             self.command(client, payload)
             if client.sock not in self.clients:
                 return
+        if client.closing and not client.outbuf:
+            self.finish(client)
+
+    def finish(self, client):
+        """After BYE or BAD_FRAME has been written: shut our side, so the client reads the
+        reply and then end-of-stream, and read and discard whatever it still sends for a
+        moment, so that unread input does not turn the close into a reset that could destroy
+        the reply (EXIT-2, FRAME-5)."""
+        if client.closed_at is not None:
+            return
+        self.release(client)  # CONN-3, CONN-5: the name is free before the close
+        client.closed_at = time.monotonic()
+        self.lingering.add(client)
+        try:
+            client.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.drop(client)
 
     def write(self, client):
         try:
@@ -155,7 +177,7 @@ class Server:
             return
         del client.outbuf[:sent]
         if client.closing and not client.outbuf:
-            self.drop(client)
+            self.finish(client)
 
     # ---- commands (PROTOCOL.md §4 and §5) ----------------------------------------------
 
@@ -234,7 +256,13 @@ class Server:
         while True:
             readers = [self.listener] + list(self.clients)
             writers = [s for s, c in self.clients.items() if c.outbuf]
-            readable, writable, _ = select.select(readers, writers, [])
+            timeout = LINGER if self.lingering else None
+            readable, writable, _ = select.select(readers, writers, [], timeout)
+            if self.lingering:
+                now = time.monotonic()
+                for client in list(self.lingering):
+                    if now - client.closed_at >= LINGER:
+                        self.drop(client)
             for sock in readable:
                 if sock is self.listener:
                     self.accept()
