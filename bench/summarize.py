@@ -124,7 +124,7 @@ def table(dirname, workloads, servers):
     def check(name, passed, detail):
         verdicts.append(f"| {name} | {'met' if passed else 'MISSED'} | {detail} |")
 
-    for variant in ("confab", "confab-1t"):
+    for variant in ("confab", "confab-mt"):
         tag = "" if variant == "confab" else f" [{variant}]"
         for w in ("w1", "w2"):
             c, r, p = get(w, variant), get(w, "redis"), get(w, "python")
@@ -190,7 +190,7 @@ def main():
     ap.add_argument("--brief", action="store_true", help="summarise one JSON line from stdin")
     ap.add_argument("--dir", help="directory of <workload>-<server>.jsonl files")
     ap.add_argument("--workloads", default="w1,w2,w3,w4")
-    ap.add_argument("--servers", default="confab,confab-1t,redis,python")
+    ap.add_argument("--servers", default="confab,confab-mt,redis,python")
     args = ap.parse_args()
     if args.brief:
         line = sys.stdin.read().strip()
