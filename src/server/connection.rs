@@ -152,7 +152,10 @@ pub(super) async fn serve(
     let (end, drained) = tokio::join!(conn.read_loop(&mut rd), write_loop(&peer, &mut wr, &ctx));
     #[cfg(feature = "faults")]
     if matches!(end, End::Crash) {
-        return;
+        // As a dying process: this connection goes down with all the others, when `run`
+        // drops every task, not before (its client must not see the end before the others
+        // can).
+        std::future::pending::<()>().await;
     }
     drop(slot);
     if drained {
