@@ -684,6 +684,11 @@ impl Ctx {
         })
     }
 
+    /// The names this case registered.
+    pub fn registered_names(&self) -> Vec<String> {
+        self.registered.iter().cloned().collect()
+    }
+
     /// Whether `name` was registered by this case.
     pub fn is_ours(&self, name: &str) -> bool {
         self.registered.contains(name)

@@ -93,6 +93,47 @@ fn case_tag(run: &str, index: usize) -> String {
     format!("{run}{index:02}")
 }
 
+/// Waits, briefly, until the names a case registered are no longer listed: its connections
+/// are closed, but the server notices on its own schedule, and the next case should not see
+/// them. Bounded by `timeout` (and half a second): a server that keeps names (CONN-3) is the
+/// business of the cases that check it, not a reason to stall the run.
+async fn settle(target: &Target, profile: &Profile, names: Vec<String>, timeout: Duration) {
+    // An empty list cannot be sent in raw framing (DIALECT-5): nothing to wait for.
+    if names.is_empty() || profile.framing == confab::protocol::Framing::Raw {
+        return;
+    }
+    let Some(addr) = target.addr() else {
+        return;
+    };
+    let wait = timeout.min(Duration::from_millis(500));
+    let deadline = tokio::time::Instant::now() + wait;
+    let transcript = crate::wire::Transcript::new();
+    let Ok(mut conn) =
+        crate::wire::Conn::connect(addr, "settle", profile.framing, &transcript, wait).await
+    else {
+        return;
+    };
+    let mut ask = Vec::new();
+    confab::protocol::Command::GetNames.encode(profile.spelling, &mut ask);
+    while tokio::time::Instant::now() < deadline {
+        if conn.send_payload(&ask).await.is_err() {
+            return;
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match conn.recv(left).await {
+            crate::wire::Received::Frame(list) => {
+                let words = crate::judge::words(&list);
+                if !names.iter().any(|n| words.contains(&n.as_str())) {
+                    return;
+                }
+            }
+            _ => return,
+        }
+        // Polling the server's list, bounded by `deadline`.
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
 /// Runs the selected cases against a started target.
 pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn Observer) -> Report {
     let cases = options.selected();
@@ -181,6 +222,15 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         );
         observer.finished(index, cases.len(), &report);
         reports.push(report);
+        if liveness.is_none() {
+            settle(
+                target,
+                &options.profile,
+                ctx.registered_names(),
+                options.timeout,
+            )
+            .await;
+        }
         if let Some(why) = liveness {
             if target.owned() {
                 observer.notice(&format!("restarting the server after {}", case.id));
