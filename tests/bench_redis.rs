@@ -34,7 +34,10 @@ fn redis() -> Redis {
     // Wait, bounded, until it accepts connections.
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start listening");
+        assert!(
+            Instant::now() < deadline,
+            "redis-server did not start listening"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     server
@@ -44,13 +47,30 @@ fn redis() -> Redis {
 fn a_redis_pubsub_run_delivers_everything_once_in_order_and_reads_the_servers_cpu() {
     let server = redis();
     let out = Command::new(env!("CARGO_BIN_EXE_confab-bench"))
-        .args(["--target", "redis", "--addr", &format!("127.0.0.1:{}", server.port)])
+        .args([
+            "--target",
+            "redis",
+            "--addr",
+            &format!("127.0.0.1:{}", server.port),
+        ])
         .args(["--server-pid", &server.child.id().to_string()])
-        .args(["--clients", "8", "--messages", "200", "--inflight", "4", "--json"])
+        .args([
+            "--clients",
+            "8",
+            "--messages",
+            "200",
+            "--inflight",
+            "4",
+            "--json",
+        ])
         .output()
         .expect("run confab-bench");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let doc: serde_json::Value =
         serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("one JSON line");
     assert_eq!(doc["ok"], true, "{doc}");
@@ -59,5 +79,8 @@ fn a_redis_pubsub_run_delivers_everything_once_in_order_and_reads_the_servers_cp
     for k in ["lost", "duplicated", "reordered", "misrouted"] {
         assert_eq!(doc["integrity"][k], 0, "{k}: {doc}");
     }
-    assert!(doc["server"]["rss_kib_end"].as_u64().unwrap_or_default() > 0, "{doc}");
+    assert!(
+        doc["server"]["rss_kib_end"].as_u64().unwrap_or_default() > 0,
+        "{doc}"
+    );
 }
