@@ -688,11 +688,6 @@ impl Ctx {
     pub fn registered_names(&self) -> Vec<String> {
         self.registered.iter().cloned().collect()
     }
-
-    /// Whether `name` was registered by this case.
-    pub fn is_ours(&self, name: &str) -> bool {
-        self.registered.contains(name)
-    }
 }
 
 /// Says what a read produced, for failure reports.

@@ -56,6 +56,26 @@ pub struct CaseReport {
 }
 
 impl CaseReport {
+    /// The report of `case` with nothing filled in but what the case itself says.
+    fn blank(case: &Case, verdict: Verdict) -> CaseReport {
+        CaseReport {
+            id: case.id.to_owned(),
+            suite: case.suite,
+            title: case.title.to_owned(),
+            cites: case.cites.iter().map(|c| (*c).to_owned()).collect(),
+            level: case.level,
+            points: case.points,
+            verdict,
+            failure: None,
+            liveness: None,
+            deviations: Vec::new(),
+            notes: Vec::new(),
+            duration_ms: 0.0,
+            concurrent: case.concurrent,
+            events: Vec::new(),
+        }
+    }
+
     /// The report of a case that ran.
     pub fn new(
         case: &Case,
@@ -67,40 +87,21 @@ impl CaseReport {
         duration: Duration,
     ) -> CaseReport {
         CaseReport {
-            id: case.id.to_owned(),
-            suite: case.suite,
-            title: case.title.to_owned(),
-            cites: case.cites.iter().map(|c| (*c).to_owned()).collect(),
-            level: case.level,
-            points: case.points,
-            verdict,
             failure,
             liveness,
             deviations: ctx.deviations().to_vec(),
             notes: ctx.notes().to_vec(),
             duration_ms: duration.as_secs_f64() * 1000.0,
-            concurrent: case.concurrent,
             events,
+            ..CaseReport::blank(case, verdict)
         }
     }
 
     /// The report of a case that could not run because the server was down.
     pub fn not_run(case: &Case, why: &str) -> CaseReport {
         CaseReport {
-            id: case.id.to_owned(),
-            suite: case.suite,
-            title: case.title.to_owned(),
-            cites: case.cites.iter().map(|c| (*c).to_owned()).collect(),
-            level: case.level,
-            points: case.points,
-            verdict: Verdict::NotRun,
-            failure: None,
             liveness: Some(why.to_owned()),
-            deviations: Vec::new(),
-            notes: Vec::new(),
-            duration_ms: 0.0,
-            concurrent: case.concurrent,
-            events: Vec::new(),
+            ..CaseReport::blank(case, Verdict::NotRun)
         }
     }
 

@@ -119,6 +119,19 @@ pub(crate) fn spelled(ctx: &Ctx, payload: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Recognises the reply that would mean `NAME name` succeeded, which a refusal must not be.
+pub(crate) fn greets(ctx: &Ctx, name: &Name) -> impl Fn(&[u8]) -> bool + Sync + use<> {
+    let profile = ctx.profile.clone();
+    let name = name.clone();
+    move |payload: &[u8]| judge::hello(&profile, payload, &name).accepted()
+}
+
+/// Recognises a greeting for `word` when `word` is not a valid name (so [`greets`] cannot be
+/// used): the word in a reply that does not read as a refusal.
+pub(crate) fn greets_word(word: &str) -> impl Fn(&[u8]) -> bool + Sync + '_ {
+    move |payload: &[u8]| judge::words(payload).contains(&word) && !judge::reads_as_refusal(payload)
+}
+
 /// Sends `payload` and expects exactly one error reply with `code`, then nothing else: a
 /// GET_NAMES sent right after is the barrier, so a silent server fails at once instead of
 /// after a timeout. `present` are names the list shows (to tell it apart from an error in

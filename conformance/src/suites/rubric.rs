@@ -5,7 +5,7 @@
 use confab::protocol::{Command, ErrorCode, Framing};
 use futures::future::BoxFuture;
 
-use super::{case, client, frames, msg, payload, refused, refused_or};
+use super::{case, client, frames, greets, msg, payload, refused, refused_or};
 use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
 use crate::judge;
 use crate::wire::Received;
@@ -199,11 +199,7 @@ body!(message_to_self, |ctx| {
 body!(duplicate_refused, |ctx| {
     let (_a, an) = client(ctx, "A").await?;
     let mut b = ctx.connect("B").await?;
-    let success = {
-        let p = ctx.profile.clone();
-        let an = an.clone();
-        move |payload: &[u8]| judge::hello(&p, payload, &an).accepted()
-    };
+    let success = greets(ctx, &an);
     refused_or(
         ctx,
         &mut b,

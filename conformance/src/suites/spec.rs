@@ -9,8 +9,9 @@ use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Name, Reply};
 use futures::future::BoxFuture;
 
 use super::{
-    case, client, expect_list, frames, leave_by_half_close, msg, needs_decimal, needs_delimiters,
-    needs_full_frames, needs_length_field, payload, refused, refused_or, send_bytewise,
+    case, client, expect_list, frames, greets, greets_word, leave_by_half_close, msg,
+    needs_decimal, needs_delimiters, needs_full_frames, needs_length_field, payload, refused,
+    refused_or, send_bytewise,
 };
 use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
 use crate::judge;
@@ -887,55 +888,28 @@ body!(cmd_6, |ctx| {
     ctx.step("U connects and stays unnamed");
     let mut u = ctx.connect("U").await?;
     let nobody = ctx.name("Nobody");
-    refused(ctx, &mut u, b"MSG b@d hi", ErrorCode::BadArgs, &[&an, &bn]).await?;
-    refused(
-        ctx,
-        &mut u,
-        format!("MSG {nobody} hi").as_bytes(),
-        ErrorCode::NameRequired,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        b"NAME 1abc",
-        ErrorCode::InvalidName,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        format!("NAME {bn}").as_bytes(),
-        ErrorCode::AlreadyNamed,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        b"NAME \xff",
-        ErrorCode::BadEncoding,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        b"FOO \xff",
-        ErrorCode::BadEncoding,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        b"FOO bar baz",
-        ErrorCode::UnknownCommand,
-        &[&an, &bn],
-    )
-    .await?;
+    // (from the unnamed U?, payload, the error that comes first)
+    let cases: [(bool, Vec<u8>, ErrorCode); 7] = [
+        (true, b"MSG b@d hi".to_vec(), ErrorCode::BadArgs),
+        (
+            true,
+            format!("MSG {nobody} hi").into_bytes(),
+            ErrorCode::NameRequired,
+        ),
+        (false, b"NAME 1abc".to_vec(), ErrorCode::InvalidName),
+        (
+            false,
+            format!("NAME {bn}").into_bytes(),
+            ErrorCode::AlreadyNamed,
+        ),
+        (false, b"NAME \xff".to_vec(), ErrorCode::BadEncoding),
+        (false, b"FOO \xff".to_vec(), ErrorCode::BadEncoding),
+        (false, b"FOO bar baz".to_vec(), ErrorCode::UnknownCommand),
+    ];
+    for (unnamed, payload, code) in &cases {
+        let conn = if *unnamed { &mut u } else { &mut a };
+        refused(ctx, conn, payload, *code, &[&an, &bn]).await?;
+    }
     Ok(())
 });
 
@@ -1000,11 +974,7 @@ body!(name_1, |ctx| {
 body!(name_2, |ctx| {
     let (_a, an) = client(ctx, "A").await?;
     let mut b = ctx.connect("B").await?;
-    let hello_an = {
-        let p = ctx.profile.clone();
-        let an = an.clone();
-        move |payload: &[u8]| judge::hello(&p, payload, &an).accepted()
-    };
+    let hello_an = greets(ctx, &an);
     refused_or(
         ctx,
         &mut b,
@@ -1062,9 +1032,7 @@ body!(name_4, |ctx| {
     ];
     for bad in inputs {
         // What acceptance would look like: a greeting naming the bad word.
-        let success = move |payload: &[u8]| {
-            judge::words(payload).contains(&bad) && !judge::reads_as_refusal(payload)
-        };
+        let success = greets_word(bad);
         refused_or(
             ctx,
             &mut u,
@@ -1098,11 +1066,7 @@ body!(name_4, |ctx| {
 body!(name_5, |ctx| {
     let (mut a, an) = client(ctx, "A").await?;
     let x = ctx.name("X");
-    let hello_x = {
-        let p = ctx.profile.clone();
-        let x = x.clone();
-        move |payload: &[u8]| judge::hello(&p, payload, &x).accepted()
-    };
+    let hello_x = greets(ctx, &x);
     refused_or(
         ctx,
         &mut a,
@@ -1627,9 +1591,7 @@ body!(reply_1, |ctx| {
     let (mut a, an) = client(ctx, "A").await?;
     let mut u = ctx.connect("U").await?;
     for word in confab::protocol::RESERVED_WORDS {
-        let success = move |payload: &[u8]| {
-            judge::words(payload).contains(&word) && !judge::reads_as_refusal(payload)
-        };
+        let success = greets_word(word);
         refused_or(
             ctx,
             &mut u,
@@ -1691,49 +1653,37 @@ body!(err_1, |ctx| {
     let (_b, bn) = client(ctx, "B").await?;
     let mut u = ctx.connect("U").await?;
     let nobody = ctx.name("Nobody");
-    refused(ctx, &mut a, b"\xff", ErrorCode::BadEncoding, &[&an, &bn]).await?;
-    refused(ctx, &mut a, b"FOO", ErrorCode::UnknownCommand, &[&an, &bn]).await?;
-    refused(ctx, &mut a, b"GET_NAMES x", ErrorCode::BadArgs, &[&an, &bn]).await?;
-    refused(
-        ctx,
-        &mut u,
-        b"NAME 9lives",
-        ErrorCode::InvalidName,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut u,
-        format!("MSG {an} hi").as_bytes(),
-        ErrorCode::NameRequired,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        format!("NAME {nobody}").as_bytes(),
-        ErrorCode::AlreadyNamed,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut u,
-        format!("NAME {bn}").as_bytes(),
-        ErrorCode::NameTaken,
-        &[&an, &bn],
-    )
-    .await?;
-    refused(
-        ctx,
-        &mut a,
-        format!("MSG {nobody} hi").as_bytes(),
-        ErrorCode::NoSuchUser,
-        &[&an, &bn],
-    )
-    .await?;
+    // One situation per code a command can get: (from the unnamed U?, payload, code).
+    let cases: [(bool, Vec<u8>, ErrorCode); 8] = [
+        (false, b"\xff".to_vec(), ErrorCode::BadEncoding),
+        (false, b"FOO".to_vec(), ErrorCode::UnknownCommand),
+        (false, b"GET_NAMES x".to_vec(), ErrorCode::BadArgs),
+        (true, b"NAME 9lives".to_vec(), ErrorCode::InvalidName),
+        (
+            true,
+            format!("MSG {an} hi").into_bytes(),
+            ErrorCode::NameRequired,
+        ),
+        (
+            false,
+            format!("NAME {nobody}").into_bytes(),
+            ErrorCode::AlreadyNamed,
+        ),
+        (
+            true,
+            format!("NAME {bn}").into_bytes(),
+            ErrorCode::NameTaken,
+        ),
+        (
+            false,
+            format!("MSG {nobody} hi").into_bytes(),
+            ErrorCode::NoSuchUser,
+        ),
+    ];
+    for (unnamed, payload, code) in &cases {
+        let conn = if *unnamed { &mut u } else { &mut a };
+        refused(ctx, conn, payload, *code, &[&an, &bn]).await?;
+    }
     Ok(())
 });
 
@@ -1756,6 +1706,13 @@ body!(err_2, |ctx| {
             ));
         }
         if let Ok(Reply::Error { message: None, .. }) = Reply::parse(&p) {
+            if ctx.profile.strict() {
+                return Err(ctx.fail(
+                    FailureKind::Wrong,
+                    "an error message naming the offending input (ERR-2)",
+                    format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
+                ));
+            }
             ctx.deviation("an error reply without a message");
         }
     }
