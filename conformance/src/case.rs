@@ -509,24 +509,36 @@ impl Ctx {
         present: &[&Name],
         gone: &[&Name],
     ) -> Check {
+        let payload = self
+            .poll_names(conn, |list| {
+                let words = judge::words(list);
+                !gone.iter().any(|n| words.contains(&n.as_str()))
+            })
+            .await?;
+        let want = NamesExpectation {
+            present,
+            absent: gone,
+            allow_omitted: false,
+        };
+        let j = judge::names(&self.profile, &payload, want);
+        self.judge(j, "the names list without the departed names")
+    }
+
+    /// Asks for the names until `done` says the list is as awaited, or the timeout passes;
+    /// answers the last list. For what the server does on its own schedule (noticing a close):
+    /// the polling orders nothing, and the timeout bounds it.
+    pub async fn poll_names(
+        &mut self,
+        conn: &mut Conn,
+        done: impl Fn(&[u8]) -> bool,
+    ) -> Check<Bytes> {
         let deadline = tokio::time::Instant::now() + self.timeout;
         loop {
             self.send(conn, &Command::GetNames).await?;
             let payload = self.recv(conn, "the names list").await?;
-            let want = NamesExpectation {
-                present,
-                absent: gone,
-                allow_omitted: false,
-            };
-            let j = judge::names(&self.profile, &payload, want);
-            let still_listed = gone
-                .iter()
-                .any(|n| judge::words(&payload).contains(&n.as_str()));
-            if !still_listed || tokio::time::Instant::now() >= deadline {
-                return self.judge(j, "the names list without the departed names");
+            if done(&payload) || tokio::time::Instant::now() >= deadline {
+                return Ok(payload);
             }
-            // Poll again: the server notices the close on its own schedule. This wait orders
-            // nothing; the deadline above bounds it.
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }

@@ -3,8 +3,6 @@
 //! Requirements that a server cannot be observed to meet on the wire (CLIENT-*, the MAY
 //! policies, FRAME-8) have informational cases that say so, so that every ID has a case.
 
-use std::time::Duration;
-
 use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Name, Reply};
 use futures::future::BoxFuture;
 
@@ -1180,26 +1178,20 @@ body!(names_1, |ctx| {
 /// Asks for the list until it is exactly `expected` (names of earlier cases may take a moment
 /// to go), within the timeout.
 async fn expect_exact_list(ctx: &mut Ctx, conn: &mut crate::wire::Conn, expected: &str) -> Check {
-    let deadline = tokio::time::Instant::now() + ctx.timeout;
-    loop {
-        ctx.send(conn, &Command::GetNames).await?;
-        let p = ctx.recv(conn, "the names list").await?;
-        if p == expected.as_bytes() {
-            return Ok(());
-        }
-        if tokio::time::Instant::now() >= deadline {
-            return Err(ctx.fail(
-                FailureKind::Wrong,
-                format!(
-                    "`{}`",
-                    confab::protocol::escape::escape_bytes(expected.as_bytes())
-                ),
-                format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
-            ));
-        }
-        // Poll: names of connections closed by earlier cases go on the server's schedule.
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    let p = ctx
+        .poll_names(conn, |list| list == expected.as_bytes())
+        .await?;
+    if p == expected.as_bytes() {
+        return Ok(());
     }
+    Err(ctx.fail(
+        FailureKind::Wrong,
+        format!(
+            "`{}`",
+            confab::protocol::escape::escape_bytes(expected.as_bytes())
+        ),
+        format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
+    ))
 }
 
 body!(names_2, |ctx| {
