@@ -29,30 +29,7 @@ impl Judgement {
     }
 }
 
-/// The words of a payload: maximal runs of ASCII letters and digits.
-pub fn words(payload: &[u8]) -> Vec<&str> {
-    let text = std::str::from_utf8(payload).unwrap_or_default();
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect()
-}
-
-fn has_word(payload: &[u8], word: &str) -> bool {
-    words(payload).contains(&word)
-}
-
-/// Words that make a reply read as a refusal, in any case.
-const REFUSAL_WORDS: [&str; 16] = [
-    "error", "err", "taken", "invalid", "exists", "exist", "already", "fail", "failed", "sorry",
-    "not", "unknown", "no", "cannot", "illegal", "bad",
-];
-
-/// Whether a payload reads as an error or refusal (for lenient matching).
-pub fn reads_as_refusal(payload: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(payload).to_ascii_lowercase();
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| REFUSAL_WORDS.contains(&w))
-}
+pub use confab::protocol::lenient::{has_word, reads_as_refusal, words};
 
 fn show(payload: &[u8]) -> String {
     format!("`{}`", escape_bytes(payload))

@@ -1,0 +1,192 @@
+//! Reading servers that speak the course's dialects in their own words (PROTOCOL.md §11).
+//!
+//! Real course servers frame their replies in many ways and word them freely (`Hello A`,
+//! `Connected clients: A, B`, `A: hi`). What is shared here is how those replies are read
+//! without knowing the server in advance: the words of a payload, whether it reads as a
+//! refusal, and which framings a run of received bytes could have been sent in. The harness
+//! judges with these, and the client shows with them, so both read a server the same way.
+
+use super::frame::{self, BinaryWidth, DecimalWidth, Framing};
+
+/// The words of a payload: maximal runs of ASCII letters and digits. A payload that is not
+/// UTF-8 has no words.
+pub fn words(payload: &[u8]) -> Vec<&str> {
+    let text = std::str::from_utf8(payload).unwrap_or_default();
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Whether `word` is one of the words of `payload`.
+pub fn has_word(payload: &[u8], word: &str) -> bool {
+    words(payload).contains(&word)
+}
+
+/// Words that make a reply read as a refusal, compared without case.
+pub const REFUSAL_WORDS: [&str; 19] = [
+    "error",
+    "err",
+    "taken",
+    "invalid",
+    "exists",
+    "exist",
+    "already",
+    "fail",
+    "failed",
+    "sorry",
+    "not",
+    "unknown",
+    "no",
+    "cannot",
+    "illegal",
+    "bad",
+    "unrecognized",
+    "unrecognised",
+    "must",
+];
+
+/// Whether a payload reads as an error or a refusal: one of its words, in any case, is in
+/// [`REFUSAL_WORDS`].
+pub fn reads_as_refusal(payload: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(payload).to_ascii_lowercase();
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|w| REFUSAL_WORDS.contains(&w))
+}
+
+/// Framings in the order they are met among course servers: the first candidates a detector
+/// tries when it has nothing to go on.
+pub const LIKELY_FRAMINGS: [&str; 15] = [
+    "dec2", "dec4", "raw", "dec3", "line", "bin8", "dec1", "dec5", "dec6", "dec7", "dec8", "dec9",
+    "bin4", "bin2", "bin1",
+];
+
+/// The framings of [`LIKELY_FRAMINGS`], parsed.
+pub fn likely_framings() -> Vec<Framing> {
+    LIKELY_FRAMINGS
+        .iter()
+        .filter_map(|s| s.parse().ok())
+        .collect()
+}
+
+/// The framings in which `bytes`, all of them, are a run of complete frames whose payloads
+/// are text (UTF-8 without NUL), best first: framings with a length field before `line`, and
+/// `raw` (which fits anything that is text) last. Empty when the bytes are empty.
+///
+/// This is how a server's dialect is told from what it sent: `11HELLO Smoke` fits `dec2`
+/// (and `raw`), `0011Hello Smoke` fits `dec4`, `HELLO Smoke!` only `raw`.
+pub fn framings_of(bytes: &[u8]) -> Vec<Framing> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let mut fits = Vec::new();
+    let decimal = (1..=9).filter_map(DecimalWidth::new).map(Framing::Decimal);
+    let binary = [8, 4, 2, 1]
+        .into_iter()
+        .filter_map(BinaryWidth::new)
+        .map(Framing::Binary);
+    for framing in decimal.chain(binary).chain([Framing::Line]) {
+        if whole_text_frames(framing, bytes) {
+            fits.push(framing);
+        }
+    }
+    // Fewer frames is the likelier reading: a greeting and a reply are two, not five.
+    fits.sort_by_key(|f| (matches!(f, Framing::Line), frame_count(*f, bytes)));
+    if std::str::from_utf8(bytes).is_ok_and(|t| !t.contains('\0')) {
+        fits.push(Framing::Raw);
+    }
+    fits
+}
+
+fn whole_text_frames(framing: Framing, bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    while !rest.is_empty() {
+        match frame::decode_frame(framing, rest) {
+            Ok(Some(span)) => {
+                let payload = &rest[span.payload()];
+                if payload.is_empty() && framing != Framing::Line {
+                    return false;
+                }
+                if std::str::from_utf8(payload).map_or(true, |t| t.contains('\0')) {
+                    return false;
+                }
+                rest = &rest[span.consumed..];
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
+fn frame_count(framing: Framing, bytes: &[u8]) -> usize {
+    let mut rest = bytes;
+    let mut n = 0;
+    while let Ok(Some(span)) = frame::decode_frame(framing, rest) {
+        n += 1;
+        rest = &rest[span.consumed..];
+        if rest.is_empty() {
+            break;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(s: &str) -> Framing {
+        s.parse().expect("a framing")
+    }
+
+    #[test]
+    fn words_are_runs_of_letters_and_digits() {
+        assert_eq!(
+            words(b"Connected clients: Ann, Bob"),
+            ["Connected", "clients", "Ann", "Bob"]
+        );
+        assert!(words(b"\xff\xfe").is_empty());
+        assert!(has_word(b"Hello Ann!", "Ann"));
+        assert!(!has_word(b"Hello Annie", "Ann"));
+    }
+
+    #[test]
+    fn refusals_read_as_refusals_in_any_wording() {
+        for r in [
+            &b"ERROR NAME_TAKEN taken"[..],
+            b"Name already in use",
+            b"The name must consist of only letters",
+            b"Unknown command",
+            b"Command not recognized",
+            b"NAME ERROR Invalid name",
+        ] {
+            assert!(reads_as_refusal(r), "{}", String::from_utf8_lossy(r));
+        }
+        for ok in [&b"HELLO Ann"[..], b"Welcome, Ann!", b"Ann: hi", b"Bye!"] {
+            assert!(!reads_as_refusal(ok), "{}", String::from_utf8_lossy(ok));
+        }
+    }
+
+    #[test]
+    fn the_reply_to_a_first_name_tells_the_framing() {
+        assert_eq!(framings_of(b"11HELLO Smoke")[0], f("dec2"));
+        assert_eq!(framings_of(b"011HELLO Smoke")[0], f("dec3"));
+        assert_eq!(framings_of(b"0011Hello Smoke")[0], f("dec4"));
+        assert_eq!(
+            framings_of(b"\x00\x00\x00\x00\x00\x00\x00\x0bHELLO Smoke")[0],
+            f("bin8")
+        );
+        assert_eq!(framings_of(b"HELLO Smoke!"), [f("raw")]);
+        assert_eq!(framings_of(b"CONNECTED_NAMES Smoke\n")[0], f("line"));
+        // A greeting and a reply in one read.
+        assert_eq!(
+            framings_of(b"27Welcome to the chat server!11HELLO Smoke")[0],
+            f("dec2")
+        );
+        assert!(framings_of(b"").is_empty());
+    }
+
+    #[test]
+    fn likely_framings_all_parse() {
+        assert_eq!(likely_framings().len(), LIKELY_FRAMINGS.len());
+    }
+}
