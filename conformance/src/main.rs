@@ -194,9 +194,9 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
     if let Some(tag) = &options.tag
-        && !tag.chars().all(|c| c.is_ascii_alphanumeric())
+        && !tag.chars().all(|c| c.is_ascii_alphabetic())
     {
-        anyhow::bail!("--tag must be letters and digits, not {tag:?}");
+        anyhow::bail!("--tag must be letters only, not {tag:?}");
     }
 
     if args.list {
