@@ -40,13 +40,16 @@ struct Args {
     #[arg(long, default_value = "confab", value_name = "NAME|FILE")]
     profile: String,
 
-    /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, raw, line.
-    #[arg(long, value_name = "FRAMING")]
-    framing: Option<Framing>,
+    /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, raw, line, or
+    /// auto (found from the server's greeting or its reply to a first NAME, and shown with
+    /// the evidence). A framing given that the server does not speak stops the run at once,
+    /// naming the framing its reply reads as.
+    #[arg(long, value_name = "FRAMING", value_parser = parse_choice::<Framing>)]
+    framing: Option<Choice<Framing>>,
 
-    /// Override the profile's command spelling: canonical, getnames, numeric.
-    #[arg(long, value_name = "SPELLING")]
-    spelling: Option<Spelling>,
+    /// Override the profile's command spelling: canonical, getnames, numeric, or auto.
+    #[arg(long, value_name = "SPELLING", value_parser = parse_choice::<Spelling>)]
+    spelling: Option<Choice<Spelling>>,
 
     /// Override the profile's matching.
     #[arg(long, value_enum)]
@@ -118,6 +121,25 @@ Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info 
 observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG
 (from the liveness probe after each case), harness error, not run (server down).";
 
+/// A framing or spelling given on the command line, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice<T> {
+    Auto,
+    Fixed(T),
+}
+
+fn parse_choice<T>(s: &str) -> Result<Choice<T>, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    if s == confab_conformance::profile::AUTO {
+        Ok(Choice::Auto)
+    } else {
+        s.parse::<T>().map(Choice::Fixed).map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Text,
@@ -174,11 +196,21 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<i32> {
     let mut profile = Profile::load(&args.profile)?;
-    if let Some(f) = args.framing {
-        profile.framing = f;
+    match args.framing {
+        Some(Choice::Auto) => profile.detect_framing = true,
+        Some(Choice::Fixed(f)) => {
+            profile.framing = f;
+            profile.detect_framing = false;
+        }
+        None => {}
     }
-    if let Some(s) = args.spelling {
-        profile.spelling = s;
+    match args.spelling {
+        Some(Choice::Auto) => profile.detect_spelling = true,
+        Some(Choice::Fixed(s)) => {
+            profile.spelling = s;
+            profile.detect_spelling = false;
+        }
+        None => {}
     }
     if let Some(m) = args.matching {
         profile.matching = m;

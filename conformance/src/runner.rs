@@ -225,6 +225,22 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 observer.notice(&format!("restarting the server after {}", case.id));
                 target.restarts += 1;
                 needs_fresh = true;
+            } else if target.owned() {
+                observer.notice(&format!("restarting the server after {}", case.id));
+                match target
+                    .restart(options.restart_deadline, options.timeout)
+                    .await
+                {
+                    Ok(_) => observer.notice(&format!("restarted: {}", target.describe())),
+                    Err(e) => {
+                        let msg = format!(
+                            "the server is down since {} ({why}) and could not be restarted: {e}",
+                            case.id
+                        );
+                        observer.notice(&msg);
+                        down = Some(msg);
+                    }
+                }
             } else {
                 down = Some(format!("the server is down since {} ({why})", case.id));
             }

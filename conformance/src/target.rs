@@ -720,7 +720,11 @@ impl Target {
     /// Stops the server and starts it again, for the next case. A fixed port may still be in
     /// use for a while after a crash (servers without SO_REUSEADDR): then it retries until the
     /// restart deadline and says so.
-    pub async fn restart(&mut self, deadline: Duration) -> Result<SocketAddr, TargetError> {
+    pub async fn restart(
+        &mut self,
+        deadline: Duration,
+        timeout: Duration,
+    ) -> Result<SocketAddr, TargetError> {
         if matches!(self.spec, TargetSpec::Addr(_)) {
             return Err(TargetError::CannotRestart);
         }
@@ -729,7 +733,12 @@ impl Target {
         let until = tokio::time::Instant::now() + deadline;
         loop {
             match self.start().await {
-                Ok(addr) => return Ok(addr),
+                Ok(addr) => {
+                    if !self.restartable() {
+                        self.join_sentinel(timeout).await?;
+                    }
+                    return Ok(addr);
+                }
                 Err(TargetError::ExitedEarly { output, .. })
                     if output.to_ascii_lowercase().contains("in use") =>
                 {
