@@ -21,8 +21,10 @@ use confab_conformance::{Matching, Profile, RunOptions, Suite, TargetSpec};
 /// each failure the report shows what would have been accepted, what happened, and the bytes
 /// that crossed the wire.
 ///
-/// Exit codes: 0 every MUST case passed; 1 a MUST case failed or the server crashed or hung;
-/// 2 usage or harness error, or a server that never became reachable; 3 no case ran.
+/// Exit codes: 0 every MUST case passed (with `--profile course`: every rubric row); 1 a MUST
+/// case (rubric row) failed, or the server crashed or hung in one; 2 usage or harness error,
+/// a server that never became reachable, answered nothing, or does not speak the framing
+/// given; 3 no case ran.
 #[derive(Debug, Parser)]
 #[command(name = "confab-conform", version, after_help = AFTER_HELP)]
 struct Args {
@@ -35,8 +37,9 @@ struct Args {
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
 
-    /// Built-in profile (`confab`: canonical, strict; `course`: the assignment, lenient) or a
-    /// TOML profile file.
+    /// Built-in profile (`confab`: canonical, strict; `course`: the assignment, framing and
+    /// spelling detected, lenient, the verdict and exit code the rubric's) or a TOML profile
+    /// file.
     #[arg(long, default_value = "confab", value_name = "NAME|FILE")]
     profile: String,
 
@@ -114,6 +117,7 @@ const AFTER_HELP: &str = "\
 Examples:
   confab-conform                                  # the embedded reference server
   confab-conform --addr 127.0.0.1:5555 --profile course
+  confab-conform --exec 'python3 server.py {port}' --profile course   # framing detected
   confab-conform --exec 'python3 server.py {port}' --profile course --framing dec3
   confab-conform --suite rubric --format markdown --output grade.md
 

@@ -330,7 +330,7 @@ impl Target {
                 });
             }
             // Polling for readiness: the deadline bounds it, nothing is ordered by it.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 

@@ -1,5 +1,5 @@
 //! The course's grading sheet, one case per row, judged as the sheet judges: leniently,
-//! whatever the profile, and each row only on what it asks (PROTOCOL.md §13). The sheet
+//! whatever the profile, and each row only on what it asks (PROTOCOL.md §13, JUDGE-8). The sheet
 //! gives no points, so confab weighs the rows itself (100 in all): the core exchange counts
 //! most. A row is played the way a person grading with the course's own client plays it: the
 //! killed client of row 12 is killed while idle, as one closes a program; killing a client in
