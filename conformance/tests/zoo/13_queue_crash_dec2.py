@@ -4,12 +4,12 @@ still queued for a client that has just gone.
 Behaviours shown (see dialects.md):
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - replies are put in a per-client queue.Queue and sent when select() reports the socket
-  writable; each round first sends what is queued, then reads. The loop sleeps 0.1 s per
+  writable; each round first sends what is queued, then reads. The loop sleeps 0.02 s per
   round "to save CPU", so a reply goes out on the round after its command was read.
 - when a client closes, it is removed from the input list and closed, but not from the
   output list. A socket stays in the output list until a round finds its queue empty, so if
   the client sent a command that gets a reply and closed right away (before that reply
-  went out, i.e. within the 0.1 s), the reply is sent to the departed peer, the close is
+  went out, i.e. within the 0.02 s), the reply is sent to the departed peer, the close is
   seen in the same round, and the next select() gets the closed socket:
   "ValueError: file descriptor cannot be a negative integer (-1)". The whole server dies,
   every time. A client that closes while idle (nothing queued, or after reading its last
@@ -103,4 +103,4 @@ while inputs:
             inputs.remove(s)
             nicknames.pop(s, None)
             s.close()
-    time.sleep(0.1)
+    time.sleep(0.02)
