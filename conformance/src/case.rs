@@ -218,6 +218,9 @@ pub struct Case {
     pub points: u32,
     /// Whether several connections act at once, so the transcript's interleaving varies.
     pub concurrent: bool,
+    /// Whether the case needs the server to itself (exact names lists), so that a server the
+    /// harness starts is started afresh for it, with no sentinel connected.
+    pub alone: bool,
     pub run: CaseFn,
 }
 
@@ -440,15 +443,24 @@ impl Ctx {
     pub async fn recv(&mut self, conn: &mut Conn, what: &str) -> Check<Bytes> {
         match conn.recv(self.timeout).await {
             Received::Frame(p) => Ok(p),
-            Received::Timeout => Err(self.fail(
-                FailureKind::NoReply,
-                what.to_owned(),
-                format!(
-                    "nothing arrived on {} within {} ms",
-                    conn.label(),
-                    self.timeout.as_millis()
-                ),
-            )),
+            Received::Timeout => {
+                let arrived = self.arrived_since_last_write(conn.label());
+                let actual = if arrived.is_empty() {
+                    format!(
+                        "nothing arrived on {} within {} ms",
+                        conn.label(),
+                        self.timeout.as_millis()
+                    )
+                } else {
+                    format!(
+                        "{} arrived on {} since the last command, then nothing more within {} ms",
+                        arrived.join(", "),
+                        conn.label(),
+                        self.timeout.as_millis()
+                    )
+                };
+                Err(self.fail(FailureKind::NoReply, what.to_owned(), actual))
+            }
             Received::Closed => Err(self.fail(
                 FailureKind::Closed,
                 what.to_owned(),
@@ -465,6 +477,24 @@ impl Ctx {
                 format!("bytes that are not a {} frame: {e}", self.profile.framing),
             )),
         }
+    }
+
+    /// The frames that arrived on `label` since the case last wrote anything, quoted: what a
+    /// report of a missing reply must not leave out.
+    fn arrived_since_last_write(&self, label: &str) -> Vec<String> {
+        let events = self.transcript.events();
+        let from = events
+            .iter()
+            .rposition(|e| matches!(e.kind, crate::wire::EventKind::Sent(_)))
+            .map_or(0, |i| i + 1);
+        events[from..]
+            .iter()
+            .filter(|e| &*e.conn == label)
+            .filter_map(|e| match &e.kind {
+                crate::wire::EventKind::Received(raw) => Some(format!("`{}`", escape_bytes(raw))),
+                _ => None,
+            })
+            .collect()
     }
 
     fn judge(&mut self, j: Judgement, expected: &str) -> Check {
@@ -500,7 +530,7 @@ impl Ctx {
             let payload = match self.recv(conn, what).await {
                 Ok(p) => p,
                 Err(mut f) => {
-                    if !skipped.is_empty() {
+                    if !skipped.is_empty() && f.actual.starts_with("nothing arrived") {
                         let shown: Vec<String> = skipped
                             .iter()
                             .map(|p| format!("`{}`", escape_bytes(p)))

@@ -110,14 +110,43 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
     let mut down: Option<String> = None;
     let mut silent_cases = 0;
     let mut needs_fresh = false;
-    let guard = (options.timeout * 20).max(Duration::from_secs(30));
+    // Set once the server has been left unclean by a case: from then on every case gets a
+    // fresh server, instead of a wait for names that do not go.
+    let mut always_fresh = false;
+    let mut previous_names: Vec<String> = Vec::new();
+    let guard = (options.timeout * 10).max(Duration::from_secs(10));
     let lenient = Arc::new(Profile {
         matching: crate::profile::Matching::Lenient,
         ..(*options.profile).clone()
     });
     let greets = target.traits().is_some_and(|t| t.greets);
     for (index, case) in cases.iter().enumerate() {
-        if down.is_none() && (needs_fresh || (index > 0 && target.restartable())) {
+        // A server the harness starts is started afresh when starting costs nothing, for the
+        // example run and the rubric (each row on a fresh server, as a grader plays them, so
+        // that no score depends on what ran before), for a case that needs the server to
+        // itself, and whenever the last case left it unclean. Otherwise the same process goes
+        // on, with the sentinel connected.
+        let wants_fresh = target.restartable()
+            && (target.cheap_to_restart()
+                || always_fresh
+                || matches!(case.suite, Suite::Example | Suite::Rubric)
+                || case.alone
+                || !target.has_sentinel());
+        let mut fresh_now = needs_fresh || (index > 0 && wants_fresh);
+        if down.is_none() && !fresh_now && index > 0 && !target.cheap_to_restart() {
+            // The same server goes on: wait (briefly) until it has let go of the last case's
+            // names, so that this case does not see them. One that keeps them, or no longer
+            // answers the sentinel, is started afresh if the harness can, and from then on
+            // for every case; otherwise a server that keeps names (CONN-3) is the business of
+            // the cases that check it, not a reason to stall the run.
+            let wait = options.timeout.min(Duration::from_millis(500));
+            let clean = target.await_gone(&previous_names, wait).await;
+            if !clean && target.restartable() {
+                always_fresh = true;
+                fresh_now = true;
+            }
+        }
+        if down.is_none() && fresh_now {
             if let Err(e) = target.fresh().await {
                 let msg = format!(
                     "the server could not be started again before {}: {e}",
@@ -127,6 +156,19 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 down = Some(msg);
             }
             needs_fresh = false;
+        }
+        // On a server started for this case, the sentinel joins first, unless the case needs
+        // the server to itself: a server that serves its sockets in order then serves the
+        // sentinel before anything a case leaves behind, as it would a client started
+        // first. (The embedded server is asked after the case instead, so that its
+        // transcripts show the case's own names only.)
+        if down.is_none()
+            && target.restartable()
+            && !target.cheap_to_restart()
+            && !case.alone
+            && !target.has_sentinel()
+        {
+            let _ = target.join_sentinel(options.timeout).await;
         }
         if let Some(why) = &down {
             let report = CaseReport::not_run(case, why);
@@ -143,11 +185,14 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         } else {
             options.profile.clone()
         };
+        // The case has the server to itself when the harness started it and no sentinel is
+        // connected.
+        let alone = target.owned() && !target.has_sentinel();
         let mut ctx = Ctx::new(
             profile,
             addr,
             options.timeout,
-            target.owned(),
+            alone,
             case_tag(&run_tag, index),
         );
         ctx.greets = greets;
@@ -244,13 +289,8 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             } else {
                 down = Some(format!("the server is down since {} ({why})", case.id));
             }
-        } else if !target.restartable() {
-            // The same server goes on: wait (briefly) until it has let go of this case's names,
-            // so that the next case does not see them. A server that keeps names (CONN-3) is
-            // the business of the cases that check it, not a reason to stall the run.
-            let wait = options.timeout.min(Duration::from_millis(500));
-            target.await_gone(&ctx.registered_names(), wait).await;
         }
+        previous_names = ctx.registered_names();
     }
     Report {
         profile: (*options.profile).clone(),

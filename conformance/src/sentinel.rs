@@ -174,11 +174,11 @@ impl Sentinel {
 
     /// Asks for the names until none of `gone` is listed, for at most `wait`: the server
     /// notices closed connections on its own schedule. Answers whether they went.
+    /// It asks at least once, so that a server that no longer answers is not taken as clean.
     pub async fn await_gone(&mut self, gone: &[String], wait: Duration) -> bool {
-        if gone.is_empty() {
-            return true;
+        if self.drain().await.is_some() {
+            return false;
         }
-        let _ = self.drain().await;
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());

@@ -192,6 +192,17 @@ impl Target {
         }
     }
 
+    /// Whether starting afresh costs next to nothing (the embedded server), so that it is done
+    /// before every case.
+    pub fn cheap_to_restart(&self) -> bool {
+        matches!(self.spec, TargetSpec::Embedded(_))
+    }
+
+    /// Whether the sentinel is connected.
+    pub fn has_sentinel(&self) -> bool {
+        self.sentinel.is_some()
+    }
+
     /// The dialect, once detected or confirmed.
     pub fn traits(&self) -> Option<&ServerTraits> {
         self.traits.as_ref()

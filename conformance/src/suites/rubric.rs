@@ -326,9 +326,7 @@ body!(nothing_blocks, |ctx| {
     let m = msg(ctx, &an, "pong")?;
     ctx.send(&mut b, &m).await?;
     ctx.expect_delivery(&mut a, &bn, "pong").await?;
-    ctx.expect_names(&mut c, &[&an, &bn, &cn], &[]).await?;
-    s.close();
-    Ok(())
+    ctx.expect_names(&mut c, &[&an, &bn, &cn], &[]).await
 });
 
 body!(length_field, |ctx| {

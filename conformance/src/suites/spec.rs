@@ -507,6 +507,17 @@ pub fn cases() -> Vec<Case> {
         ) {
             c.concurrent = true;
         }
+        // Exact names lists: only a server with no one else connected can show them.
+        if matches!(
+            c.id,
+            "spec.NAME-3.valid-names"
+                | "spec.NAMES-1.order-and-format"
+                | "spec.NAMES-2.empty-list"
+                | "spec.NAMES-3.unnamed-asker"
+                | "spec.NAMES-5.long-list"
+        ) {
+            c.alone = true;
+        }
     }
     v
 }
