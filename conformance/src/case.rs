@@ -479,13 +479,13 @@ impl Ctx {
         }
     }
 
-    /// The frames that arrived on `label` since the case last wrote anything, quoted: what a
-    /// report of a missing reply must not leave out.
+    /// The frames that arrived on `label` since the case last acted (wrote, or closed a
+    /// side), quoted: what a report of a missing reply must not leave out.
     fn arrived_since_last_write(&self, label: &str) -> Vec<String> {
         let events = self.transcript.events();
         let from = events
             .iter()
-            .rposition(|e| matches!(e.kind, crate::wire::EventKind::Sent(_)))
+            .rposition(|e| crate::wire::is_action(&e.kind))
             .map_or(0, |i| i + 1);
         events[from..]
             .iter()

@@ -47,6 +47,18 @@ pub enum EventKind {
     Note(String),
 }
 
+/// Whether an event is something the harness did to the server (wrote, or closed a side):
+/// what a wait that follows it is waiting on.
+pub fn is_action(kind: &EventKind) -> bool {
+    matches!(
+        kind,
+        EventKind::Sent(_)
+            | EventKind::HalfClosed
+            | EventKind::ClosedByHarness
+            | EventKind::Aborted
+    )
+}
+
 /// One recorded event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {

@@ -158,7 +158,7 @@ fn untruthful(report: &Report) -> Vec<String> {
             }
         }
         // "nothing arrived on L" must mean that L got no frame since the last thing the case
-        // sent (which is what it was waiting on).
+        // did (which is what it was waiting on).
         if let Some(label) = failure
             .actual
             .strip_prefix("nothing arrived on ")
@@ -167,7 +167,7 @@ fn untruthful(report: &Report) -> Vec<String> {
             let last_sent = case
                 .events
                 .iter()
-                .rposition(|e| matches!(e.kind, EventKind::Sent(_)));
+                .rposition(|e| confab_conformance::wire::is_action(&e.kind));
             let after = last_sent.map_or(&case.events[..], |i| &case.events[i + 1..]);
             if after
                 .iter()
