@@ -12,6 +12,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -48,16 +49,21 @@ const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 
 /// How long the last replies of an ending connection may take to flush.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
-/// The same while the server shuts down (POLICY-4 must finish within about a second).
-const SHUTDOWN_FLUSH: Duration = Duration::from_millis(300);
+/// The same while the server shuts down: what is left is the frame in progress and the notice
+/// (POLICY-6), behind whatever the kernel still holds for a busy client to read first.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 
 /// After closing its side, the server reads and discards what the client still sends for this
 /// long, so that unread input does not turn the close into a reset that could destroy the last
 /// reply before the client reads it (POLICY-7).
 const LINGER: Duration = Duration::from_secs(1);
 /// The same while the server shuts down: long enough for a busy client to read the notice and
-/// close, short enough for the shutdown to end within about a second.
+/// close, short enough for the shutdown to end within a few seconds.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
+/// The longest a linger goes on while the client still has bytes to take.
+const LINGER_MAX: Duration = Duration::from_secs(3);
+/// How often a linger looks at the bytes the client has not taken.
+const LINGER_POLL: Duration = Duration::from_millis(20);
 const LINGER_BYTES: usize = 256 * 1024;
 
 /// Why a connection ended.
@@ -182,25 +188,55 @@ pub(super) async fn serve(
     }
 }
 
-/// Reads and discards until the client closes, for at most [`LINGER`] and [`LINGER_BYTES`].
+/// Reads and discards until the client closes, for at least [`LINGER`] (or [`LINGER_BYTES`]),
+/// and longer, up to [`LINGER_MAX`], while the kernel still holds bytes the client has not
+/// taken: closing with unread input resets the connection, and a reset throws away what is
+/// still unsent. While the server shuts down, [`SHUTDOWN_LINGER`] whatever the bytes: a busy
+/// client keeps sending until it has read the notice.
 async fn linger(rd: &mut ReadHalf<'_>, ctx: &Shared) {
-    let wait = if ctx.shutdown.is_cancelled() {
-        SHUTDOWN_LINGER
+    let (wait, most) = if ctx.shutdown.is_cancelled() {
+        (SHUTDOWN_LINGER, usize::MAX)
     } else {
-        LINGER
+        (LINGER, LINGER_BYTES)
     };
-    let deadline = Instant::now() + wait;
+    let start = Instant::now();
+    let fd = rd.as_ref().as_raw_fd();
     // On the heap: an array here would sit in every connection's future for its whole life.
     let mut sink = vec![0u8; 4096];
     let mut total = 0;
-    while total < LINGER_BYTES {
+    loop {
+        let now = Instant::now();
+        let done = if now >= start + LINGER_MAX {
+            true
+        } else if now >= start + wait || total >= most {
+            unsent(fd) == 0
+        } else {
+            false
+        };
+        if done {
+            return;
+        }
         tokio::select! {
             r = rd.read(&mut sink) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => total += n,
             },
-            () = sleep_until(deadline) => return,
+            () = sleep_until(if now < start + wait { start + wait } else { now + LINGER_POLL }) => {}
         }
+    }
+}
+
+/// Bytes written to `fd` that the peer has not acknowledged (Linux `SIOCOUTQ`); 0 when that
+/// cannot be told.
+fn unsent(fd: std::os::fd::RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: `fd` is an open socket owned by the caller's stream, and `n` is a valid
+    // `c_int` for the ioctl to write.
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) };
+    if rc == 0 {
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        0
     }
 }
 

@@ -20,7 +20,7 @@
 //! | connection limit (POLICY-1) | [`DEFAULT_MAX_CLIENTS`] | `--max-clients` | a connection over the limit gets `ERROR SERVER_FULL` and is closed before any command is read |
 //! | stalled frame (POLICY-2) | [`DEFAULT_FRAME_TIMEOUT`] | `--frame-timeout` | a frame not complete this long after its first byte arrived gets `ERROR TIMEOUT` and the connection is closed; a connection idle between frames is never closed |
 //! | outbound bytes (POLICY-3, POLICY-5) | [`DEFAULT_OUTPUT_LIMITS`] | `--output-hard`, `--output-soft`, `--output-soft-time`, `--output-total` | bytes waiting to be sent to one connection (a client that does not read) are bounded like Redis's `client-output-buffer-limit`: over the hard limit, or over the soft limit for the soft time, the connection gets `ERROR SLOW_CONSUMER` after the frame in progress and is closed; all queues together stay under the total, which cuts the largest first. A connection's own replies pause its reader while its queue is over the soft limit. Others are not affected |
-//! | shutdown (POLICY-4, POLICY-6) | | Ctrl-C, SIGTERM | stop accepting and reading, drop the frames not yet begun, finish the frame in progress, send `ERROR SHUTTING_DOWN`, half-close, read what the client still sends for a moment, close; return within about a second |
+//! | shutdown (POLICY-4, POLICY-6) | | Ctrl-C, SIGTERM | stop accepting and reading, drop the frames not yet begun, finish the frame in progress, send `ERROR SHUTTING_DOWN`, half-close, read what the client still sends for a moment, close; return within a few seconds |
 //!
 //! Beyond the spec: the listen backlog is [`LISTEN_BACKLOG`]; every socket has `TCP_NODELAY`;
 //! after closing its side of a connection the server reads and discards what the client still
@@ -128,7 +128,7 @@ pub const REFUSALS: usize = 64;
 pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long a graceful shutdown waits for connections to flush and linger before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1000);
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// How long a connection refused with `SERVER_FULL` is read from before it is dropped.
 const REFUSE_LINGER: Duration = Duration::from_millis(500);
@@ -329,7 +329,7 @@ impl Drop for Slot {
 
 /// Serves `listener` until `shutdown` completes, then shuts down gracefully (POLICY-4): stops
 /// accepting and reading, sends `ERROR SHUTTING_DOWN` to every connection after the frame in
-/// progress, closes them all and returns `Ok(())` within about a second.
+/// progress, closes them all and returns `Ok(())` within a few seconds.
 ///
 /// Returns an error only if a deliberate fault crashed the server (feature `faults`); then
 /// every connection and the listener are dropped before it returns, as if the process died.
