@@ -24,8 +24,9 @@
 //!
 //! Beyond the spec: the listen backlog is [`LISTEN_BACKLOG`]; every socket has `TCP_NODELAY`;
 //! after closing its side of a connection the server reads and discards what the client still
-//! sends for up to a second (POLICY-7), so that a client's unread bytes do not turn the close
-//! into a reset that could destroy the last reply. The binary fits its connection limit to the
+//! sends for a second, and on (up to three) while the client has not taken all the server sent
+//! (POLICY-7), so that a client's unread bytes do not turn the close into a reset that could
+//! destroy the last reply. The binary fits its connection limit to the
 //! open-file limit ([`fit_open_files`]); the server keeps [`REFUSALS`] descriptors for
 //! connections it refuses, and one spare to refuse even when out of descriptors.
 //!
