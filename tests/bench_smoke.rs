@@ -3,6 +3,8 @@
 //! BENCHMARKS.md. Every run here is bounded by the generator's own connect and stall
 //! timeouts.
 
+mod tools;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
@@ -133,6 +135,13 @@ fn python_baseline() -> (Python, String) {
 
 #[test]
 fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read() {
+    if !tools::available(
+        "the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
     let (server, addr) = python_baseline();
     let pid = server.0.id().to_string();
     let (out, json) = bench_bin(&[

@@ -1,10 +1,12 @@
 //! End to end on a real terminal: the `confab-client` binary in a tmux pane, typed at with
 //! `send-keys` and read with `capture-pane` (issue 5, "Tests").
 //!
-//! Needs tmux (`apt-get install tmux`). Each test uses its own tmux server (`tmux -L`), which
+//! Needs tmux (`apt-get install tmux`); without it each test says SKIP and passes, unless
+//! `CONFAB_REQUIRE_TOOLS=1` (see `tools`). Each test uses its own tmux server (`tmux -L`), which
 //! a guard kills at the end, pass or fail. Waits poll the pane with a bounded deadline.
 
 mod client_support;
+mod tools;
 
 use std::process::Command;
 
@@ -162,6 +164,13 @@ fn client_line(addr: &str, extra: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conversation_while_typing_in_a_real_terminal_client_3() {
+    if !tools::available(
+        "conversation_while_typing_in_a_real_terminal_client_3",
+        "tmux",
+        "tmux",
+    ) {
+        return;
+    }
     let server = real_server().await;
     let tmux = Tmux::start("conversation");
     tmux.run(&client_line(&server.addr().to_string(), "--name A"));
@@ -227,6 +236,13 @@ async fn conversation_while_typing_in_a_real_terminal_client_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_leaves_cleanly_and_restores_the_terminal() {
+    if !tools::available(
+        "ctrl_c_leaves_cleanly_and_restores_the_terminal",
+        "tmux",
+        "tmux",
+    ) {
+        return;
+    }
     let server = real_server().await;
     let tmux = Tmux::start("ctrl-c");
     tmux.run(&format!(
@@ -247,6 +263,13 @@ async fn ctrl_c_leaves_cleanly_and_restores_the_terminal() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_shutting_down_is_reported_exit_1_and_terminal_restored() {
+    if !tools::available(
+        "server_shutting_down_is_reported_exit_1_and_terminal_restored",
+        "tmux",
+        "tmux",
+    ) {
+        return;
+    }
     let server = real_server().await;
     let tmux = Tmux::start("closed");
     tmux.run(&client_line(&server.addr().to_string(), "--name A"));
@@ -262,6 +285,13 @@ async fn server_shutting_down_is_reported_exit_1_and_terminal_restored() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_people_hold_a_conversation_in_two_terminals() {
+    if !tools::available(
+        "two_people_hold_a_conversation_in_two_terminals",
+        "tmux",
+        "tmux",
+    ) {
+        return;
+    }
     let server = real_server().await;
     let addr = server.addr().to_string();
     let alice = Tmux::start("alice");
@@ -299,6 +329,13 @@ const PANIC_HELPER: &str = "CONFAB_CLIENT_RAW_MODE_PANIC";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn panic_in_raw_mode_restores_the_terminal_through_the_hook() {
+    if !tools::available(
+        "panic_in_raw_mode_restores_the_terminal_through_the_hook",
+        "tmux",
+        "tmux",
+    ) {
+        return;
+    }
     let tmux = Tmux::start("panic");
     let this = std::env::current_exe().expect("the test binary");
     tmux.run(&format!(

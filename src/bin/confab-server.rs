@@ -29,11 +29,18 @@ use tracing_subscriber::EnvFilter;
 ///   after its first byte gets `ERROR TIMEOUT` and the connection is closed. A connection idle
 ///   between frames is never closed.
 ///
-/// - POLICY-3 outbound queue (--queue-limit, default 4096 frames): a client that does not read
-///   and has more frames than this waiting is disconnected (logged); others are not affected.
+/// - POLICY-3 outbound bytes (--output-hard 1MiB, --output-soft 256KiB for --output-soft-time
+///   10s, --output-total 32MiB): a client that does not read and has more than this waiting
+///   gets `ERROR SLOW_CONSUMER` after the frame in progress and is disconnected (logged); all
+///   clients' queues together stay under the total, the largest cut first. Others are not
+///   affected.
 ///
-/// - POLICY-4 shutdown (Ctrl-C or SIGTERM): stop accepting, send `ERROR SHUTTING_DOWN` to every
-///   connection, close them all, exit 0 within a second.
+/// - POLICY-4 shutdown (Ctrl-C or SIGTERM): stop accepting and reading, finish the frame in
+///   progress, send `ERROR SHUTTING_DOWN` to every connection, close them all, exit 0 within
+///   about a second.
+///
+/// At start the soft open-file limit is raised to the hard limit; when --max-clients does not
+/// fit in it, the server serves fewer and says so.
 ///
 /// Logs go to stderr; set RUST_LOG (default `info`; `confab=debug` shows every connection).
 ///
@@ -60,10 +67,25 @@ struct Args {
     #[arg(long, value_name = "N", default_value_t = server::DEFAULT_MAX_CLIENTS, value_parser = positive)]
     max_clients: usize,
 
-    /// POLICY-3: frames that may wait to be sent to one connection; a client over it (one that
-    /// does not read) is disconnected.
-    #[arg(long, value_name = "FRAMES", default_value_t = server::DEFAULT_QUEUE_LIMIT, value_parser = positive)]
-    queue_limit: usize,
+    /// POLICY-3: bytes that may wait to be sent to one connection (a client that does not
+    /// read); a frame past it cuts the connection. A number with an optional unit: B, KiB,
+    /// MiB, GiB.
+    #[arg(long, value_name = "BYTES", default_value = "1MiB", value_parser = bytes)]
+    output_hard: usize,
+
+    /// POLICY-3: a connection with more than this waiting for longer than --output-soft-time
+    /// is cut.
+    #[arg(long, value_name = "BYTES", default_value = "256KiB", value_parser = bytes)]
+    output_soft: usize,
+
+    /// See --output-soft; a duration with a unit (ms, s, m).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = duration)]
+    output_soft_time: Duration,
+
+    /// POLICY-3: bytes that may wait to be sent to all connections together; past it, the
+    /// connections holding the most are cut.
+    #[arg(long, value_name = "BYTES", default_value = "32MiB", value_parser = bytes)]
+    output_total: usize,
 
     /// POLICY-2: how long a started frame may take to complete before ERROR TIMEOUT and
     /// close, as a number with a unit (ms, s, m), e.g. 10s or 500ms; 0 disables it.
@@ -111,6 +133,32 @@ fn positive(s: &str) -> Result<usize, String> {
     }
 }
 
+/// `--output-*`: a byte count with an optional binary unit.
+fn bytes(s: &str) -> Result<usize, String> {
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (digits, unit) = s.split_at(split);
+    let n: usize = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size like 1MiB, 256KiB or 4096"))?;
+    let scale: usize = match unit {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return Err(format!("{s:?}: the unit is one of B, KiB, MiB, GiB")),
+    };
+    n.checked_mul(scale)
+        .ok_or_else(|| format!("{s:?} is too large"))
+}
+
+/// A duration with a unit, more than zero.
+fn duration(s: &str) -> Result<Duration, String> {
+    match timeout(s)? {
+        FrameTimeout(Some(d)) => Ok(d),
+        FrameTimeout(None) => Err("must be more than zero".to_owned()),
+    }
+}
+
 fn timeout(s: &str) -> Result<FrameTimeout, String> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
@@ -151,8 +199,13 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
             framing: args.framing,
             spelling: args.spelling,
         },
-        max_clients: args.max_clients,
-        queue_limit: args.queue_limit,
+        max_clients: fit_max_clients(args.max_clients),
+        output: server::OutputLimits {
+            hard: args.output_hard,
+            soft: args.output_soft,
+            soft_for: args.output_soft_time,
+            total: args.output_total,
+        },
         frame_timeout: args.frame_timeout.0,
         #[cfg(feature = "faults")]
         fault: match args.fault {
@@ -187,6 +240,39 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
     // Nothing should be left; do not wait for stragglers.
     runtime.shutdown_timeout(Duration::from_millis(100));
     result.map(|()| ExitCode::SUCCESS)
+}
+
+/// Raises the open-file limit and answers the connection limit that fits in it, with a warning
+/// when that is less than asked for (as Redis does with `maxclients`).
+fn fit_max_clients(asked: usize) -> usize {
+    match server::fit_open_files(asked) {
+        Ok(limit) => {
+            if limit.soft != limit.soft_before {
+                tracing::info!(
+                    from = limit.soft_before,
+                    to = limit.soft,
+                    "raised the open-file limit"
+                );
+            }
+            if limit.max_clients < asked {
+                tracing::warn!(
+                    max_clients = asked,
+                    open_files = limit.soft,
+                    serving = limit.max_clients,
+                    "--max-clients {asked} does not fit the open-file limit of {} (with {} \
+                     descriptors kept for the server); serving at most {} connections",
+                    limit.soft,
+                    server::RESERVED_FILES,
+                    limit.max_clients
+                );
+            }
+            limit.max_clients
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the open-file limit; --max-clients as given");
+            asked
+        }
+    }
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

@@ -61,12 +61,13 @@ pub enum ErrorCode {
     NoSuchUser,
     ServerFull,
     Timeout,
+    SlowConsumer,
     ShuttingDown,
 }
 
 impl ErrorCode {
     /// Every code, in the order of the table in §7.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::BadFrame,
         ErrorCode::BadEncoding,
         ErrorCode::UnknownCommand,
@@ -79,6 +80,7 @@ impl ErrorCode {
         ErrorCode::NoSuchUser,
         ErrorCode::ServerFull,
         ErrorCode::Timeout,
+        ErrorCode::SlowConsumer,
         ErrorCode::ShuttingDown,
     ];
 
@@ -97,6 +99,7 @@ impl ErrorCode {
             ErrorCode::NoSuchUser => "NO_SUCH_USER",
             ErrorCode::ServerFull => "SERVER_FULL",
             ErrorCode::Timeout => "TIMEOUT",
+            ErrorCode::SlowConsumer => "SLOW_CONSUMER",
             ErrorCode::ShuttingDown => "SHUTTING_DOWN",
         }
     }
@@ -108,6 +111,7 @@ impl ErrorCode {
             ErrorCode::BadFrame
                 | ErrorCode::ServerFull
                 | ErrorCode::Timeout
+                | ErrorCode::SlowConsumer
                 | ErrorCode::ShuttingDown
         )
     }

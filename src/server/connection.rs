@@ -12,6 +12,7 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +29,7 @@ use crate::protocol::CommandErrorKind;
 use crate::protocol::{Command, CommandError, ErrorCode, FrameError, Framing, Name, Reply};
 
 use super::Shared;
-use super::outbox::{Death, Peer, Pushed, State, Take};
+use super::outbox::{Death, Peer, Pushed, Room, State, Take};
 
 /// First read buffer size; it doubles (up to [`MAX_READ_CHUNK`]) while reads fill it, so idle
 /// connections stay small and busy ones read many frames per call.
@@ -37,21 +38,32 @@ const MAX_READ_CHUNK: usize = 64 * 1024;
 
 /// A reader yields to other tasks after handling this many frames in a row, so that the
 /// writers it queued deliveries to get to run (a woken task may wait behind the running one
-/// on the same worker) before their queues reach the limit of POLICY-3.
+/// on the same worker) before their queues grow towards the limits of POLICY-3.
 const YIELD_EVERY: usize = 128;
+/// The same after this many bytes of payloads, so that a burst of long messages to one
+/// recipient reaches its writer long before the hard limit of POLICY-3.
+const YIELD_BYTES: usize = 64 * 1024;
 
 /// A writer buffer larger than this is given back after use.
 const KEEP_WRITE_BUFFER: usize = 64 * 1024;
 
 /// How long the last replies of an ending connection may take to flush.
 const CLOSE_FLUSH: Duration = Duration::from_secs(5);
-/// The same while the server shuts down (POLICY-4 must finish within a second).
-const SHUTDOWN_FLUSH: Duration = Duration::from_millis(300);
+/// The same while the server shuts down: what is left is the frame in progress and the notice
+/// (POLICY-6), behind whatever the kernel still holds for a busy client to read first.
+const SHUTDOWN_FLUSH: Duration = Duration::from_secs(2);
 
 /// After closing its side, the server reads and discards what the client still sends for this
 /// long, so that unread input does not turn the close into a reset that could destroy the last
-/// reply before the client reads it.
+/// reply before the client reads it (POLICY-7).
 const LINGER: Duration = Duration::from_secs(1);
+/// The same while the server shuts down: long enough for a busy client to read the notice and
+/// close, short enough for the shutdown to end within a few seconds.
+const SHUTDOWN_LINGER: Duration = Duration::from_millis(500);
+/// The longest a linger goes on while the client still has bytes to take.
+const LINGER_MAX: Duration = Duration::from_secs(3);
+/// How often a linger looks at the bytes the client has not taken.
+const LINGER_POLL: Duration = Duration::from_millis(20);
 const LINGER_BYTES: usize = 256 * 1024;
 
 /// Why a connection ended.
@@ -71,8 +83,8 @@ pub(super) enum End {
     Timeout(Duration),
     /// The server is stopping (POLICY-4).
     Shutdown,
-    /// The outbound queue went over its limit (POLICY-3).
-    Overflow,
+    /// The client did not read what was queued to it (POLICY-3, POLICY-5).
+    SlowConsumer,
     /// Writing failed, or the last flush took too long.
     WriteFailed,
     /// A fault dropped the client without a word.
@@ -96,7 +108,7 @@ impl std::fmt::Display for End {
             End::BadFrame(e) => write!(f, "bad frame: {e}"),
             End::Timeout(t) => write!(f, "a frame stalled for {t:?}"),
             End::Shutdown => f.write_str("server shutting down"),
-            End::Overflow => {
+            End::SlowConsumer => {
                 f.write_str("outbound queue over its limit (a client that does not read)")
             }
             End::WriteFailed => f.write_str("write failed or timed out"),
@@ -113,13 +125,13 @@ impl End {
     fn client_may_send(&self) -> bool {
         !matches!(
             self,
-            End::Closed | End::Truncated(_) | End::ReadFailed(_) | End::Overflow | End::WriteFailed
+            End::Closed | End::Truncated(_) | End::ReadFailed(_) | End::WriteFailed
         )
     }
 
     /// Whether this end is a policy of the server's (logged at info).
     fn is_policy(&self) -> bool {
-        matches!(self, End::Timeout(_) | End::Overflow)
+        matches!(self, End::Timeout(_) | End::SlowConsumer)
     }
 }
 
@@ -134,9 +146,9 @@ pub(super) async fn serve(
 ) {
     debug!(conn = id, %addr, "connected");
     #[cfg(feature = "faults")]
-    let peer = Arc::new(Peer::with_fault(ctx.config.queue_limit, ctx.config.fault));
+    let peer = ctx.budget.join_with_fault(id, ctx.config.fault);
     #[cfg(not(feature = "faults"))]
-    let peer = Arc::new(Peer::new(ctx.config.queue_limit));
+    let peer = ctx.budget.join(id);
     let mut conn = Conn {
         id,
         ctx: Arc::clone(&ctx),
@@ -144,7 +156,10 @@ pub(super) async fn serve(
         frames: ctx.frames,
         me: None,
         wake_own: false,
+        paused: false,
+        cut: false,
         handled: 0,
+        handled_bytes: 0,
         #[cfg(feature = "faults")]
         payload: BytesMut::new(),
     };
@@ -157,6 +172,7 @@ pub(super) async fn serve(
         // can).
         std::future::pending::<()>().await;
     }
+    ctx.budget.leave(id);
     drop(slot);
     if drained {
         let _ = wr.shutdown().await;
@@ -172,30 +188,61 @@ pub(super) async fn serve(
     }
 }
 
-/// Reads and discards until the client closes, for at most [`LINGER`] and [`LINGER_BYTES`].
+/// Reads and discards until the client closes, for at least [`LINGER`] (or [`LINGER_BYTES`]),
+/// and longer, up to [`LINGER_MAX`], while the kernel still holds bytes the client has not
+/// taken: closing with unread input resets the connection, and a reset throws away what is
+/// still unsent. While the server shuts down, [`SHUTDOWN_LINGER`] whatever the bytes: a busy
+/// client keeps sending until it has read the notice.
 async fn linger(rd: &mut ReadHalf<'_>, ctx: &Shared) {
-    let wait = if ctx.shutdown.is_cancelled() {
-        Duration::from_millis(100)
+    let (wait, most) = if ctx.shutdown.is_cancelled() {
+        (SHUTDOWN_LINGER, usize::MAX)
     } else {
-        LINGER
+        (LINGER, LINGER_BYTES)
     };
-    let deadline = Instant::now() + wait;
+    let start = Instant::now();
+    let fd = rd.as_ref().as_raw_fd();
     // On the heap: an array here would sit in every connection's future for its whole life.
     let mut sink = vec![0u8; 4096];
     let mut total = 0;
-    while total < LINGER_BYTES {
+    loop {
+        let now = Instant::now();
+        let done = if now >= start + LINGER_MAX {
+            true
+        } else if now >= start + wait || total >= most {
+            unsent(fd) == 0
+        } else {
+            false
+        };
+        if done {
+            return;
+        }
         tokio::select! {
             r = rd.read(&mut sink) => match r {
                 Ok(0) | Err(_) => return,
                 Ok(n) => total += n,
             },
-            () = sleep_until(deadline) => return,
+            () = sleep_until(if now < start + wait { start + wait } else { now + LINGER_POLL }) => {}
         }
     }
 }
 
+/// Bytes written to `fd` that the peer has not acknowledged (Linux `SIOCOUTQ`); 0 when that
+/// cannot be told.
+fn unsent(fd: std::os::fd::RawFd) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: `fd` is an open socket owned by the caller's stream, and `n` is a valid
+    // `c_int` for the ioctl to write.
+    let rc = unsafe { libc::ioctl(fd, libc::TIOCOUTQ, &mut n) };
+    if rc == 0 {
+        usize::try_from(n).unwrap_or(0)
+    } else {
+        0
+    }
+}
+
 /// Drains `peer`'s queue into the socket until the queue is closed and empty (answers `true`)
-/// or dead (`false`).
+/// or dead (`false`). Frames leave whole (POLICY-6): when the queue is cut, the writer finishes
+/// the frame in progress and drops the rest of what it had taken.
 async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
     let mut out = BytesMut::new();
     let mut deadline: Option<Instant> = None;
@@ -216,8 +263,9 @@ async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
             Take::Frames => {}
         }
         let mut sent = 0;
-        while sent < out.len() {
-            if deadline.is_none() && peer.state() == State::Closing {
+        let mut end = out.len();
+        while sent < end {
+            if deadline.is_none() && peer.state() != State::Open {
                 let flush = if ctx.shutdown.is_cancelled() {
                     SHUTDOWN_FLUSH
                 } else {
@@ -227,8 +275,11 @@ async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
             }
             tokio::select! {
                 biased;
-                r = wr.write(&out[sent..]) => match r {
-                    Ok(n) if n > 0 => sent += n,
+                r = wr.write(&out[sent..end]) => match r {
+                    Ok(n) if n > 0 => {
+                        sent += n;
+                        end = peer.progress(&out[..end], sent);
+                    }
                     _ => {
                         peer.die(Death::WriteFailed);
                         return false;
@@ -238,6 +289,7 @@ async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
                     if let State::Dead(_) = peer.state() {
                         return false;
                     }
+                    end = peer.progress(&out[..end], sent);
                 }
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     peer.die(Death::WriteFailed);
@@ -262,8 +314,15 @@ struct Conn {
     me: Option<Arc<str>>,
     /// A reply was queued to this connection's own writer since it was last woken.
     wake_own: bool,
+    /// This connection's own queue is over the soft limit: handle no more of its commands
+    /// until it has read some (POLICY-3).
+    paused: bool,
+    /// This connection's own queue went over its limit: it is cut (POLICY-5).
+    cut: bool,
     /// Frames handled since the reader last yielded.
     handled: usize,
+    /// Payload bytes handled since the reader last yielded.
+    handled_bytes: usize,
     /// The payload being handled, for the faults that echo it.
     #[cfg(feature = "faults")]
     payload: BytesMut,
@@ -271,6 +330,16 @@ struct Conn {
 
 /// Whether the reader goes on after a command.
 type Flow = Option<End>;
+
+/// Why the reader stops when its queue is no longer open.
+fn end_of(state: State) -> End {
+    match state {
+        State::Cut => End::SlowConsumer,
+        #[cfg(feature = "faults")]
+        State::Dead(Death::Crashed) => End::Crash,
+        _ => End::WriteFailed,
+    }
+}
 
 impl Conn {
     async fn read_loop(&mut self, rd: &mut ReadHalf<'_>) -> End {
@@ -312,8 +381,32 @@ impl Conn {
             }
             #[cfg(feature = "faults")]
             drop(shared);
-            if self.handled >= YIELD_EVERY {
+            if std::mem::take(&mut self.paused) {
+                // The client's own replies wait to be read: its next commands wait too, until
+                // the queue is back under the soft limit, or it is cut for staying over it.
+                loop {
+                    let until = match peer.room() {
+                        Room::Yes => break,
+                        Room::Gone => return end_of(peer.state()),
+                        Room::WaitUntil(until) => until,
+                    };
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return End::Shutdown,
+                        () = &mut killed => return end_of(peer.state()),
+                        () = peer.room.notified() => {}
+                        () = sleep_until(until) => {
+                            peer.cut();
+                            return End::SlowConsumer;
+                        }
+                    }
+                }
+                // Handle what is already read before reading more.
+                continue;
+            }
+            if self.handled >= YIELD_EVERY || self.handled_bytes >= YIELD_BYTES {
                 self.handled = 0;
+                self.handled_bytes = 0;
                 tokio::task::yield_now().await;
             }
             // A frame that began in an earlier read and is still incomplete keeps its start.
@@ -340,12 +433,7 @@ impl Conn {
             let read = tokio::select! {
                 biased;
                 () = &mut shutdown => return End::Shutdown,
-                () = &mut killed => return match peer.state() {
-                    State::Dead(Death::Overflow) => End::Overflow,
-                    #[cfg(feature = "faults")]
-                    State::Dead(Death::Crashed) => End::Crash,
-                    _ => End::WriteFailed,
-                },
+                () = &mut killed => return end_of(peer.state()),
                 () = sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
                     return End::Timeout(ctx.config.frame_timeout.unwrap_or_default());
                 }
@@ -395,6 +483,12 @@ impl Conn {
             if let Some(end) = self.handle_payload(payload).await {
                 return Some(end);
             }
+            if self.cut {
+                return Some(End::SlowConsumer);
+            }
+            if self.paused {
+                return None;
+            }
             if fault!(self.ctx, OneFramePerRead) {
                 buf.clear();
                 return None;
@@ -404,6 +498,7 @@ impl Conn {
 
     async fn handle_payload(&mut self, payload: BytesMut) -> Flow {
         self.handled += 1;
+        self.handled_bytes += payload.len();
         let spelling = self.ctx.config.dialect.spelling;
         #[cfg(feature = "faults")]
         {
@@ -677,6 +772,12 @@ impl Conn {
                 })
             })
         });
+        if me.as_deref() == Some(to.as_str())
+            && let Some(pushed) = delivered
+        {
+            // MSG-3: a delivery to oneself is one's own reply as far as the queue goes.
+            self.note_own(pushed);
+        }
         match delivered {
             // MSG-2: no reply to the sender. A recipient that is closing or went over its
             // queue limit just now is as if it had left a moment earlier.
@@ -756,7 +857,22 @@ impl Conn {
                 let why = format!("a frame was started and not finished within {t:?}");
                 self.error(ErrorCode::Timeout, &why);
             }
-            End::Shutdown => self.error(ErrorCode::ShuttingDown, "the server is stopping"),
+            End::Shutdown => {
+                // POLICY-4, POLICY-6: the notice goes right after the frame in progress; what
+                // is queued and not yet begun is dropped.
+                let code = if fault!(self.ctx, WrongErrorCode) {
+                    ErrorCode::UnknownCommand
+                } else {
+                    ErrorCode::ShuttingDown
+                };
+                if let Some(reply) =
+                    Reply::error(code, "the server is stopping").fit(self.ctx.max_payload)
+                {
+                    let ctx = &self.ctx;
+                    self.peer
+                        .close_with(|buf| ctx.frame(buf, reply.encoded_len(), |d| reply.encode(d)));
+                }
+            }
             _ => {}
         }
         self.peer.close();
@@ -824,9 +940,15 @@ impl Conn {
         self.note_own(pushed);
     }
 
+    /// Notes what queuing to this connection's own queue did.
     fn note_own(&mut self, pushed: Pushed) {
-        if let Pushed::Queued { wake: true } = pushed {
-            self.wake_own = true;
+        match pushed {
+            Pushed::Queued { wake, over_soft } => {
+                self.wake_own |= wake;
+                self.paused |= over_soft;
+            }
+            Pushed::Overflow => self.cut = true,
+            Pushed::Gone | Pushed::Unframeable => {}
         }
     }
 
@@ -855,7 +977,7 @@ mod tests {
             .await
             .unwrap();
         let (stream, addr) = listener.accept().await.unwrap();
-        let ctx = Arc::new(Shared::new(Default::default()));
+        let ctx = Arc::new(Shared::new(Default::default(), Arc::default()));
         ctx.active.fetch_add(1, Ordering::AcqRel);
         let task = super::serve(stream, addr, 1, Arc::clone(&ctx), Slot(Arc::clone(&ctx)));
         let size = std::mem::size_of_val(&task);

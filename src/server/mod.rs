@@ -19,13 +19,16 @@
 //! |---|---|---|---|
 //! | connection limit (POLICY-1) | [`DEFAULT_MAX_CLIENTS`] | `--max-clients` | a connection over the limit gets `ERROR SERVER_FULL` and is closed before any command is read |
 //! | stalled frame (POLICY-2) | [`DEFAULT_FRAME_TIMEOUT`] | `--frame-timeout` | a frame not complete this long after its first byte arrived gets `ERROR TIMEOUT` and the connection is closed; a connection idle between frames is never closed |
-//! | outbound queue (POLICY-3) | [`DEFAULT_QUEUE_LIMIT`] frames | `--queue-limit` | a connection with more frames than this waiting to be sent (a client that does not read) is closed at once, nothing more is sent to it, and the reason is logged; other connections are not affected |
-//! | shutdown (POLICY-4) | | Ctrl-C, SIGTERM | stop accepting, send `ERROR SHUTTING_DOWN` to every connection, close them all, return within a second |
+//! | outbound bytes (POLICY-3, POLICY-5) | [`DEFAULT_OUTPUT_LIMITS`] | `--output-hard`, `--output-soft`, `--output-soft-time`, `--output-total` | bytes waiting to be sent to one connection (a client that does not read) are bounded like Redis's `client-output-buffer-limit`: over the hard limit, or over the soft limit for the soft time, the connection gets `ERROR SLOW_CONSUMER` after the frame in progress and is closed; all queues together stay under the total, which cuts the largest first. A connection's own replies pause its reader while its queue is over the soft limit. Others are not affected |
+//! | shutdown (POLICY-4, POLICY-6) | | Ctrl-C, SIGTERM | stop accepting and reading, drop the frames not yet begun, finish the frame in progress, send `ERROR SHUTTING_DOWN`, half-close, read what the client still sends for a moment, close; return within a few seconds |
 //!
 //! Beyond the spec: the listen backlog is [`LISTEN_BACKLOG`]; every socket has `TCP_NODELAY`;
 //! after closing its side of a connection the server reads and discards what the client still
-//! sends for up to a second, so that a client's unread bytes do not turn the close into a
-//! reset that could destroy the last reply.
+//! sends for a second, and on (up to three) while the client has not taken all the server sent
+//! (POLICY-7), so that a client's unread bytes do not turn the close into a reset that could
+//! destroy the last reply. The binary fits its connection limit to the
+//! open-file limit ([`fit_open_files`]); the server keeps [`REFUSALS`] descriptors for
+//! connections it refuses, and one spare to refuse even when out of descriptors.
 //!
 //! # Dialects
 //!
@@ -56,7 +59,7 @@ use std::time::Duration;
 use bytes::BytesMut;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
@@ -81,12 +84,17 @@ macro_rules! fault {
 mod connection;
 #[cfg(feature = "faults")]
 pub mod faults;
+mod files;
 mod outbox;
 mod registry;
+
+pub use files::{FileLimit, RESERVED_FILES, fit_open_files};
+pub use outbox::Metrics;
 
 #[cfg(feature = "faults")]
 pub use faults::{Fault, UnknownFault};
 
+use outbox::Budget;
 use registry::Registry;
 
 /// Where the server listens when not told otherwise: loopback, port 4774.
@@ -103,14 +111,25 @@ pub const EVENT_INTERVAL: u32 = 4096;
 /// Default connection limit (POLICY-1).
 pub const DEFAULT_MAX_CLIENTS: usize = 16_384;
 
-/// Default bound on frames queued to one connection (POLICY-3).
-pub const DEFAULT_QUEUE_LIMIT: usize = 4096;
+/// Default bounds on queued output (POLICY-3): 1 MiB per connection, 256 KiB for 10 s, and
+/// 32 MiB for all connections together. With 10,000 clients at a few KiB each, the server stays
+/// well inside a 1 GiB container whatever its clients do not read.
+pub const DEFAULT_OUTPUT_LIMITS: OutputLimits = OutputLimits {
+    hard: 1 << 20,
+    soft: 256 << 10,
+    soft_for: Duration::from_secs(10),
+    total: 32 << 20,
+};
+
+/// Connections being refused (`ERROR SERVER_FULL`) at once; more wait in the listen backlog.
+/// Their descriptors are kept apart from [`Config::max_clients`] ([`fit_open_files`]).
+pub const REFUSALS: usize = 64;
 
 /// Default time a started frame may stall before the connection is closed (POLICY-2).
 pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How long a graceful shutdown waits for connections to flush before dropping them.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(600);
+/// How long a graceful shutdown waits for connections to flush and linger before dropping them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// How long a connection refused with `SERVER_FULL` is read from before it is dropped.
 const REFUSE_LINGER: Duration = Duration::from_millis(500);
@@ -122,8 +141,8 @@ pub struct Config {
     pub dialect: Dialect,
     /// POLICY-1.
     pub max_clients: usize,
-    /// POLICY-3, in frames.
-    pub queue_limit: usize,
+    /// POLICY-3, in bytes.
+    pub output: OutputLimits,
     /// POLICY-2; `None` disables the timeout.
     pub frame_timeout: Option<Duration>,
     /// A deliberate fault, for proving the harness (feature `faults` only).
@@ -136,12 +155,27 @@ impl Default for Config {
         Config {
             dialect: Dialect::CANONICAL,
             max_clients: DEFAULT_MAX_CLIENTS,
-            queue_limit: DEFAULT_QUEUE_LIMIT,
+            output: DEFAULT_OUTPUT_LIMITS,
             frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
             #[cfg(feature = "faults")]
             fault: None,
         }
     }
+}
+
+/// Bounds on the bytes queued to clients that do not read what is sent to them (POLICY-3), as
+/// Redis's `client-output-buffer-limit` and `maxmemory`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutputLimits {
+    /// A connection whose queue would pass this is cut at once (POLICY-5). At least two of the
+    /// dialect's longest frames.
+    pub hard: usize,
+    /// A connection whose queue stays over this for [`OutputLimits::soft_for`] is cut.
+    pub soft: usize,
+    /// See [`OutputLimits::soft`].
+    pub soft_for: Duration,
+    /// All connections' queues together; at least one hard limit.
+    pub total: usize,
 }
 
 /// Binds a listener on `addr` with [`LISTEN_BACKLOG`] and `SO_REUSEADDR`.
@@ -163,6 +197,7 @@ pub(crate) struct Shared {
     /// The dialect's payload limit (DIALECT-3).
     pub(crate) max_payload: usize,
     pub(crate) registry: Registry,
+    pub(crate) budget: Arc<Budget>,
     pub(crate) shutdown: CancellationToken,
     /// Connections being served (POLICY-1).
     active: AtomicUsize,
@@ -177,12 +212,26 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    fn new(config: Config) -> Shared {
+    fn new(config: Config, metrics: Arc<Metrics>) -> Shared {
+        let frames = FrameCodec::new(config.dialect.framing);
+        let max_payload = config.dialect.max_payload();
+        let mut notice = BytesMut::new();
+        let why = "the client does not read what is sent to it";
+        if let Some(reply) = Reply::error(ErrorCode::SlowConsumer, why).fit(max_payload) {
+            let _ = frames.encode_with(&mut notice, reply.encoded_len(), |d| reply.encode(d));
+        }
+        let budget = Budget::new(
+            config.output,
+            config.dialect.framing,
+            notice.freeze(),
+            metrics,
+        );
         Shared {
-            frames: FrameCodec::new(config.dialect.framing),
-            max_payload: config.dialect.max_payload(),
+            frames,
+            max_payload,
             config,
             registry: Registry::default(),
+            budget: Arc::new(budget),
             shutdown: CancellationToken::new(),
             active: AtomicUsize::new(0),
             #[cfg(feature = "faults")]
@@ -280,8 +329,8 @@ impl Drop for Slot {
 }
 
 /// Serves `listener` until `shutdown` completes, then shuts down gracefully (POLICY-4): stops
-/// accepting, sends `ERROR SHUTTING_DOWN` to every connection, closes them all and returns
-/// `Ok(())` within a second.
+/// accepting and reading, sends `ERROR SHUTTING_DOWN` to every connection after the frame in
+/// progress, closes them all and returns `Ok(())` within a few seconds.
 ///
 /// Returns an error only if a deliberate fault crashed the server (feature `faults`); then
 /// every connection and the listener are dropped before it returns, as if the process died.
@@ -290,15 +339,29 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let ctx = Arc::new(Shared::new(config));
+    run_with_metrics(listener, config, shutdown, Arc::default()).await
+}
+
+/// [`run`], counting its queued output in `metrics`.
+pub async fn run_with_metrics(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()>,
+    metrics: Arc<Metrics>,
+) -> io::Result<()> {
+    let ctx = Arc::new(Shared::new(config, metrics));
     let next_id = AtomicU64::new(1);
     let mut tasks = JoinSet::new();
     let local = listener.local_addr()?;
+    let limits = ctx.budget.limits();
     info!(
         addr = %local,
         dialect = %ctx.config.dialect,
         max_clients = ctx.config.max_clients,
-        queue_limit = ctx.config.queue_limit,
+        output_hard = limits.hard,
+        output_soft = limits.soft,
+        output_soft_for = ?limits.soft_for,
+        output_total = limits.total,
         frame_timeout = ?ctx.config.frame_timeout,
         "confab server listening"
     );
@@ -306,6 +369,9 @@ pub async fn run(
     if let Some(fault) = ctx.config.fault {
         warn!(%fault, breaks = fault.requirement(), "running with a deliberate fault");
     }
+    let refusals = Arc::new(Semaphore::new(REFUSALS));
+    let mut spare = files::Spare::open();
+    let mut accept_errors = files::ErrorLog::default();
     tokio::pin!(shutdown);
     let crashed = ctx.crashed();
     tokio::pin!(crashed);
@@ -315,27 +381,43 @@ pub async fn run(
             reason = &mut crashed => break Err(io::Error::other(reason)),
             () = &mut shutdown => break Ok(()),
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, addr)) => {
-                    // Small replies go out at once.
-                    let _ = stream.set_nodelay(true);
-                    let taken = ctx.active.fetch_add(1, Ordering::AcqRel);
-                    let slot = Slot(Arc::clone(&ctx));
-                    if taken >= ctx.config.max_clients {
-                        drop(slot);
-                        info!(%addr, max_clients = ctx.config.max_clients, "refused: server full");
-                        tasks.spawn(refuse_full(stream, Arc::clone(&ctx)));
-                    } else {
-                        let id = next_id.fetch_add(1, Ordering::Relaxed);
-                        tasks.spawn(connection::serve(stream, addr, id, Arc::clone(&ctx), slot));
+            accepted = listener.accept() => {
+                spare.refill();
+                match accepted {
+                    Ok((stream, addr)) => {
+                        // Small replies go out at once.
+                        let _ = stream.set_nodelay(true);
+                        let taken = ctx.active.fetch_add(1, Ordering::AcqRel);
+                        let slot = Slot(Arc::clone(&ctx));
+                        if taken >= ctx.config.max_clients {
+                            drop(slot);
+                            info!(%addr, max_clients = ctx.config.max_clients, "refused: server full");
+                            // Refusals hold descriptors too: a bounded number at once.
+                            let Ok(permit) = Arc::clone(&refusals).acquire_owned().await else {
+                                continue;
+                            };
+                            tasks.spawn(refuse_full(stream, Arc::clone(&ctx), Some(permit)));
+                        } else {
+                            let id = next_id.fetch_add(1, Ordering::Relaxed);
+                            tasks.spawn(connection::serve(stream, addr, id, Arc::clone(&ctx), slot));
+                        }
+                    }
+                    Err(e) if files::out_of_files(&e) && spare.take() => {
+                        // The spare descriptor is free now: refuse one waiting connection with
+                        // it rather than leave everyone in the backlog without a word.
+                        accept_errors.note(&e);
+                        if let Ok((stream, addr)) = listener.accept().await {
+                            info!(%addr, "refused: out of file descriptors");
+                            tasks.spawn(refuse_full(stream, Arc::clone(&ctx), None));
+                        }
+                    }
+                    Err(e) => {
+                        // Out of descriptors and the like: wait a little instead of spinning.
+                        accept_errors.note(&e);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
                     }
                 }
-                Err(e) => {
-                    // Out of file descriptors and the like: wait a little instead of spinning.
-                    warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
+            }
         }
     };
     drop(listener);
@@ -368,8 +450,12 @@ pub async fn run(
     }
 }
 
-/// POLICY-1: `ERROR SERVER_FULL`, then close.
-async fn refuse_full(mut stream: TcpStream, ctx: Arc<Shared>) {
+/// POLICY-1: `ERROR SERVER_FULL`, then close (POLICY-7: after reading what the client sent).
+async fn refuse_full(
+    mut stream: TcpStream,
+    ctx: Arc<Shared>,
+    permit: Option<OwnedSemaphorePermit>,
+) {
     #[cfg(feature = "faults")]
     let code = if fault!(ctx, WrongErrorCode) {
         ErrorCode::UnknownCommand
@@ -386,7 +472,12 @@ async fn refuse_full(mut stream: TcpStream, ctx: Arc<Shared>) {
     if let Some(reply) = Reply::error(code, &message).fit(ctx.max_payload) {
         ctx.frame(&mut out, reply.encoded_len(), |d| reply.encode(d));
     }
-    let sent = tokio::time::timeout(REFUSE_LINGER, async {
+    let linger = if ctx.shutdown.is_cancelled() {
+        REFUSE_LINGER / 4
+    } else {
+        REFUSE_LINGER
+    };
+    let sent = tokio::time::timeout(linger, async {
         stream.write_all(&out).await?;
         stream.shutdown().await?;
         // Read until the client closes, so that what it sent does not make the close a reset.
@@ -396,12 +487,15 @@ async fn refuse_full(mut stream: TcpStream, ctx: Arc<Shared>) {
     })
     .await;
     drop(sent);
+    drop(stream);
+    drop(permit);
 }
 
 /// A server running on the current tokio runtime, from [`spawn`].
 #[derive(Debug)]
 pub struct Running {
     addr: SocketAddr,
+    metrics: Arc<Metrics>,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
 }
@@ -410,6 +504,11 @@ impl Running {
     /// Where it listens.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// What the server counts of its queued output.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Whether the server has stopped by itself (only a fault's crash does that).
@@ -454,12 +553,20 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
     let listener = listen(SocketAddr::from(([127, 0, 0, 1], 0)))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(run(listener, config, async move {
+    let metrics = Arc::<Metrics>::default();
+    let shutdown = async move {
         // A dropped handle stops the server as well.
         let _ = stopped.await;
-    }));
+    };
+    let task = tokio::spawn(run_with_metrics(
+        listener,
+        config,
+        shutdown,
+        Arc::clone(&metrics),
+    ));
     Ok(Running {
         addr,
+        metrics,
         stop: Some(stop),
         task,
     })

@@ -147,7 +147,7 @@ mod tests {
     #[test]
     fn a_name_is_held_once_and_freed_only_by_its_holder() {
         let reg = Registry::default();
-        let peer = Arc::new(Peer::new(4));
+        let peer = super::super::outbox::test_budget(0, 0, 0).join(1);
         assert_eq!(reg.register(&name("A"), 1, &peer), Ok(()));
         assert_eq!(reg.register(&name("A"), 2, &peer), Err(Taken));
         assert!(!reg.release("A", 2));
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn names_list_in_registration_order_and_a_retaken_name_goes_last() {
         let reg = Registry::default();
-        let peer = Arc::new(Peer::new(4));
+        let peer = super::super::outbox::test_budget(0, 0, 0).join(1);
         for (i, n) in ["Bob", "Alice", "Carol"].into_iter().enumerate() {
             reg.register(&name(n), i as u64, &peer).unwrap();
         }

@@ -162,6 +162,36 @@ impl Wire {
         text
     }
 
+    /// Reads frames until end-of-stream and answers their payloads; fails on a frame cut by
+    /// the end (POLICY-6) and on a reset. Every read is bounded by [`GUARD`].
+    pub async fn frames_to_end(&mut self) -> Vec<Vec<u8>> {
+        let mut frames = Vec::new();
+        let mut header = [0u8; 4];
+        loop {
+            let first = timeout(GUARD, self.stream.read(&mut header[..1]))
+                .await
+                .expect("no end-of-stream within the guard")
+                .expect("end-of-stream, not a reset");
+            if first == 0 {
+                return frames;
+            }
+            timeout(GUARD, self.stream.read_exact(&mut header[1..]))
+                .await
+                .expect("the rest of a header within the guard")
+                .expect("POLICY-6: a whole header, not one cut by the close");
+            let len: usize = std::str::from_utf8(&header)
+                .ok()
+                .and_then(|h| h.parse().ok())
+                .unwrap_or_else(|| panic!("FRAME-1: bad header {:?}", escape_bytes(&header)));
+            let mut payload = vec![0u8; len];
+            timeout(GUARD, self.stream.read_exact(&mut payload))
+                .await
+                .expect("the rest of a frame within the guard")
+                .expect("POLICY-6: a whole frame, not one cut by the close");
+            frames.push(payload);
+        }
+    }
+
     /// Half-closes: no more bytes from this side.
     pub async fn shutdown_write(&mut self) {
         self.stream.shutdown().await.expect("shutdown");

@@ -1,0 +1,39 @@
+//! Programs outside Rust that some tests need (tmux, redis-server, python3): a test runs when
+//! its program is installed and otherwise says so on the terminal and returns, so that the
+//! README's `cargo test` passes on a fresh machine. With `CONFAB_REQUIRE_TOOLS=1` (set by
+//! `.ci/run`, which installs them) a missing program fails the test instead.
+#![allow(dead_code)]
+
+use std::io::Write;
+
+/// The variable that turns a skip into a failure.
+pub const REQUIRE: &str = "CONFAB_REQUIRE_TOOLS";
+
+/// Whether `program` is on `PATH`. When it is not, prints
+/// `SKIP <test>: <program> not found (apt-get install <package>)` past the test harness's
+/// output capture, so that the skip shows, and answers `false`; or fails when
+/// [`REQUIRE`]` = 1`.
+pub fn available(test: &str, program: &str, package: &str) -> bool {
+    if on_path(program) {
+        return true;
+    }
+    let line = format!("SKIP {test}: {program} not found (apt-get install {package})");
+    assert!(
+        std::env::var_os(REQUIRE).is_none_or(|v| v != "1"),
+        "{line}, and {REQUIRE}=1 requires it"
+    );
+    // Straight to the process's stderr: `eprintln!` would be captured and hidden.
+    let _ = writeln!(std::io::stderr(), "{line}");
+    false
+}
+
+fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        std::fs::metadata(dir.join(program))
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    })
+}
