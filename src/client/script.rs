@@ -15,7 +15,8 @@
 //! - After `EXIT`, or at the end of input (when `EXIT` is sent for the script), nothing more
 //!   is read; the client waits for `BYE` or the server closing, at most [`Options::wait`], so
 //!   that every reply to the commands sent is printed before it exits. The server answers in
-//!   order (CMD-7), so `BYE` comes after every other reply.
+//!   order (CMD-7), so `BYE` comes after every other reply. In the course profile a server
+//!   that does not answer `EXIT` is left when the wait is over, as a clean end.
 //! - Diagnostics go to stderr, prefixed `confab-client: `.
 //!
 //! The exit code says how it went (see [`super::exit`]).
@@ -25,22 +26,22 @@ use std::io::{self, Write};
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::input::{self, Outgoing, Typed};
 use super::show;
 use super::wire::ClientWire;
-use super::{ClientError, Ending, Options, Outcome};
-use crate::protocol::{Command, Reply};
+use super::{ClientError, Ending, Options, Outcome, Profile};
+use crate::protocol::Command;
+use crate::protocol::recognise::{Conversation, Recognised};
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
 
 /// Runs line mode on the process's stdin, stdout and stderr over `stream`.
 pub async fn run_stdio(
-    stream: TcpStream,
+    stream: impl AsyncRead + AsyncWrite,
     options: &Options,
     stop: impl Future<Output = ()>,
 ) -> Result<Outcome, ClientError> {
@@ -69,6 +70,8 @@ where
     let mut replies = FramedRead::new(reader, ClientWire::new(options.dialect));
     let mut writer = FramedWrite::new(writer, ClientWire::new(options.dialect));
     let mut lines = Lines::new(input);
+    let mut conversation = Conversation::new(options.profile.reading());
+    let mut query = None;
     let mut refused = 0;
     let mut leaving: Option<Instant> = None;
     let mut stopped = false;
@@ -77,15 +80,18 @@ where
     tokio::pin!(deadline);
 
     if let Some(name) = &options.name {
-        let name = Outgoing::Command(Command::Name(name.clone()));
-        writer.send(&name).await.map_err(ClientError::from_codec)?;
+        conversation.sent(crate::protocol::Verb::Name, Some(name));
+        if !options.name_sent {
+            let name = Outgoing::Command(Command::Name(name.clone()));
+            writer.send(&name).await.map_err(ClientError::from_codec)?;
+        }
     }
 
     loop {
         let mut to_send = None;
         tokio::select! {
             line = lines.next(), if leaving.is_none() => match line {
-                Ok(Some((number, bytes))) => match read(&bytes, options) {
+                Ok(Some((number, bytes))) => match read(&bytes, options, &mut query) {
                     Ok(Some(outgoing)) => to_send = Some(outgoing),
                     Ok(None) => {}
                     Err(why) => {
@@ -101,14 +107,15 @@ where
             },
             item = replies.next() => match item {
                 Some(Ok(incoming)) => {
-                    writeln!(out, "{}", show::for_script(&incoming))
+                    let reading = conversation.read(&incoming.payload);
+                    writeln!(out, "{}", show::script(&incoming, &reading))
                         .and_then(|()| out.flush())
                         .map_err(ClientError::Output)?;
-                    if incoming.reply == Ok(Reply::Bye) {
+                    if reading == Recognised::Bye {
                         return Ok(Outcome { ending: Ending::Left, refused });
                     }
                 }
-                Some(Err(e)) => return Err(ClientError::from_codec(e)),
+                Some(Err(e)) => return Err(ClientError::from_wire(e)),
                 None if leaving.is_some() => {
                     return Ok(Outcome { ending: Ending::Left, refused });
                 }
@@ -122,6 +129,13 @@ where
                 to_send = Some(Outgoing::Command(Command::Exit));
             },
             () = &mut deadline, if leaving.is_some() => {
+                if options.profile == Profile::Course {
+                    note(diagnostics, &format!(
+                        "no reply to EXIT within {:?}; leaving",
+                        options.wait
+                    ))?;
+                    return Ok(Outcome { ending: Ending::Unanswered, refused });
+                }
                 note(diagnostics, &format!(
                     "no BYE from the server within {:?}; leaving anyway",
                     options.wait
@@ -130,6 +144,13 @@ where
             },
         }
         if let Some(outgoing) = to_send {
+            if let Outgoing::Command(command) = &outgoing {
+                let name = match command {
+                    Command::Name(name) => Some(name),
+                    _ => None,
+                };
+                conversation.sent(command.verb(), name);
+            }
             writer
                 .send(&outgoing)
                 .await
@@ -143,8 +164,12 @@ where
     }
 }
 
-/// One input line as something to send, nothing, or why not.
-fn read(bytes: &[u8], options: &Options) -> Result<Option<Outgoing>, String> {
+/// One input line as something to send, nothing, or why not. `/query` changes `query`.
+fn read(
+    bytes: &[u8],
+    options: &Options,
+    query: &mut Option<crate::protocol::Name>,
+) -> Result<Option<Outgoing>, String> {
     if bytes.len() > MAX_LINE {
         return Err(format!(
             "the line is longer than {MAX_LINE} bytes (a frame holds at most {})",
@@ -157,8 +182,12 @@ fn read(bytes: &[u8], options: &Options) -> Result<Option<Outgoing>, String> {
             e.valid_up_to()
         )
     })?;
-    match input::read_line(line, options.dialect) {
+    match input::read_typed(line, options.dialect, query.as_ref()) {
         Ok(Typed::Send(outgoing)) => Ok(Some(outgoing)),
+        Ok(Typed::Query(to)) => {
+            *query = to;
+            Ok(None)
+        }
         Ok(Typed::Nothing) => Ok(None),
         Ok(Typed::Help) => Err("/help is for interactive use".to_owned()),
         Err(refusal) => Err(refusal.to_string()),
@@ -266,19 +295,19 @@ mod tests {
         assert_eq!(lines[0].1.len(), MAX_LINE + 1);
         assert_eq!(lines[1], (2, b"EXIT".to_vec()));
         let options = Options::default();
-        assert!(read(&lines[0].1, &options).is_err());
+        assert!(read(&lines[0].1, &options, &mut None).is_err());
     }
 
     #[test]
     fn input_that_cannot_be_a_payload_is_refused_client_1() {
         let options = Options::default();
-        let why = read(b"MSG B \xff", &options).unwrap_err();
+        let why = read(b"MSG B \xff", &options, &mut None).unwrap_err();
         assert!(why.contains("UTF-8"), "{why}");
-        assert!(read(b"hello", &options).is_err());
-        assert!(read(b"/help", &options).is_err());
-        assert_eq!(read(b"", &options), Ok(None));
+        assert!(read(b"hello", &options, &mut None).is_err());
+        assert!(read(b"/help", &options, &mut None).is_err());
+        assert_eq!(read(b"", &options, &mut None), Ok(None));
         assert_eq!(
-            read(b"EXIT", &options),
+            read(b"EXIT", &options, &mut None),
             Ok(Some(Outgoing::Command(Command::Exit)))
         );
     }
