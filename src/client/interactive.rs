@@ -9,8 +9,8 @@
 //! Replies are read in the profile's way ([`Conversation`]): to the letter of §6, or in a
 //! course server's own words. The names seen (in names lists and as senders) are what Tab
 //! completes. `/query NAME` sends plain lines to NAME; with `--watch`, `GET_NAMES` is sent
-//! every few seconds and the difference between two lists is shown as join and leave lines
-//! instead of the list.
+//! every few seconds once named: the first list is shown, and after it the difference
+//! between two lists as join and leave lines instead of the list.
 //!
 //! Leaving: `EXIT`, `/quit`, Ctrl-C, Ctrl-D on an empty line or a signal send `EXIT` (once)
 //! and wait, bounded by [`Options::wait`], for `BYE` or the server closing. A second Ctrl-C
@@ -87,6 +87,7 @@ where
         query: None,
         lists: VecDeque::new(),
         watched: None,
+        received: false,
     };
     let replies = FramedRead::new(reader, ClientWire::new(options.dialect));
     let result = session.run(events, replies, stop).await;
@@ -112,6 +113,8 @@ struct Session<'a, W, S> {
     lists: VecDeque<bool>,
     /// The last names list, for `--watch` to compare the next one with.
     watched: Option<Vec<Name>>,
+    /// Whether anything has come from the server.
+    received: bool,
 }
 
 /// What to do after handling one event.
@@ -175,10 +178,18 @@ where
                     }
                 },
                 item = replies.next() => match item {
-                    Some(Ok(incoming)) => self.on_incoming(&incoming)?,
+                    Some(Ok(incoming)) => {
+                        self.received = true;
+                        self.on_incoming(&incoming)?
+                    }
                     Some(Err(e)) => return Err(ClientError::from_wire(e)),
                     None if self.leaving.is_some() => Next::End(Ending::Left),
                     None => {
+                        if !self.received && self.conversation.pending().next().is_some() {
+                            return Err(ClientError::NoReply {
+                                framing: self.options.dialect.framing,
+                            });
+                        }
                         self.say("the server closed the connection")?;
                         Next::End(Ending::ClosedByServer)
                     }
@@ -308,10 +319,9 @@ where
             Recognised::Names(list) => {
                 let polled = self.lists.pop_front().unwrap_or(false);
                 let before = self.watched.replace(list.names().to_vec());
-                if polled {
-                    if let Some(before) = before {
-                        self.show_changes(&before, list)?;
-                    }
+                // The first list the watch brings is shown; later ones as their changes.
+                if polled && let Some(before) = before {
+                    self.show_changes(&before, list)?;
                     return Ok(Next::Continue);
                 }
             }
@@ -378,7 +388,7 @@ where
         self.writer
             .send(outgoing)
             .await
-            .map_err(ClientError::from_codec)
+            .map_err(|e| ClientError::from_send(e, self.received, self.options.dialect.framing))
     }
 
     /// Counts `outgoing` as sent, for reading the replies to it.

@@ -193,6 +193,12 @@ pub enum ClientError {
     /// is wrong; the stream cannot go on (FRAME-5).
     #[error("{0}")]
     BadFrame(WireError),
+    /// The server closed the connection before sending anything, after the client sent
+    /// something: the likeliest cause is a framing the server does not read.
+    #[error(
+        "the server closed the connection without a reply to what was sent in {framing}; is --framing right for this server? (--framing auto finds it)"
+    )]
+    NoReply { framing: crate::protocol::Framing },
     /// `--framing auto` found no framing the server answers in.
     #[error(
         "cannot tell the server's framing: no greeting, and no reply to a first command in {tried}; give --framing"
@@ -215,6 +221,29 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// The error for a failure sending, `received` telling whether anything has come from
+    /// the server yet: a connection closed before any reply is reported as [`NoReply`].
+    ///
+    /// [`NoReply`]: ClientError::NoReply
+    pub fn from_send(
+        e: CodecError,
+        received: bool,
+        framing: crate::protocol::Framing,
+    ) -> ClientError {
+        match e {
+            CodecError::Io(io)
+                if !received
+                    && matches!(
+                        io.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+            {
+                ClientError::NoReply { framing }
+            }
+            other => ClientError::from_codec(other),
+        }
+    }
+
     /// The error for a failure reading the connection.
     pub fn from_wire(e: WireError) -> ClientError {
         match e {

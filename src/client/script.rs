@@ -73,6 +73,7 @@ where
     let mut conversation = Conversation::new(options.profile.reading());
     let mut query = None;
     let mut refused = 0;
+    let mut received = false;
     let mut leaving: Option<Instant> = None;
     let mut stopped = false;
     let mut stop = std::pin::pin!(stop);
@@ -83,7 +84,10 @@ where
         conversation.sent(crate::protocol::Verb::Name, Some(name));
         if !options.name_sent {
             let name = Outgoing::Command(Command::Name(name.clone()));
-            writer.send(&name).await.map_err(ClientError::from_codec)?;
+            writer
+                .send(&name)
+                .await
+                .map_err(|e| ClientError::from_send(e, false, options.dialect.framing))?;
         }
     }
 
@@ -107,6 +111,7 @@ where
             },
             item = replies.next() => match item {
                 Some(Ok(incoming)) => {
+                    received = true;
                     let reading = conversation.read(&incoming.payload);
                     writeln!(out, "{}", show::script(&incoming, &reading))
                         .and_then(|()| out.flush())
@@ -120,6 +125,9 @@ where
                     return Ok(Outcome { ending: Ending::Left, refused });
                 }
                 None => {
+                    if !received && options.name.is_some() {
+                        return Err(ClientError::NoReply { framing: options.dialect.framing });
+                    }
                     note(diagnostics, "the server closed the connection")?;
                     return Ok(Outcome { ending: Ending::ClosedByServer, refused });
                 }
@@ -154,7 +162,7 @@ where
             writer
                 .send(&outgoing)
                 .await
-                .map_err(ClientError::from_codec)?;
+                .map_err(|e| ClientError::from_send(e, received, options.dialect.framing))?;
             if outgoing.is_exit() {
                 let at = Instant::now() + options.wait;
                 leaving = Some(at);

@@ -69,7 +69,7 @@ fn describe_bad_frame(
     likely: Option<Framing>,
 ) -> String {
     let mut text = match error {
-        Some(e) => format!("the server sent a bad {framing} frame ({e})"),
+        Some(e) => format!("the server sent a bad frame ({e}) for {framing}"),
         None => format!("the server's first bytes are not {framing} frames"),
     };
     match likely {

@@ -18,7 +18,7 @@
 //!    the name, GET_NAMES by a names list, MSG by an acknowledgement, EXIT by anything.
 //! 6. A farewell, a hello holding the reader's name, or a names list behind a prefix, asked or
 //!    not.
-//! 7. With nothing asked: a greeting. Otherwise: unknown.
+//! 7. With nothing asked, or as the first thing received: a greeting. Otherwise: unknown.
 //!
 //! [`Conversation`] keeps the context up to date as commands are sent and replies read.
 
@@ -36,6 +36,8 @@ pub struct Context<'a> {
     pub pending: &'a [Verb],
     /// Names seen so far: in names lists and as senders.
     pub known: &'a [Name],
+    /// Nothing has been received before this reply.
+    pub first: bool,
 }
 
 /// What a reply reads as.
@@ -207,7 +209,7 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
     if let Some((list, true)) = names(t) {
         return Recognised::Names(list);
     }
-    if context.pending.is_empty() && !t.is_empty() {
+    if (context.pending.is_empty() || context.first) && !t.is_empty() {
         return Recognised::Greeting(t.to_owned());
     }
     if has_any(&ACK_WORDS[..2]) {
@@ -337,6 +339,7 @@ pub struct Conversation {
     own: Option<Name>,
     pending: VecDeque<Verb>,
     known: Vec<Name>,
+    received: bool,
 }
 
 /// The most names remembered as seen.
@@ -380,10 +383,12 @@ impl Conversation {
                         own: self.own.as_ref(),
                         pending: &pending,
                         known: &self.known,
+                        first: !self.received,
                     },
                 )
             }
         };
+        self.received = true;
         let answered = match (&reading, reading.answers()) {
             (_, Some(verb)) => self.pending.iter().position(|v| *v == verb),
             (Recognised::Refusal { .. }, None) if !self.pending.is_empty() => Some(0),
@@ -683,6 +688,7 @@ mod tests {
                 own: Some(own),
                 pending,
                 known: &known,
+                first: false,
             };
             assert_eq!(
                 recognise(payload.as_bytes(), &context),
@@ -706,6 +712,20 @@ mod tests {
             }
         );
         assert_eq!(recognise(b"\xff\xfe", &context), Recognised::Unknown);
+    }
+
+    #[test]
+    fn a_greeting_that_comes_before_the_reply_to_name_is_a_greeting() {
+        let mut c = Conversation::new(Reading::Lenient);
+        c.sent(Verb::Name, Some(&n("Dave")));
+        assert_eq!(
+            c.read(b"Welcome to the chat server!"),
+            Recognised::Greeting("Welcome to the chat server!".into())
+        );
+        assert_eq!(c.read(b"Hello Dave"), Recognised::Named(n("Dave")));
+        // Later, the same text is not a greeting.
+        c.sent(Verb::Name, Some(&n("Dave")));
+        assert_eq!(c.read(b"Welcome to the chat server!"), Recognised::Unknown);
     }
 
     #[test]
