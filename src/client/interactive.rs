@@ -88,6 +88,7 @@ where
         lists: VecDeque::new(),
         watched: None,
         received: false,
+        last_sent: None,
     };
     let replies = FramedRead::new(reader, ClientWire::new(options.dialect));
     let result = session.run(events, replies, stop).await;
@@ -115,6 +116,8 @@ struct Session<'a, W, S> {
     watched: Option<Vec<Name>>,
     /// Whether anything has come from the server.
     received: bool,
+    /// When the last frame was sent, for pacing `raw` framing.
+    last_sent: Option<Instant>,
 }
 
 /// What to do after handling one event.
@@ -385,6 +388,7 @@ where
 
     async fn send_quietly(&mut self, outgoing: &Outgoing) -> Result<(), ClientError> {
         self.sent(outgoing);
+        super::pace(self.options.dialect.framing, &mut self.last_sent).await;
         self.writer
             .send(outgoing)
             .await

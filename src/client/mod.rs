@@ -45,6 +45,21 @@ pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
 /// How long to wait for a reply to `EXIT` from a course server, which may send none.
 pub const COURSE_WAIT: Duration = Duration::from_secs(2);
 
+/// In `raw` framing one read is one message, so messages are sent at least this far apart
+/// (DIALECT-5).
+pub const RAW_GAP: Duration = Duration::from_millis(100);
+
+/// Waits, in `raw` framing, until [`RAW_GAP`] has passed since `last`; then sets `last` to
+/// now. Other framings do not wait.
+pub async fn pace(framing: crate::protocol::Framing, last: &mut Option<tokio::time::Instant>) {
+    if framing == crate::protocol::Framing::Raw
+        && let Some(at) = *last
+    {
+        tokio::time::sleep_until(at + RAW_GAP).await;
+    }
+    *last = Some(tokio::time::Instant::now());
+}
+
 /// Which servers the client expects, and how it reads them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Profile {

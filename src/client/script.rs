@@ -21,6 +21,7 @@
 //!
 //! The exit code says how it went (see [`super::exit`]).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, Write};
 
@@ -32,9 +33,9 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 use super::input::{self, Outgoing, Typed};
 use super::show;
 use super::wire::ClientWire;
-use super::{ClientError, Ending, Options, Outcome, Profile};
-use crate::protocol::Command;
+use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
 use crate::protocol::recognise::{Conversation, Recognised};
+use crate::protocol::{Command, Framing};
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
@@ -74,6 +75,12 @@ where
     let mut query = None;
     let mut refused = 0;
     let mut received = false;
+    let mut last_sent: Option<Instant> = None;
+    // What waits to be sent: in `raw` framing, messages go at least RAW_GAP apart, and
+    // replies are read meanwhile (DIALECT-5).
+    let mut queue: VecDeque<Outgoing> = VecDeque::new();
+    let pacing = sleep_until(Instant::now());
+    tokio::pin!(pacing);
     let mut leaving: Option<Instant> = None;
     let mut stopped = false;
     let mut stop = std::pin::pin!(stop);
@@ -81,20 +88,44 @@ where
     tokio::pin!(deadline);
 
     if let Some(name) = &options.name {
-        conversation.sent(crate::protocol::Verb::Name, Some(name));
-        if !options.name_sent {
-            let name = Outgoing::Command(Command::Name(name.clone()));
-            writer
-                .send(&name)
-                .await
-                .map_err(|e| ClientError::from_send(e, false, options.dialect.framing))?;
+        let name = Outgoing::Command(Command::Name(name.clone()));
+        if options.name_sent {
+            note_sent(&mut conversation, &name);
+        } else {
+            queue.push_back(name);
         }
     }
 
     loop {
+        // Send what may be sent now.
+        while let Some(outgoing) = queue.front() {
+            if options.dialect.framing == Framing::Raw
+                && let Some(at) = last_sent.map(|t| t + RAW_GAP)
+                && Instant::now() < at
+            {
+                pacing.as_mut().reset(at);
+                break;
+            }
+            note_sent(&mut conversation, outgoing);
+            writer
+                .send(outgoing)
+                .await
+                .map_err(|e| ClientError::from_send(e, received, options.dialect.framing))?;
+            last_sent = Some(Instant::now());
+            if outgoing.is_exit() {
+                let at = Instant::now() + options.wait;
+                leaving = Some(at);
+                deadline.as_mut().reset(at);
+                queue.clear();
+            } else {
+                queue.pop_front();
+            }
+        }
+        let exit_queued = queue.iter().any(Outgoing::is_exit);
         let mut to_send = None;
         tokio::select! {
-            line = lines.next(), if leaving.is_none() => match line {
+            () = &mut pacing, if !queue.is_empty() => {},
+            line = lines.next(), if leaving.is_none() && !exit_queued && queue.len() < MAX_QUEUED => match line {
                 Ok(Some((number, bytes))) => match read(&bytes, options, &mut query) {
                     Ok(Some(outgoing)) => to_send = Some(outgoing),
                     Ok(None) => {}
@@ -132,7 +163,7 @@ where
                     return Ok(Outcome { ending: Ending::ClosedByServer, refused });
                 }
             },
-            () = &mut stop, if !stopped && leaving.is_none() => {
+            () = &mut stop, if !stopped && leaving.is_none() && !exit_queued => {
                 stopped = true;
                 to_send = Some(Outgoing::Command(Command::Exit));
             },
@@ -152,23 +183,22 @@ where
             },
         }
         if let Some(outgoing) = to_send {
-            if let Outgoing::Command(command) = &outgoing {
-                let name = match command {
-                    Command::Name(name) => Some(name),
-                    _ => None,
-                };
-                conversation.sent(command.verb(), name);
-            }
-            writer
-                .send(&outgoing)
-                .await
-                .map_err(|e| ClientError::from_send(e, received, options.dialect.framing))?;
-            if outgoing.is_exit() {
-                let at = Instant::now() + options.wait;
-                leaving = Some(at);
-                deadline.as_mut().reset(at);
-            }
+            queue.push_back(outgoing);
         }
+    }
+}
+
+/// The most lines read ahead of what has been sent.
+const MAX_QUEUED: usize = 16;
+
+/// Counts `outgoing` as sent in `conversation`, for reading the replies to it.
+fn note_sent(conversation: &mut Conversation, outgoing: &Outgoing) {
+    if let Outgoing::Command(command) = outgoing {
+        let name = match command {
+            Command::Name(name) => Some(name),
+            _ => None,
+        };
+        conversation.sent(command.verb(), name);
     }
 }
 
