@@ -295,11 +295,13 @@ pub async fn run(
     let mut tasks = JoinSet::new();
     let local = listener.local_addr()?;
     info!(
+        version = env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
         addr = %local,
         dialect = %ctx.config.dialect,
         max_clients = ctx.config.max_clients,
         queue_limit = ctx.config.queue_limit,
-        frame_timeout = ?ctx.config.frame_timeout,
+        frame_timeout = %ctx.config.frame_timeout.map_or("off".to_owned(), |t| format!("{t:?}")),
         "confab server listening"
     );
     #[cfg(feature = "faults")]
