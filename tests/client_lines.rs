@@ -453,7 +453,7 @@ async fn framing_auto_finds_each_course_framing() {
 }
 
 #[tokio::test]
-async fn a_wrong_framing_is_diagnosed_on_the_first_frame_with_the_likely_one() {
+async fn a_wrong_framing_is_diagnosed_on_the_first_frame_with_the_likely_one_client_4() {
     // The reference server (dec4) answers a dec2 NAME with ERROR BAD_FRAME in dec4, which
     // dec2 would read as an empty names list and a cut frame.
     let server = real_server().await;

@@ -10,7 +10,7 @@
 //! while they read as whole text frames of another framing (`0040ERROR BAD_FRAME ...` read as
 //! `dec2` is an empty frame and then a cut one), the session stops there with
 //! [`WireError::BadFrame`], naming the framing the bytes fit ([`lenient::framings_of`]),
-//! instead of showing phantom replies.
+//! instead of showing phantom replies (CLIENT-4).
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
@@ -222,7 +222,7 @@ mod tests {
     }
 
     #[test]
-    fn a_dec4_reply_read_as_dec2_is_diagnosed_not_shown() {
+    fn a_dec4_reply_read_as_dec2_is_diagnosed_not_shown_client_4() {
         // A dec4 server's BAD_FRAME to a dec2 client: `00` would be an empty frame.
         let mut wire = ClientWire::new(dialect("dec2"));
         let mut src = BytesMut::from(&b"0020ERROR BAD_FRAME 06NA"[..]);

@@ -1,4 +1,4 @@
-//! Recognising a server's reply in its own words, from what the reader knows (§11).
+//! Recognising a server's reply in its own words, from what the reader knows (§11, CLIENT-5).
 //!
 //! A canonical reply is classified without context (REPLY-1). A course server's reply is not:
 //! `Hello Dave` is, word for word, a names list of `Hello` and `Dave`, and `Bob Ann` is a
@@ -474,7 +474,7 @@ mod tests {
     /// Every wording of /work/shared/dialects.md, read as the client reads it: its name is
     /// Dave (or A, as in the handout), Bob is known, and the command is what was just sent.
     #[test]
-    fn course_wordings_are_recognised_in_context() {
+    fn course_wordings_are_recognised_in_context_client_5() {
         use Verb::*;
         let dave = n("Dave");
         let a = n("A");
