@@ -270,11 +270,9 @@ impl ClientError {
     /// The error for a codec failure on the connection.
     pub fn from_codec(e: CodecError) -> ClientError {
         match e {
-            CodecError::Frame(e) => ClientError::BadFrame(WireError::BadFrame {
-                framing: crate::protocol::Framing::CANONICAL,
-                error: Some(e),
-                likely: None,
-            }),
+            // Frames are read by the client's wire (from_wire), which names the framing; a
+            // frame error from elsewhere is told as it is.
+            CodecError::Frame(e) => ClientError::Connection(io::Error::other(e)),
             CodecError::Truncated { buffered } => ClientError::Truncated { buffered },
             CodecError::Io(e) => ClientError::Connection(e),
             // Lines are checked before they are sent (input::check_frame), so the encoder
