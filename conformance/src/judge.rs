@@ -255,7 +255,8 @@ pub fn error(
         _ => {
             if success(payload) {
                 return Judgement::Mismatch(format!(
-                    "expected a refusal ({code}), got the success reply {}",
+                    "expected a refusal ({code}), got {}, which reads as the command working, \
+                     not as a refusal",
                     show(payload)
                 ));
             }

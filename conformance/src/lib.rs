@@ -13,10 +13,12 @@
 //! - [`report`]: verdicts, summary, exit code, and the text, JSON, JUnit and Markdown forms.
 
 pub mod case;
+pub mod detect;
 pub mod judge;
 pub mod profile;
 pub mod report;
 pub mod runner;
+pub mod sentinel;
 pub mod suites;
 pub mod target;
 pub mod wire;
@@ -27,16 +29,77 @@ pub use report::{CaseReport, Report};
 pub use runner::{Observer, RunOptions, Silent};
 pub use target::{Target, TargetError, TargetSpec};
 
-/// Starts `spec`, runs the cases of `options` against it, and stops it.
+/// Starts `spec`, finds or confirms the dialect the server speaks, runs the cases of
+/// `options` against it, and stops it.
 pub async fn run(
     spec: TargetSpec,
     options: &RunOptions,
     startup: std::time::Duration,
     observer: &mut dyn Observer,
 ) -> Result<Report, TargetError> {
-    let mut target = Target::new(spec, options.profile.dialect(), startup);
-    target.start().await?;
-    let report = runner::run(&mut target, options, observer).await;
+    let mut options = options.clone();
+    let tag = options.tag.clone().unwrap_or_else(runner::random_tag);
+    options.tag = Some(tag.clone());
+    let sentinel = confab::protocol::Name::new(&format!("Watch{tag}"))
+        .unwrap_or_else(|_| confab::protocol::Name::new("Watch").expect("a valid name"));
+    let profile = options.profile.clone();
+    let embedded = matches!(spec, TargetSpec::Embedded(_));
+    let spec = match spec {
+        // The embedded server speaks the profile's dialect (its first guess, if detected).
+        TargetSpec::Embedded(mut config) => {
+            config.dialect = profile.dialect();
+            TargetSpec::Embedded(config)
+        }
+        other => other,
+    };
+    let mut target = Target::new(spec, startup, sentinel);
+    let result = async {
+        target.start().await?;
+        let choice = target::DialectChoice {
+            framing: (!profile.detect_framing).then_some(profile.framing),
+            spelling: (!profile.detect_spelling).then_some(profile.spelling),
+        };
+        let detected = if embedded && choice.framing.is_some() && choice.spelling.is_some() {
+            target
+                .assume(
+                    sentinel::ServerTraits {
+                        dialect: profile.dialect(),
+                        greets: false,
+                    },
+                    options.timeout,
+                )
+                .await?
+        } else {
+            target.detect(choice, options.timeout).await?
+        };
+        observer.notice(&format!(
+            "{} {}",
+            if detected.detected {
+                "detected"
+            } else {
+                "confirmed"
+            },
+            detected.evidence
+        ));
+        let mut resolved = (*profile).clone();
+        resolved.framing = detected.traits.dialect.framing;
+        resolved.spelling = detected.traits.dialect.spelling;
+        options.profile = std::sync::Arc::new(resolved);
+        let mut report = runner::run(&mut target, &options, observer).await;
+        report.profile.detect_framing = profile.detect_framing;
+        report.profile.detect_spelling = profile.detect_spelling;
+        report.dialect = Some(format!(
+            "{} {}",
+            if detected.detected {
+                "detected"
+            } else {
+                "confirmed"
+            },
+            detected.evidence
+        ));
+        Ok(report)
+    }
+    .await;
     target.stop().await;
-    Ok(report)
+    result
 }

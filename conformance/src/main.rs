@@ -21,8 +21,10 @@ use confab_conformance::{Matching, Profile, RunOptions, Suite, TargetSpec};
 /// each failure the report shows what would have been accepted, what happened, and the bytes
 /// that crossed the wire.
 ///
-/// Exit codes: 0 every MUST case passed; 1 a MUST case failed or the server crashed or hung;
-/// 2 usage or harness error, or a server that never became reachable; 3 no case ran.
+/// Exit codes: 0 every MUST case passed (with `--profile course`: every rubric row); 1 a MUST
+/// case (rubric row) failed, or the server crashed or hung in one; 2 usage or harness error,
+/// a server that never became reachable, answered nothing, or does not speak the framing
+/// given; 3 no case ran.
 #[derive(Debug, Parser)]
 #[command(name = "confab-conform", version, after_help = AFTER_HELP)]
 struct Args {
@@ -35,18 +37,22 @@ struct Args {
     #[arg(long, value_name = "CMD")]
     exec: Option<String>,
 
-    /// Built-in profile (`confab`: canonical, strict; `course`: the assignment, lenient) or a
-    /// TOML profile file.
+    /// Built-in profile (`confab`: canonical, strict; `course`: the assignment, framing and
+    /// spelling detected, lenient, the verdict and exit code the rubric's) or a TOML profile
+    /// file.
     #[arg(long, default_value = "confab", value_name = "NAME|FILE")]
     profile: String,
 
-    /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, raw, line.
-    #[arg(long, value_name = "FRAMING")]
-    framing: Option<Framing>,
+    /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, raw, line, or
+    /// auto (found from the server's greeting or its reply to a first NAME, and shown with
+    /// the evidence). A framing given that the server does not speak stops the run at once,
+    /// naming the framing its reply reads as.
+    #[arg(long, value_name = "FRAMING", value_parser = parse_choice::<Framing>)]
+    framing: Option<Choice<Framing>>,
 
-    /// Override the profile's command spelling: canonical, getnames, numeric.
-    #[arg(long, value_name = "SPELLING")]
-    spelling: Option<Spelling>,
+    /// Override the profile's command spelling: canonical, getnames, numeric, or auto.
+    #[arg(long, value_name = "SPELLING", value_parser = parse_choice::<Spelling>)]
+    spelling: Option<Choice<Spelling>>,
 
     /// Override the profile's matching.
     #[arg(long, value_enum)]
@@ -111,12 +117,32 @@ const AFTER_HELP: &str = "\
 Examples:
   confab-conform                                  # the embedded reference server
   confab-conform --addr 127.0.0.1:5555 --profile course
+  confab-conform --exec 'python3 server.py {port}' --profile course   # framing detected
   confab-conform --exec 'python3 server.py {port}' --profile course --framing dec3
   confab-conform --suite rubric --format markdown --output grade.md
 
 Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info (not
 observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG
 (from the liveness probe after each case), harness error, not run (server down).";
+
+/// A framing or spelling given on the command line, or `auto`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Choice<T> {
+    Auto,
+    Fixed(T),
+}
+
+fn parse_choice<T>(s: &str) -> Result<Choice<T>, String>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    if s == confab_conformance::profile::AUTO {
+        Ok(Choice::Auto)
+    } else {
+        s.parse::<T>().map(Choice::Fixed).map_err(|e| e.to_string())
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
@@ -174,11 +200,21 @@ fn main() -> ExitCode {
 
 fn run(args: Args) -> anyhow::Result<i32> {
     let mut profile = Profile::load(&args.profile)?;
-    if let Some(f) = args.framing {
-        profile.framing = f;
+    match args.framing {
+        Some(Choice::Auto) => profile.detect_framing = true,
+        Some(Choice::Fixed(f)) => {
+            profile.framing = f;
+            profile.detect_framing = false;
+        }
+        None => {}
     }
-    if let Some(s) = args.spelling {
-        profile.spelling = s;
+    match args.spelling {
+        Some(Choice::Auto) => profile.detect_spelling = true,
+        Some(Choice::Fixed(s)) => {
+            profile.spelling = s;
+            profile.detect_spelling = false;
+        }
+        None => {}
     }
     if let Some(m) = args.matching {
         profile.matching = m;
@@ -194,9 +230,9 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
     if let Some(tag) = &options.tag
-        && !tag.chars().all(|c| c.is_ascii_alphanumeric())
+        && !tag.chars().all(|c| c.is_ascii_alphabetic())
     {
-        anyhow::bail!("--tag must be letters and digits, not {tag:?}");
+        anyhow::bail!("--tag must be letters only, not {tag:?}");
     }
 
     if args.list {

@@ -5,9 +5,11 @@
 //! ```toml
 //! name = "my-server"
 //! description = "Alice's server: 2-digit lengths, friendly replies"
-//! framing = "dec2"          # dec1..dec9, bin1, bin2, bin4, bin8, raw, line
-//! spelling = "canonical"    # canonical, getnames, numeric
+//! framing = "dec2"          # dec1..dec9, bin1, bin2, bin4, bin8, raw, line, or auto
+//! spelling = "canonical"    # canonical, getnames, numeric, or auto
 //! matching = "lenient"      # strict: the exact bytes of PROTOCOL.md; lenient: the grading sheet
+//! verdict = "rubric"        # rubric: the run passes or fails on the grading sheet's rows;
+//!                           # spec (the default): on every MUST of PROTOCOL.md
 //!
 //! [replies]                 # optional: the exact forms this server uses
 //! hello = "Hello {name}"
@@ -61,32 +63,125 @@ pub struct ReplyPatterns {
     pub names_separator: Option<String>,
 }
 
+/// What decides a run's verdict and exit code.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictBasis {
+    /// Every MUST case of every suite that ran.
+    #[default]
+    Spec,
+    /// The grading sheet's rows, when the rubric ran; other findings are reported as beyond
+    /// the assignment.
+    Rubric,
+}
+
 /// A dialect and a way of judging.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "ProfileFile", into = "ProfileFile")]
 pub struct Profile {
     /// A short name, shown in reports.
     pub name: String,
     /// One line on what this profile is for.
-    #[serde(default)]
     pub description: String,
-    /// How messages are delimited.
-    #[serde(with = "from_str")]
+    /// How messages are delimited (when `detect_framing`, the first guess, and what the
+    /// embedded server speaks).
     pub framing: Framing,
+    /// Whether the framing is found from the server's replies (`framing = "auto"`).
+    pub detect_framing: bool,
     /// How commands are spelled.
-    #[serde(with = "from_str", default)]
     pub spelling: Spelling,
+    /// Whether the spelling is found from the server's replies (`spelling = "auto"`).
+    pub detect_spelling: bool,
     /// How strictly replies are judged.
     pub matching: Matching,
+    /// What decides the run's verdict.
+    pub verdict: VerdictBasis,
     /// Optional exact reply forms.
-    #[serde(default)]
     pub replies: ReplyPatterns,
+}
+
+/// A profile as written in TOML.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileFile {
+    name: String,
+    #[serde(default)]
+    description: String,
+    framing: String,
+    #[serde(default = "canonical")]
+    spelling: String,
+    matching: Matching,
+    #[serde(default)]
+    verdict: VerdictBasis,
+    #[serde(default)]
+    replies: ReplyPatterns,
+}
+
+fn canonical() -> String {
+    Spelling::Canonical.to_string()
+}
+
+/// The word for a detected framing or spelling.
+pub const AUTO: &str = "auto";
+
+impl TryFrom<ProfileFile> for Profile {
+    type Error = String;
+
+    fn try_from(f: ProfileFile) -> Result<Profile, String> {
+        let (framing, detect_framing) = if f.framing == AUTO {
+            (Profile::course().framing, true)
+        } else {
+            (f.framing.parse().map_err(|e| format!("{e}"))?, false)
+        };
+        let (spelling, detect_spelling) = if f.spelling == AUTO {
+            (Spelling::Canonical, true)
+        } else {
+            (f.spelling.parse().map_err(|e| format!("{e}"))?, false)
+        };
+        Ok(Profile {
+            name: f.name,
+            description: f.description,
+            framing,
+            detect_framing,
+            spelling,
+            detect_spelling,
+            matching: f.matching,
+            verdict: f.verdict,
+            replies: f.replies,
+        })
+    }
+}
+
+impl From<Profile> for ProfileFile {
+    fn from(p: Profile) -> ProfileFile {
+        ProfileFile {
+            name: p.name,
+            description: p.description,
+            framing: if p.detect_framing {
+                AUTO.into()
+            } else {
+                p.framing.to_string()
+            },
+            spelling: if p.detect_spelling {
+                AUTO.into()
+            } else {
+                p.spelling.to_string()
+            },
+            matching: p.matching,
+            verdict: p.verdict,
+            replies: p.replies,
+        }
+    }
 }
 
 /// Why a profile could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ProfileError {
-    #[error("no built-in profile {0:?} and no such file (built in: confab, course)")]
+    #[error(
+        "no built-in profile {:?} and no such file (built in: confab, course){}",
+        .0,
+        did_you_mean(.0)
+    )]
     NotFound(String),
     #[error("cannot read profile {path}: {source}")]
     Read {
@@ -104,26 +199,32 @@ impl Profile {
             name: "confab".into(),
             description: "the canonical protocol of PROTOCOL.md, judged strictly".into(),
             framing: Framing::CANONICAL,
+            detect_framing: false,
             spelling: Spelling::Canonical,
+            detect_spelling: false,
             matching: Matching::Strict,
+            verdict: VerdictBasis::Spec,
             replies: ReplyPatterns::default(),
         }
     }
 
-    /// The course assignment as its grading sheet judges it: 2-digit lengths, `GET_NAMES`,
-    /// lenient matching.
+    /// The course assignment as its grading sheet judges it: framing and spelling detected
+    /// (2-digit lengths and `GET_NAMES` first), lenient matching, the verdict of the rubric.
     pub fn course() -> Profile {
         Profile {
             name: "course".into(),
             description: "the course assignment as its grading sheet judges it: \
-                          2-digit lengths, GET_NAMES, lenient matching"
+                          framing detected, lenient matching, verdict by the rubric"
                 .into(),
             framing: Framing::Decimal(
                 confab::protocol::DecimalWidth::new(2)
                     .unwrap_or(confab::protocol::DecimalWidth::CANONICAL),
             ),
+            detect_framing: true,
             spelling: Spelling::Canonical,
+            detect_spelling: true,
             matching: Matching::Lenient,
+            verdict: VerdictBasis::Rubric,
             replies: ReplyPatterns::default(),
         }
     }
@@ -149,15 +250,21 @@ impl Profile {
             path: name_or_path.to_owned(),
             source,
         })?;
-        Profile::from_toml(&text).map_err(|message| ProfileError::Invalid {
-            path: name_or_path.to_owned(),
-            message,
+        Profile::from_toml(&text).map_err(|e| match e {
+            ProfileError::Invalid { message, .. } => ProfileError::Invalid {
+                path: name_or_path.to_owned(),
+                message,
+            },
+            other => other,
         })
     }
 
     /// Parses a profile from TOML text.
-    pub fn from_toml(text: &str) -> Result<Profile, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+    pub fn from_toml(text: &str) -> Result<Profile, ProfileError> {
+        toml::from_str(text).map_err(|e| ProfileError::Invalid {
+            path: "(text)".into(),
+            message: e.to_string(),
+        })
     }
 
     /// The profile as TOML.
@@ -189,26 +296,30 @@ impl Profile {
     }
 }
 
-/// Serialises `FromStr + Display` types as strings.
-mod from_str {
-    use std::fmt::Display;
-    use std::str::FromStr;
+/// `; did you mean "course"?` when `wrong` is a small slip from a built-in profile's name.
+fn did_you_mean(wrong: &str) -> String {
+    Profile::built_in()
+        .into_iter()
+        .map(|p| p.name)
+        .find(|name| edit_distance(name, wrong) <= 2)
+        .map(|name| format!("; did you mean {name:?}?"))
+        .unwrap_or_default()
+}
 
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<T: Display, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(value)
+/// The Levenshtein distance between two short strings.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
     }
-
-    pub fn deserialize<'de, T, D>(d: D) -> Result<T, D::Error>
-    where
-        T: FromStr,
-        T::Err: Display,
-        D: Deserializer<'de>,
-    {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
-    }
+    row[b.len()]
 }
 
 impl FromStr for Profile {
@@ -226,7 +337,7 @@ mod tests {
     #[test]
     fn built_in_profiles_survive_toml() {
         for p in Profile::built_in() {
-            assert_eq!(Profile::from_toml(&p.to_toml()), Ok(p));
+            assert_eq!(Profile::from_toml(&p.to_toml()).ok(), Some(p));
         }
     }
 
@@ -252,16 +363,41 @@ mod tests {
     #[test]
     fn bad_profiles_name_the_problem() {
         let e = Profile::from_toml("name = \"x\"\nframing = \"dec12\"\nmatching = \"strict\"")
-            .expect_err("dec12 is not a framing");
+            .expect_err("dec12 is not a framing")
+            .to_string();
         assert!(e.contains("dec12"), "{e}");
         let e = Profile::from_toml(
             "name = \"x\"\nframing = \"dec2\"\nmatching = \"strict\"\nextra = 1",
         )
-        .expect_err("unknown field");
+        .expect_err("unknown field")
+        .to_string();
         assert!(e.contains("extra"), "{e}");
         assert!(matches!(
             Profile::load("no-such-profile"),
             Err(ProfileError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn a_misspelt_profile_gets_a_suggestion() {
+        let e = Profile::load("coruse")
+            .expect_err("no such profile")
+            .to_string();
+        assert!(e.contains("did you mean \"course\"?"), "{e}");
+        let e = Profile::load("zzzzzz")
+            .expect_err("no such profile")
+            .to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
+    #[test]
+    fn auto_framing_and_spelling_survive_toml() {
+        let p = Profile::from_toml(
+            "name = \"x\"\nframing = \"auto\"\nspelling = \"auto\"\nmatching = \"lenient\"\nverdict = \"rubric\"",
+        )
+        .expect("valid");
+        assert!(p.detect_framing && p.detect_spelling);
+        assert_eq!(p.verdict, VerdictBasis::Rubric);
+        assert_eq!(Profile::from_toml(&p.to_toml()).ok(), Some(p));
     }
 }

@@ -1,6 +1,8 @@
-//! Running cases against a target: one at a time, each with its own names, each followed by a
-//! liveness probe that tells a crashed or hung server apart from a wrong reply, with a restart
-//! after a crash when the harness owns the server.
+//! Running cases against a target: one at a time, each with its own names, each on a server
+//! started afresh when the harness starts it (so that no verdict depends on what ran before),
+//! each followed by a liveness check through the sentinel that tells a crashed or hung server
+//! apart from a wrong reply. The case's connections stay open until that check is done: what
+//! a server does when they close is not the case's business.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -67,8 +69,9 @@ pub struct Silent;
 
 impl Observer for Silent {}
 
-/// A short tag that makes this run's names unlikely to meet another run's on a shared server.
-fn random_tag() -> String {
+/// A short tag of letters that makes this run's names unlikely to meet another run's on a
+/// shared server.
+pub fn random_tag() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -79,7 +82,7 @@ fn random_tag() -> String {
     );
     h.write_u32(std::process::id());
     let mut n = h.finish();
-    let alphabet = b"abcdefghijkmnpqrstuvwxyz23456789";
+    let alphabet = b"abcdefghijkmnpqrstuvwxyz";
     let mut tag = String::new();
     for _ in 0..3 {
         tag.push(char::from(alphabet[(n % alphabet.len() as u64) as usize]));
@@ -88,53 +91,16 @@ fn random_tag() -> String {
     tag
 }
 
-/// A case's names tag: the run's tag and the case's number.
+/// A case's names tag: the run's tag and the case's number, in letters.
 fn case_tag(run: &str, index: usize) -> String {
-    format!("{run}{index:02}")
+    let n = crate::case::letters(u32::try_from(index).unwrap_or(u32::MAX));
+    format!("{run}{n:a>2}")
 }
 
-/// Waits, briefly, until the names a case registered are no longer listed: its connections
-/// are closed, but the server notices on its own schedule, and the next case should not see
-/// them. Bounded by `timeout` (and half a second): a server that keeps names (CONN-3) is the
-/// business of the cases that check it, not a reason to stall the run.
-async fn settle(target: &Target, profile: &Profile, names: Vec<String>, timeout: Duration) {
-    // An empty list cannot be sent in raw framing (DIALECT-5): nothing to wait for.
-    if names.is_empty() || profile.framing == confab::protocol::Framing::Raw {
-        return;
-    }
-    let Some(addr) = target.addr() else {
-        return;
-    };
-    let wait = timeout.min(Duration::from_millis(500));
-    let deadline = tokio::time::Instant::now() + wait;
-    let transcript = crate::wire::Transcript::new();
-    let Ok(mut conn) =
-        crate::wire::Conn::connect(addr, "settle", profile.framing, &transcript, wait).await
-    else {
-        return;
-    };
-    let mut ask = Vec::new();
-    confab::protocol::Command::GetNames.encode(profile.spelling, &mut ask);
-    while tokio::time::Instant::now() < deadline {
-        if conn.send_payload(&ask).await.is_err() {
-            return;
-        }
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        match conn.recv(left).await {
-            crate::wire::Received::Frame(list) => {
-                let words = crate::judge::words(&list);
-                if !names.iter().any(|n| words.contains(&n.as_str())) {
-                    return;
-                }
-            }
-            _ => return,
-        }
-        // Polling the server's list, bounded by `deadline`.
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
+/// After this many cases in a row in which the server sent nothing at all, the run stops.
+const SILENT_CASES: usize = 3;
 
-/// Runs the selected cases against a started target.
+/// Runs the selected cases against a started target whose dialect is known.
 pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn Observer) -> Report {
     let cases = options.selected();
     let run_tag = options.tag.clone().unwrap_or_else(random_tag);
@@ -142,12 +108,26 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
     observer.started(cases.len(), &target.describe());
     let mut reports = Vec::with_capacity(cases.len());
     let mut down: Option<String> = None;
+    let mut silent_cases = 0;
+    let mut needs_fresh = false;
     let guard = (options.timeout * 20).max(Duration::from_secs(30));
     let lenient = Arc::new(Profile {
         matching: crate::profile::Matching::Lenient,
         ..(*options.profile).clone()
     });
+    let greets = target.traits().is_some_and(|t| t.greets);
     for (index, case) in cases.iter().enumerate() {
+        if down.is_none() && (needs_fresh || (index > 0 && target.restartable())) {
+            if let Err(e) = target.fresh().await {
+                let msg = format!(
+                    "the server could not be started again before {}: {e}",
+                    case.id
+                );
+                observer.notice(&msg);
+                down = Some(msg);
+            }
+            needs_fresh = false;
+        }
         if let Some(why) = &down {
             let report = CaseReport::not_run(case, why);
             observer.finished(index, cases.len(), &report);
@@ -170,6 +150,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             target.owned(),
             case_tag(&run_tag, index),
         );
+        ctx.greets = greets;
         let t0 = Instant::now();
         let outcome = tokio::time::timeout(guard, (case.run)(&mut ctx)).await;
         let duration = t0.elapsed();
@@ -196,8 +177,8 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 )),
             ),
         };
-        // Every case is followed by a liveness probe: a wrong reply, a crash and a hang are
-        // different verdicts.
+        // The liveness check, while the case's connections are still open: a wrong reply, a
+        // crash and a hang are different verdicts.
         let mut liveness = None;
         match target.liveness(options.timeout).await {
             Liveness::Alive => {}
@@ -210,7 +191,16 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 liveness = Some(why);
             }
         }
+        ctx.transcript().release_held();
         let events = ctx.transcript().events();
+        // A case that sent nothing (one not observable on the wire) says nothing of silence.
+        let heard = events
+            .iter()
+            .any(|e| matches!(e.kind, crate::wire::EventKind::Received(_)))
+            || !events
+                .iter()
+                .any(|e| matches!(e.kind, crate::wire::EventKind::Sent(_)));
+        silent_cases = if heard { 0 } else { silent_cases + 1 };
         let report = CaseReport::new(
             case,
             verdict,
@@ -222,19 +212,25 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         );
         observer.finished(index, cases.len(), &report);
         reports.push(report);
-        if liveness.is_none() {
-            settle(
-                target,
-                &options.profile,
-                ctx.registered_names(),
-                options.timeout,
-            )
-            .await;
+        if silent_cases >= SILENT_CASES && index + 1 < cases.len() {
+            let msg = format!(
+                "the server answered nothing in the last {SILENT_CASES} cases; the rest are not run"
+            );
+            observer.notice(&msg);
+            down = Some(msg);
+            continue;
         }
         if let Some(why) = liveness {
-            if target.owned() {
+            if target.restartable() {
                 observer.notice(&format!("restarting the server after {}", case.id));
-                match target.restart(options.restart_deadline).await {
+                target.restarts += 1;
+                needs_fresh = true;
+            } else if target.owned() {
+                observer.notice(&format!("restarting the server after {}", case.id));
+                match target
+                    .restart(options.restart_deadline, options.timeout)
+                    .await
+                {
                     Ok(_) => observer.notice(&format!("restarted: {}", target.describe())),
                     Err(e) => {
                         let msg = format!(
@@ -248,6 +244,12 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             } else {
                 down = Some(format!("the server is down since {} ({why})", case.id));
             }
+        } else if !target.restartable() {
+            // The same server goes on: wait (briefly) until it has let go of this case's names,
+            // so that the next case does not see them. A server that keeps names (CONN-3) is
+            // the business of the cases that check it, not a reason to stall the run.
+            let wait = options.timeout.min(Duration::from_millis(500));
+            target.await_gone(&ctx.registered_names(), wait).await;
         }
     }
     Report {
@@ -257,5 +259,6 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         cases: reports,
         duration: started.elapsed(),
         restarts: target.restarts,
+        dialect: None,
     }
 }

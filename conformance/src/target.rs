@@ -1,9 +1,13 @@
 //! The server under test: the embedded reference server, a server already running at an
 //! address, or a command the harness starts (and restarts after a crash).
 //!
-//! After every case the runner asks [`Target::liveness`], which opens a fresh connection and
-//! makes one round trip: that tells a crashed server (refused, or its process gone) and a hung
-//! one (accepts, never answers) apart from one that merely answered wrongly.
+//! The harness never opens a connection without a purpose. Readiness after a start is read
+//! from the operating system (the port is listening), not from a connection. Liveness after
+//! each case is asked of the [`Sentinel`], a named client that stays connected: it tells a
+//! crashed server (its process gone, or for `--addr` its port no longer accepting) and a hung
+//! one (no answer) apart from one that merely answered a case wrongly, or dropped one of the
+//! case's connections. A server the harness starts itself is started afresh before each case,
+//! so no case sees what an earlier one left behind.
 
 use std::io;
 use std::net::SocketAddr;
@@ -11,13 +15,14 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use confab::protocol::{Command, Dialect, Name};
+use confab::protocol::{Dialect, Framing, Name, Spelling};
 use tokio::io::AsyncReadExt;
 use tokio::process::{Child, Command as Process};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::wire::{Conn, Received, Transcript};
+use crate::detect::{self, Reading};
+use crate::sentinel::{Check, JoinError, Sentinel, ServerTraits};
 
 /// Which server to test.
 #[derive(Debug, Clone)]
@@ -71,6 +76,38 @@ pub enum TargetError {
         .waited.as_secs()
     )]
     PortInUse { addr: SocketAddr, waited: Duration },
+    #[error(
+        "the server does not speak {given} framing: its reply to NAME was {evidence}, which \
+         reads as {likely} framing; run with --framing {likely} or --framing auto"
+    )]
+    WrongFraming {
+        given: Framing,
+        likely: Framing,
+        evidence: String,
+    },
+    #[error("the server answered nothing: {0}")]
+    AnsweredNothing(String),
+    #[error("the server refused the harness's first NAME: {0}")]
+    Refused(String),
+    #[error("the server stopped while the harness was finding its dialect: {0}")]
+    Died(String),
+}
+
+/// What the user fixed of the dialect; `None` fields are detected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DialectChoice {
+    pub framing: Option<Framing>,
+    pub spelling: Option<Spelling>,
+}
+
+/// The dialect a server was found to speak, and why the harness thinks so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detected {
+    pub traits: ServerTraits,
+    /// One line, e.g. `dec3 framing: reply `011HELLO Alice``.
+    pub evidence: String,
+    /// Whether the framing was detected (rather than given and confirmed).
+    pub detected: bool,
 }
 
 fn stderr_tail(output: &str) -> String {
@@ -83,10 +120,10 @@ fn stderr_tail(output: &str) -> String {
     }
 }
 
-/// What a liveness probe found.
+/// What the liveness check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Liveness {
-    /// A fresh connection got a reply.
+    /// The sentinel got a reply.
     Alive,
     /// The server no longer accepts connections, or its process has exited.
     Crashed(String),
@@ -113,29 +150,51 @@ const OUTPUT_KEPT: usize = 64 * 1024;
 /// A server under test.
 pub struct Target {
     spec: TargetSpec,
-    dialect: Dialect,
     addr: Option<SocketAddr>,
     embedded: Option<Embedded>,
     spawned: Option<Spawned>,
     startup: Duration,
-    probes: u32,
-    /// Restarts so far.
+    /// The dialect, once known.
+    traits: Option<ServerTraits>,
+    sentinel: Option<Sentinel>,
+    sentinel_name: Name,
+    /// Named connections of the harness's own that stay open until the run ends.
+    kept: Vec<tokio::net::TcpStream>,
+    /// Restarts after a crash so far.
     pub restarts: u32,
 }
 
 impl Target {
-    /// A target speaking `dialect`; `startup` bounds the wait for a started server.
-    pub fn new(spec: TargetSpec, dialect: Dialect, startup: Duration) -> Target {
+    /// A target; `startup` bounds the wait for a started server. `sentinel` is the name its
+    /// sentinel takes.
+    pub fn new(spec: TargetSpec, startup: Duration, sentinel: Name) -> Target {
         Target {
             spec,
-            dialect,
             addr: None,
             embedded: None,
             spawned: None,
             startup,
-            probes: 0,
+            traits: None,
+            sentinel: None,
+            sentinel_name: sentinel,
+            kept: Vec::new(),
             restarts: 0,
         }
+    }
+
+    /// Whether the harness starts this server itself on a port of its choosing, so that it
+    /// can start it afresh before each case.
+    pub fn restartable(&self) -> bool {
+        match &self.spec {
+            TargetSpec::Embedded(_) => true,
+            TargetSpec::Addr(_) => false,
+            TargetSpec::Exec { command, .. } => command.contains("{port}"),
+        }
+    }
+
+    /// The dialect, once detected or confirmed.
+    pub fn traits(&self) -> Option<&ServerTraits> {
+        self.traits.as_ref()
     }
 
     /// Whether the harness started the server, so that no other client is connected.
@@ -174,8 +233,7 @@ impl Target {
     /// Starts (or reaches) the server.
     pub async fn start(&mut self) -> Result<SocketAddr, TargetError> {
         let addr = match self.spec.clone() {
-            TargetSpec::Embedded(mut config) => {
-                config.dialect = self.dialect;
+            TargetSpec::Embedded(config) => {
                 let listener = confab::server::listen(SocketAddr::from(([127, 0, 0, 1], 0)))
                     .map_err(TargetError::Embedded)?;
                 let addr = listener.local_addr().map_err(TargetError::Embedded)?;
@@ -189,20 +247,8 @@ impl Target {
                 });
                 addr
             }
-            TargetSpec::Addr(a) => {
-                let addr = resolve(&a).await?;
-                tokio::time::timeout(self.startup, tokio::net::TcpStream::connect(addr))
-                    .await
-                    .map_err(|_| TargetError::Unreachable {
-                        addr,
-                        why: format!("no connection within {} ms", self.startup.as_millis()),
-                    })?
-                    .map_err(|e| TargetError::Unreachable {
-                        addr,
-                        why: e.to_string(),
-                    })?;
-                addr
-            }
+            // Reachability is found by the sentinel's connection, which has a purpose.
+            TargetSpec::Addr(a) => resolve(&a).await?,
             TargetSpec::Exec { command, addr } => self.spawn(&command, addr.as_deref()).await?,
         };
         self.addr = Some(addr);
@@ -270,12 +316,7 @@ impl Target {
                     output,
                 });
             }
-            if let Ok(Ok(_)) = tokio::time::timeout(
-                Duration::from_millis(200),
-                tokio::net::TcpStream::connect(addr),
-            )
-            .await
-            {
+            if listening(addr).await {
                 return Ok(addr);
             }
             if tokio::time::Instant::now() >= deadline {
@@ -289,7 +330,7 @@ impl Target {
                 });
             }
             // Polling for readiness: the deadline bounds it, nothing is ordered by it.
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 
@@ -328,7 +369,245 @@ impl Target {
         Some((status, self.output()))
     }
 
-    /// Probes the server with a fresh connection and one round trip.
+    /// Takes the dialect as known (the embedded server's), and joins the sentinel in it.
+    pub async fn assume(
+        &mut self,
+        traits: ServerTraits,
+        timeout: Duration,
+    ) -> Result<Detected, TargetError> {
+        let evidence = format!("{} (the embedded reference server)", traits.dialect);
+        self.traits = Some(traits.clone());
+        if !self.restartable() {
+            self.join_sentinel(timeout).await?;
+        }
+        Ok(Detected {
+            traits,
+            evidence,
+            detected: false,
+        })
+    }
+
+    /// Joins the sentinel to the running server, in the known dialect.
+    pub async fn join_sentinel(&mut self, timeout: Duration) -> Result<(), TargetError> {
+        let (Some(addr), Some(traits)) = (self.addr, self.traits.clone()) else {
+            return Err(TargetError::AnsweredNothing(
+                "the server is not started".into(),
+            ));
+        };
+        self.sentinel = None;
+        match Sentinel::join(addr, &traits, &self.sentinel_name, timeout).await {
+            Ok(s) => {
+                self.sentinel = Some(s);
+                Ok(())
+            }
+            Err(e) => {
+                if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                    return Err(TargetError::Died(reason));
+                }
+                Err(match e {
+                    JoinError::Connect(why) => TargetError::Unreachable { addr, why },
+                    JoinError::Refused(p) => TargetError::Refused(format!(
+                        "NAME {} got `{}`",
+                        self.sentinel_name,
+                        detect::cut(&p)
+                    )),
+                    JoinError::NoReply(why) => TargetError::AnsweredNothing(format!(
+                        "NAME {} in {}: {why}",
+                        self.sentinel_name, traits.dialect
+                    )),
+                })
+            }
+        }
+    }
+
+    /// Stops the server and starts it afresh: before each case, so that no case sees names or
+    /// damage an earlier one left. The sentinel joins only after the case, to ask whether the
+    /// server lives, so that the case has the server to itself.
+    pub async fn fresh(&mut self) -> Result<SocketAddr, TargetError> {
+        self.sentinel = None;
+        self.stop().await;
+        self.start().await
+    }
+
+    /// Finds the dialect the server speaks (what `choice` leaves open), and joins the
+    /// sentinel in it. Each wrong guess may crash a server or leave it reading a broken frame,
+    /// so a server the harness starts is started afresh after every attempt that failed.
+    pub async fn detect(
+        &mut self,
+        choice: DialectChoice,
+        timeout: Duration,
+    ) -> Result<Detected, TargetError> {
+        let wait = timeout.min(Duration::from_millis(1500));
+        let greet_wait = Duration::from_millis(300);
+        let mut queue: Vec<Framing> = match choice.framing {
+            Some(f) => vec![f],
+            None => confab::protocol::lenient::likely_framings(),
+        };
+        let spellings: Vec<Spelling> = match choice.spelling {
+            Some(s) => vec![s],
+            None => vec![Spelling::Canonical, Spelling::Numeric],
+        };
+        let mut tried: Vec<(Framing, Spelling)> = Vec::new();
+        let mut greets = None;
+        let mut heard_anything = false;
+        let mut last_refusal = None;
+        let mut first = true;
+        while let Some(framing) = queue.first().copied() {
+            queue.remove(0);
+            for &spelling in &spellings {
+                if tried.contains(&(framing, spelling)) {
+                    continue;
+                }
+                tried.push((framing, spelling));
+                if !first {
+                    self.recover(wait).await?;
+                }
+                first = false;
+                let Some(addr) = self.addr else {
+                    return Err(TargetError::AnsweredNothing(
+                        "the server is not started".into(),
+                    ));
+                };
+                let gw = if greets.is_none() {
+                    greet_wait
+                } else {
+                    Duration::ZERO
+                };
+                let mut attempt =
+                    match detect::attempt(addr, framing, spelling, &self.sentinel_name, gw, wait)
+                        .await
+                    {
+                        Ok(a) => a,
+                        Err(e) if e.kind() == io::ErrorKind::InvalidInput => continue,
+                        Err(e) => {
+                            if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                                return Err(TargetError::Died(reason));
+                            }
+                            return Err(TargetError::Unreachable {
+                                addr,
+                                why: e.to_string(),
+                            });
+                        }
+                    };
+                if greets.is_none() {
+                    greets = Some(!attempt.greeting.is_empty());
+                    if !attempt.greeting.is_empty() && choice.framing.is_none() {
+                        // The greeting's framing goes first.
+                        let hinted = confab::protocol::lenient::framings_of(&attempt.greeting);
+                        for f in hinted.into_iter().rev() {
+                            if f != framing && !tried.iter().any(|t| t.0 == f) {
+                                queue.retain(|q| *q != f);
+                                queue.insert(0, f);
+                            }
+                        }
+                    }
+                }
+                heard_anything |= !attempt.reply.is_empty() || !attempt.greeting.is_empty();
+                let traits = ServerTraits {
+                    dialect: Dialect { framing, spelling },
+                    greets: greets.unwrap_or(false),
+                };
+                match attempt.reading(&self.sentinel_name) {
+                    Reading::Named => {
+                        let evidence = format!("{}: {}", traits.dialect, attempt.evidence());
+                        self.traits = Some(traits);
+                        if self.restartable() {
+                            drop(attempt.stream.take());
+                            self.fresh().await?;
+                        } else {
+                            // The attempt's connection is named: it stays open (closing it
+                            // would be a disconnect of the harness's making), and the
+                            // sentinel joins beside it.
+                            if let Some(stream) = attempt.stream.take() {
+                                self.kept.push(stream);
+                            }
+                            self.sentinel_name = Name::new(&format!("{}s", self.sentinel_name))
+                                .unwrap_or_else(|_| self.sentinel_name.clone());
+                            self.join_sentinel(timeout).await?;
+                        }
+                        return Ok(Detected {
+                            traits: self.traits.clone().unwrap_or(ServerTraits {
+                                dialect: Dialect { framing, spelling },
+                                greets: false,
+                            }),
+                            evidence,
+                            detected: choice.framing.is_none(),
+                        });
+                    }
+                    Reading::Refused(p) => {
+                        last_refusal = Some(format!(
+                            "NAME {} in {}: `{}`",
+                            self.sentinel_name,
+                            traits.dialect,
+                            detect::cut(&p)
+                        ));
+                        // The framing is right; the next spelling may be.
+                        queue.retain(|q| *q == framing);
+                        continue;
+                    }
+                    Reading::OtherFraming(fits) => {
+                        let likely = fits.first().copied().unwrap_or(Framing::Raw);
+                        if let Some(given) = choice.framing {
+                            return Err(TargetError::WrongFraming {
+                                given,
+                                likely,
+                                evidence: format!("`{}`", detect::cut(&attempt.reply)),
+                            });
+                        }
+                        for f in fits.into_iter().rev() {
+                            if !tried.iter().any(|t| t.0 == f) {
+                                queue.retain(|q| *q != f);
+                                queue.insert(0, f);
+                            }
+                        }
+                        break;
+                    }
+                    Reading::Silent | Reading::Dropped => break,
+                }
+            }
+        }
+        if let Some(r) = last_refusal {
+            return Err(TargetError::Refused(r));
+        }
+        let tried: Vec<String> = tried.iter().map(|(f, _)| f.to_string()).collect();
+        let mut tried_once = tried.clone();
+        tried_once.dedup();
+        Err(match choice.framing {
+            Some(f) if heard_anything => TargetError::AnsweredNothing(format!(
+                "no reply to NAME {} in {f} framing that reads as a reply; try --framing auto",
+                self.sentinel_name
+            )),
+            Some(f) => TargetError::AnsweredNothing(format!(
+                "no reply within {} ms to NAME {} in {f} framing; if it speaks another \
+                 framing, try --framing auto",
+                wait.as_millis(),
+                self.sentinel_name
+            )),
+            None => TargetError::AnsweredNothing(format!(
+                "no reply to NAME {} in any framing tried ({})",
+                self.sentinel_name,
+                tried_once.join(", ")
+            )),
+        })
+    }
+
+    /// After a failed detection attempt: a fresh server if the harness starts it, else a
+    /// check that the one at the address still accepts.
+    async fn recover(&mut self, timeout: Duration) -> Result<(), TargetError> {
+        if self.restartable() {
+            self.stop().await;
+            self.start().await?;
+            return Ok(());
+        }
+        if let Some(reason) = self.await_exit(Duration::ZERO).await {
+            return Err(TargetError::Died(reason));
+        }
+        let _ = timeout;
+        Ok(())
+    }
+
+    /// Whether the server is still up after a case: its process (if the harness started
+    /// it), then the sentinel.
     pub async fn liveness(&mut self, timeout: Duration) -> Liveness {
         if let Some((status, output)) = self.exited_with_output().await {
             let tail = stderr_tail(&output);
@@ -337,57 +616,58 @@ impl Target {
         let Some(addr) = self.addr else {
             return Liveness::Crashed("the server was never started".into());
         };
-        self.probes += 1;
-        let transcript = Transcript::new();
-        let mut conn =
-            match Conn::connect(addr, "probe", self.dialect.framing, &transcript, timeout).await {
-                Ok(c) => c,
+        let Some(sentinel) = self.sentinel.as_mut() else {
+            // A server started for this case: the sentinel joins now, as a new client would.
+            return match self.join_sentinel(timeout).await {
+                Ok(()) | Err(TargetError::Refused(_)) => Liveness::Alive,
+                Err(TargetError::Died(reason)) => Liveness::Crashed(reason),
+                Err(TargetError::Unreachable { why, .. }) => {
+                    Liveness::Crashed(format!("{addr} no longer accepts connections: {why}"))
+                }
                 Err(e) => {
-                    // A dying process may refuse connections a moment before it can be
-                    // reaped: give it that moment, to report its exit status and last words.
-                    if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
-                        return Liveness::Crashed(reason);
-                    }
-                    return Liveness::Crashed(format!("a new connection to {addr} failed: {e}"));
+                    Liveness::Hung(format!("a new client named itself and got no reply ({e})"))
                 }
             };
-        // GET_NAMES changes nothing on the server, and every framing but raw can carry even
-        // an empty list. In raw framing an empty list is not sent (DIALECT-5), so the probe
-        // takes a name there (short enough for the smallest frames) and gives it back.
-        let raw = self.dialect.framing == confab::protocol::Framing::Raw;
-        let mut payload = Vec::new();
-        if raw {
-            let name = Name::new(&format!("p{}", self.probes % 100))
-                .unwrap_or_else(|_| Name::new("p").expect("a valid name"));
-            Command::Name(name).encode(self.dialect.spelling, &mut payload);
-        } else {
-            Command::GetNames.encode(self.dialect.spelling, &mut payload);
-        }
-        if let Err(e) = conn.send_payload(&payload).await {
-            return Liveness::Crashed(format!("writing to a new connection failed: {e}"));
-        }
-        let verdict = match conn.recv(timeout).await {
-            Received::Frame(_) | Received::BadFrame(_) => Liveness::Alive,
-            Received::Timeout => Liveness::Hung(format!(
-                "a new connection got no reply within {} ms",
-                timeout.as_millis()
-            )),
-            Received::Closed | Received::Failed(_) => {
-                match self.await_exit(Duration::from_secs(1)).await {
-                    Some(reason) => Liveness::Crashed(reason),
-                    None => Liveness::Crashed("a new connection was closed without a reply".into()),
+        };
+        match sentinel.check(timeout).await {
+            Check::Answered => Liveness::Alive,
+            Check::Silent => {
+                if let Some(reason) = self.await_exit(Duration::from_millis(200)).await {
+                    return Liveness::Crashed(reason);
+                }
+                Liveness::Hung(format!(
+                    "the harness's sentinel client asked for the names and got no reply within \
+                     {} ms",
+                    timeout.as_millis()
+                ))
+            }
+            Check::Closed(why) => {
+                // A dying process may close connections a moment before it can be reaped.
+                if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                    return Liveness::Crashed(reason);
+                }
+                // The process lives (or is not ours): it dropped the sentinel. For a server at
+                // an address, whether its port still accepts tells a crash.
+                match self.join_sentinel(timeout).await {
+                    Ok(()) => Liveness::Alive,
+                    Err(TargetError::Unreachable { why: e, .. }) => Liveness::Crashed(format!(
+                        "the sentinel's connection ended ({why}) and {addr} no longer accepts \
+                         connections: {e}"
+                    )),
+                    Err(e) => Liveness::Hung(format!(
+                        "the sentinel's connection ended ({why}) and it could not join again: {e}"
+                    )),
                 }
             }
-        };
-        if verdict == Liveness::Alive && raw {
-            // Give the name back, and wait (briefly) for the server to take note, so that the
-            // next case does not see it.
-            let mut exit = Vec::new();
-            Command::Exit.encode(self.dialect.spelling, &mut exit);
-            let _ = conn.send_payload(&exit).await;
-            let _ = conn.recv(timeout.min(Duration::from_millis(500))).await;
         }
-        verdict
+    }
+
+    /// Asks the sentinel, for at most `wait`, until none of `names` is listed.
+    pub async fn await_gone(&mut self, names: &[String], wait: Duration) -> bool {
+        match self.sentinel.as_mut() {
+            Some(s) => s.await_gone(names, wait).await,
+            None => false,
+        }
     }
 
     /// Waits up to `wait` for a started server to exit; its status and output if it did.
@@ -410,6 +690,7 @@ impl Target {
 
     /// Stops the server if the harness started it.
     pub async fn stop(&mut self) {
+        self.sentinel = None;
         if let Some(mut e) = self.embedded.take() {
             if let Some(stop) = e.stop.take() {
                 let _ = stop.send(());
@@ -439,7 +720,11 @@ impl Target {
     /// Stops the server and starts it again, for the next case. A fixed port may still be in
     /// use for a while after a crash (servers without SO_REUSEADDR): then it retries until the
     /// restart deadline and says so.
-    pub async fn restart(&mut self, deadline: Duration) -> Result<SocketAddr, TargetError> {
+    pub async fn restart(
+        &mut self,
+        deadline: Duration,
+        timeout: Duration,
+    ) -> Result<SocketAddr, TargetError> {
         if matches!(self.spec, TargetSpec::Addr(_)) {
             return Err(TargetError::CannotRestart);
         }
@@ -448,7 +733,12 @@ impl Target {
         let until = tokio::time::Instant::now() + deadline;
         loop {
             match self.start().await {
-                Ok(addr) => return Ok(addr),
+                Ok(addr) => {
+                    if !self.restartable() {
+                        self.join_sentinel(timeout).await?;
+                    }
+                    return Ok(addr);
+                }
                 Err(TargetError::ExitedEarly { output, .. })
                     if output.to_ascii_lowercase().contains("in use") =>
                 {
@@ -495,6 +785,40 @@ async fn resolve(addr: &str) -> Result<SocketAddr, TargetError> {
         addr: addr.to_owned(),
         why: "no addresses".into(),
     })
+}
+
+/// Whether something listens on `addr`, as the operating system says: on Linux, a socket in
+/// the LISTEN state on that port in `/proc/net/tcp` or `tcp6`. Elsewhere a connection is
+/// the only way to know, and it is made (and closed) only when the tables are not there.
+async fn listening(addr: SocketAddr) -> bool {
+    let port = format!(":{:04X}", addr.port());
+    let mut found_tables = false;
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = tokio::fs::read_to_string(table).await else {
+            continue;
+        };
+        found_tables = true;
+        let listens = text.lines().skip(1).any(|line| {
+            let mut fields = line.split_whitespace();
+            let local = fields.nth(1).unwrap_or_default();
+            let state = fields.nth(1).unwrap_or_default();
+            local.ends_with(&port) && state == "0A"
+        });
+        if listens {
+            return true;
+        }
+    }
+    if found_tables {
+        return false;
+    }
+    matches!(
+        tokio::time::timeout(
+            Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr)
+        )
+        .await,
+        Ok(Ok(_))
+    )
 }
 
 fn free_port() -> io::Result<u16> {

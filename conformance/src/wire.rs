@@ -68,6 +68,9 @@ pub struct Transcript {
 struct Inner {
     start: Instant,
     events: Vec<Event>,
+    /// Connections the case let go of without closing them: held open until the case has
+    /// been judged, so that what a server does when they close is not charged to the case.
+    held: Vec<TcpStream>,
 }
 
 impl Default for Transcript {
@@ -83,6 +86,7 @@ impl Transcript {
             inner: Arc::new(Mutex::new(Inner {
                 start: Instant::now(),
                 events: Vec::new(),
+                held: Vec::new(),
             })),
         }
     }
@@ -96,6 +100,20 @@ impl Transcript {
             at,
             kind,
         });
+    }
+
+    /// Closes the connections held since their cases let go of them; answers how many.
+    pub fn release_held(&self) -> usize {
+        let held = std::mem::take(&mut self.inner.lock().unwrap_or_else(|e| e.into_inner()).held);
+        held.len()
+    }
+
+    fn hold(&self, stream: TcpStream) {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .held
+            .push(stream);
     }
 
     /// A copy of the events so far.
@@ -175,10 +193,17 @@ pub enum Received {
 }
 
 /// A harness connection to the server under test.
+///
+/// Dropping a connection does not close it: the transcript holds it open until the case has
+/// been judged (see [`Transcript::release_held`]). A case that means to close a connection
+/// says so with [`Conn::close`], [`Conn::abort`] or [`Conn::half_close`].
 #[derive(Debug)]
 pub struct Conn {
     label: Arc<str>,
-    stream: TcpStream,
+    /// `None` once closed by the harness.
+    stream: Option<TcpStream>,
+    /// Whether the server accepted a name on this connection.
+    named: bool,
     framing: Framing,
     buf: BytesMut,
     transcript: Transcript,
@@ -215,7 +240,8 @@ impl Conn {
                 transcript.record(&label, EventKind::Connected);
                 Ok(Conn {
                     label,
-                    stream,
+                    stream: Some(stream),
+                    named: false,
                     framing,
                     buf: BytesMut::with_capacity(1024),
                     transcript: transcript.clone(),
@@ -233,6 +259,22 @@ impl Conn {
     /// The label.
     pub fn label(&self) -> &str {
         &self.label
+    }
+
+    /// Whether the server accepted a name on this connection.
+    pub fn is_named(&self) -> bool {
+        self.named
+    }
+
+    /// Records that the server accepted a name on this connection.
+    pub fn set_named(&mut self) {
+        self.named = true;
+    }
+
+    fn stream(&mut self) -> io::Result<&mut TcpStream> {
+        self.stream
+            .as_mut()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "closed by the harness"))
     }
 
     /// The framing this connection speaks.
@@ -257,8 +299,9 @@ impl Conn {
         self.transcript
             .record(&self.label, EventKind::Sent(bytes.to_vec()));
         let result = async {
-            self.stream.write_all(bytes).await?;
-            self.stream.flush().await
+            let stream = self.stream()?;
+            stream.write_all(bytes).await?;
+            stream.flush().await
         }
         .await;
         if let Err(e) = &result {
@@ -303,7 +346,10 @@ impl Conn {
             if self.ended {
                 return Received::Closed;
             }
-            let read = tokio::time::timeout_at(deadline, self.stream.read_buf(&mut self.buf)).await;
+            let Some(stream) = self.stream.as_mut() else {
+                return Received::Closed;
+            };
+            let read = tokio::time::timeout_at(deadline, stream.read_buf(&mut self.buf)).await;
             match read {
                 Err(_) => {
                     self.transcript
@@ -339,20 +385,31 @@ impl Conn {
     /// Shuts down the sending side; the server should release the name and close (CONN-3).
     pub async fn half_close(&mut self) {
         self.transcript.record(&self.label, EventKind::HalfClosed);
-        let _ = self.stream.shutdown().await;
+        if let Some(stream) = self.stream.as_mut() {
+            let _ = stream.shutdown().await;
+        }
     }
 
-    /// Closes the connection normally.
-    pub fn close(self) {
+    /// Closes the connection normally, as a client program that exits does.
+    pub fn close(mut self) {
         self.transcript
             .record(&self.label, EventKind::ClosedByHarness);
-        drop(self);
+        drop(self.stream.take());
     }
 
     /// Resets the connection, as the kernel does for a killed client with unread data.
-    pub fn abort(self) {
+    pub fn abort(mut self) {
         self.transcript.record(&self.label, EventKind::Aborted);
-        let _ = self.stream.set_zero_linger();
-        drop(self);
+        if let Some(stream) = self.stream.take() {
+            let _ = stream.set_zero_linger();
+        }
+    }
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            self.transcript.hold(stream);
+        }
     }
 }

@@ -155,8 +155,10 @@ fn exec_without_a_port_needs_an_address() {
 }
 
 /// The course-style fixture speaks 2-digit frames with its own wording, and dies on a payload
-/// that is not UTF-8 or a length that is not digits. The harness grades it leniently, names
-/// the cases that killed it with the traceback, restarts it, and fails the run.
+/// that is not UTF-8 or a length that is not digits. The harness detects its framing, grades
+/// it leniently, names the cases that killed it with the traceback, and restarts it; the
+/// course profile's verdict is the rubric's, so the crashes are reported beyond the
+/// assignment and the run passes.
 #[test]
 fn a_crashing_course_server_is_graded_restarted_and_failed() {
     let dir = scratch("course");
@@ -177,7 +179,12 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
         .arg(&json)
         .arg("--transcripts")
         .arg(dir.join("transcripts")));
-    assert_eq!(code, 1, "{out}\n{err}");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("detected dec2 framing, canonical spelling: reply `"),
+        "{out}"
+    );
+    assert!(out.contains("beyond the assignment"), "{out}");
     assert!(
         out.contains("CRASHED          spec.ENC-2.invalid-utf8"),
         "{out}"
@@ -186,7 +193,7 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
         out.contains("UnicodeDecodeError"),
         "the traceback is shown:\n{out}"
     );
-    assert!(out.contains("note: restarted"), "{out}");
+    assert!(out.contains("note: restarting the server after"), "{out}");
     assert!(out.contains("rubric score 100/100"), "{out}");
     assert!(
         out.contains("greetings read `Hello <name>` instead of `HELLO <name>`"),
@@ -195,7 +202,7 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
             .expect("valid JSON");
-    assert_eq!(doc["exit_code"], 1);
+    assert_eq!(doc["exit_code"], 0);
     assert!(doc["restarts"].as_u64().unwrap_or_default() >= 1, "{doc}");
     let verdict_of = |id: &str| {
         doc["cases"]

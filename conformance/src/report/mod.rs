@@ -130,8 +130,11 @@ pub struct Report {
     pub cases: Vec<CaseReport>,
     #[serde(serialize_with = "millis")]
     pub duration: Duration,
-    /// How many times the harness restarted the server.
+    /// How many times the harness restarted the server after a crash.
     pub restarts: u32,
+    /// The dialect, and whether it was detected or confirmed, with the evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dialect: Option<String>,
 }
 
 fn millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -189,8 +192,32 @@ impl Report {
         s
     }
 
+    /// The cases that decide the verdict: the rubric's rows when the profile's verdict is the
+    /// rubric's and the rubric ran, else every case.
+    pub fn deciding(&self) -> impl Iterator<Item = &CaseReport> {
+        let by_rubric = self.graded_by_rubric();
+        self.cases
+            .iter()
+            .filter(move |c| !by_rubric || c.suite == Suite::Rubric)
+    }
+
+    /// Whether the verdict is the rubric's: the profile says so and the rubric ran.
+    pub fn graded_by_rubric(&self) -> bool {
+        self.profile.verdict == crate::profile::VerdictBasis::Rubric
+            && self.cases.iter().any(|c| c.suite == Suite::Rubric)
+    }
+
     /// The exit code: see [`exit`].
     pub fn exit_code(&self) -> i32 {
+        if self.graded_by_rubric() {
+            return if self.deciding().any(|c| c.verdict == Verdict::HarnessError) {
+                exit::ERROR
+            } else if self.deciding().any(CaseReport::fails_run) {
+                exit::FAIL
+            } else {
+                exit::PASS
+            };
+        }
         if self.cases.is_empty() {
             exit::NOTHING_RAN
         } else if self

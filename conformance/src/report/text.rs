@@ -185,6 +185,12 @@ fn summary(report: &Report, style: Style) -> String {
         report.profile.framing,
         report.profile.spelling
     ));
+    if let Some(d) = &report.dialect {
+        out.push_str(&format!(
+            "  dialect {d}
+"
+        ));
+    }
     out.push_str(&format!(
         "  {} cases in {:.2} s: {}\n",
         report.cases.len(),
@@ -203,6 +209,22 @@ fn summary(report: &Report, style: Style) -> String {
     }
     if s.rubric.1 > 0 {
         out.push_str(&format!("  rubric score {}/{}\n", s.rubric.0, s.rubric.1));
+    }
+    if report.graded_by_rubric() {
+        let beyond = report
+            .cases
+            .iter()
+            .filter(|c| c.suite != crate::case::Suite::Rubric && c.fails_run())
+            .count();
+        out.push_str(
+            "  verdict by the rubric (the course profile): the grading sheet's rows decide it\n",
+        );
+        if beyond > 0 {
+            out.push_str(&format!(
+                "  beyond the assignment: {beyond} other cases failed (spec, robustness, example); \
+                 they do not change the verdict\n"
+            ));
+        }
     }
     let code = report.exit_code();
     let result = match code {

@@ -1179,7 +1179,7 @@ body!(names_1, |ctx| {
 /// to go), within the timeout.
 async fn expect_exact_list(ctx: &mut Ctx, conn: &mut crate::wire::Conn, expected: &str) -> Check {
     let p = ctx
-        .poll_names(conn, |list| list == expected.as_bytes())
+        .poll_names(conn, &[], |list| list == expected.as_bytes())
         .await?;
     if p == expected.as_bytes() {
         return Ok(());

@@ -1,0 +1,208 @@
+//! The sentinel: one named client that stays connected while a server runs.
+//!
+//! Real course servers trip over connections that open and close without a word (an unnamed
+//! client's disconnect crashes some, a greeting sent to a client that has gone crashes
+//! others). So the harness never probes with throwaway connections: after each case it asks
+//! the sentinel, which joined like any client and stays, for the names. An answer means the
+//! server is alive; silence means it hangs; a closed sentinel means it died or dropped us, which
+//! the process (or the port) then tells apart. The sentinel never sends EXIT and never relies
+//! on an empty names list, which some servers do not answer.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::Bytes;
+use confab::protocol::escape::escape_bytes;
+use confab::protocol::lenient::{has_word, reads_as_refusal};
+use confab::protocol::{Command, Dialect, Name};
+
+use crate::wire::{Conn, Received, Transcript};
+
+/// How many unrelated frames (broadcasts, acknowledgements) the sentinel skips while it waits
+/// for its own reply.
+const SKIP: usize = 16;
+
+/// What a server that the harness has to talk to is like, as detected or configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTraits {
+    /// The framing and spelling it speaks.
+    pub dialect: Dialect,
+    /// Whether it sends a frame on connect, before any command.
+    pub greets: bool,
+}
+
+/// What asking the sentinel found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// The server answered.
+    Answered,
+    /// Nothing came within the wait.
+    Silent,
+    /// The sentinel's connection closed or failed.
+    Closed(String),
+}
+
+/// Why the sentinel could not join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JoinError {
+    /// The connection failed.
+    Connect(String),
+    /// The server refused the sentinel's name, with this reply.
+    Refused(Bytes),
+    /// No reply to NAME (or the connection closed).
+    NoReply(String),
+}
+
+impl std::fmt::Display for JoinError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JoinError::Connect(e) => write!(f, "cannot connect: {e}"),
+            JoinError::Refused(p) => write!(f, "NAME was refused with `{}`", escape_bytes(p)),
+            JoinError::NoReply(why) => write!(f, "no reply to NAME: {why}"),
+        }
+    }
+}
+
+/// A named client that stays connected for the life of one server process.
+#[derive(Debug)]
+pub struct Sentinel {
+    conn: Conn,
+    name: Name,
+    traits: ServerTraits,
+}
+
+impl Sentinel {
+    /// Connects, skips a greeting if the server sends one, and names itself `name`.
+    pub async fn join(
+        addr: SocketAddr,
+        traits: &ServerTraits,
+        name: &Name,
+        timeout: Duration,
+    ) -> Result<Sentinel, JoinError> {
+        let transcript = Transcript::new();
+        let mut conn = Conn::connect(
+            addr,
+            "sentinel",
+            traits.dialect.framing,
+            &transcript,
+            timeout,
+        )
+        .await
+        .map_err(|e| JoinError::Connect(e.to_string()))?;
+        if traits.greets {
+            let _ = conn.recv(timeout).await;
+        }
+        let mut payload = Vec::new();
+        Command::Name(name.clone()).encode(traits.dialect.spelling, &mut payload);
+        conn.send_payload(&payload)
+            .await
+            .map_err(|e| JoinError::Connect(e.to_string()))?;
+        let mut sentinel = Sentinel {
+            conn,
+            name: name.clone(),
+            traits: traits.clone(),
+        };
+        for _ in 0..SKIP {
+            match sentinel.conn.recv(timeout).await {
+                Received::Frame(p) if reads_as_refusal(&p) => return Err(JoinError::Refused(p)),
+                Received::Frame(p) if has_word(&p, name.as_str()) => {
+                    sentinel.conn.set_named();
+                    return Ok(sentinel);
+                }
+                Received::Frame(_) => continue,
+                Received::Timeout => {
+                    return Err(JoinError::NoReply(format!(
+                        "nothing within {} ms",
+                        timeout.as_millis()
+                    )));
+                }
+                other => return Err(JoinError::NoReply(describe(&other))),
+            }
+        }
+        Err(JoinError::NoReply("only unrelated frames arrived".into()))
+    }
+
+    /// The sentinel's name.
+    pub fn name(&self) -> &Name {
+        &self.name
+    }
+
+    /// Reads and drops what arrived unasked (broadcasts), without waiting for more.
+    async fn drain(&mut self) -> Option<Check> {
+        for _ in 0..SKIP * 4 {
+            match self.conn.recv(Duration::ZERO).await {
+                Received::Frame(_) => continue,
+                Received::Timeout => return None,
+                Received::BadFrame(_) => return None,
+                other => return Some(Check::Closed(describe(&other))),
+            }
+        }
+        None
+    }
+
+    /// Asks for the names: the server is alive if anything comes back.
+    pub async fn check(&mut self, timeout: Duration) -> Check {
+        if let Some(closed) = self.drain().await {
+            return closed;
+        }
+        match self.ask_names(timeout).await {
+            Ok(_) => Check::Answered,
+            Err(check) => check,
+        }
+    }
+
+    /// Sends GET_NAMES and answers the names list (the first frame that shows the sentinel's
+    /// own name), or else the last frame that came; `Err` if none did.
+    async fn ask_names(&mut self, timeout: Duration) -> Result<Bytes, Check> {
+        let mut payload = Vec::new();
+        Command::GetNames.encode(self.traits.dialect.spelling, &mut payload);
+        if let Err(e) = self.conn.send_payload(&payload).await {
+            return Err(Check::Closed(format!("the write failed: {e}")));
+        }
+        let mut last = None;
+        for _ in 0..SKIP {
+            match self.conn.recv(timeout).await {
+                Received::Frame(p) if has_word(&p, self.name.as_str()) => return Ok(p),
+                Received::Frame(p) => last = Some(p),
+                Received::BadFrame(_) => return Ok(Bytes::new()),
+                Received::Timeout => break,
+                other => return Err(Check::Closed(describe(&other))),
+            }
+        }
+        last.ok_or(Check::Silent)
+    }
+
+    /// Asks for the names until none of `gone` is listed, for at most `wait`: the server
+    /// notices closed connections on its own schedule. Answers whether they went.
+    pub async fn await_gone(&mut self, gone: &[String], wait: Duration) -> bool {
+        if gone.is_empty() {
+            return true;
+        }
+        let _ = self.drain().await;
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let Ok(list) = self.ask_names(left).await else {
+                return false;
+            };
+            if !gone.iter().any(|n| has_word(&list, n)) {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            // Polling the server's list, bounded by `deadline`.
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+}
+
+fn describe(r: &Received) -> String {
+    match r {
+        Received::Frame(p) => format!("got `{}`", escape_bytes(p)),
+        Received::Closed => "the server closed the connection".into(),
+        Received::Failed(e) => format!("the connection failed: {e}"),
+        Received::Timeout => "nothing arrived".into(),
+        Received::BadFrame(e) => format!("bytes that are not a frame: {e}"),
+    }
+}

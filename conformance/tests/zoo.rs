@@ -1,0 +1,307 @@
+//! The zoo: course-style servers written the way students write them (`tests/zoo/*.py`), each
+//! with a truth file written before the harness ever ran on it: the dialect it speaks and the
+//! verdict a careful human grader gives each row of the grading sheet, with the reason.
+//!
+//! The harness is run on every zoo server as a grader runs it (`--profile course`: framing
+//! and spelling detected, every suite), and must agree with the truth on every rubric row and
+//! on the dialect. Every failure it reports must describe the bytes that really arrived.
+//!
+//! The servers need `python3`. Without it the test says so and passes, unless
+//! `CONFAB_REQUIRE_TOOLS=1` (set by `.ci/run`), which makes a missing program a failure.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use confab_conformance::report::text;
+use confab_conformance::wire::EventKind;
+use confab_conformance::{
+    CaseReport, Profile, Report, RunOptions, Silent, Suite, TargetError, TargetSpec,
+};
+use futures::StreamExt;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Truth {
+    server: String,
+    summary: String,
+    framing: String,
+    spelling: String,
+    greets: bool,
+    answers: bool,
+    rubric: BTreeMap<String, Row>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    pass: bool,
+    why: String,
+}
+
+fn zoo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo")
+}
+
+/// Whether `program` can be run; a visible skip (or, under `CONFAB_REQUIRE_TOOLS=1`, a
+/// failure) when it cannot.
+fn have(program: &str, install: &str) -> bool {
+    let found = std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var("CONFAB_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "{program} is required (CONFAB_REQUIRE_TOOLS=1) but not found: {install}"
+        );
+        eprintln!("SKIP: {program} not found ({install})");
+    }
+    found
+}
+
+fn truths() -> Vec<(PathBuf, Truth)> {
+    let mut out = Vec::new();
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(zoo())
+        .expect("tests/zoo exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a readable truth file");
+        let truth: Truth = toml::from_str(&text)
+            .unwrap_or_else(|e| panic!("{} is not a truth file: {e}", path.display()));
+        assert_eq!(truth.rubric.len(), 14, "{}: 14 rows", path.display());
+        assert!(
+            zoo().join(&truth.server).exists(),
+            "{}: no server {}",
+            path.display(),
+            truth.server
+        );
+        out.push((path, truth));
+    }
+    out
+}
+
+async fn grade(truth: &Truth) -> Result<Report, TargetError> {
+    let mut options = RunOptions::new(Profile::course());
+    options.timeout = Duration::from_millis(1000);
+    options.restart_deadline = Duration::from_secs(5);
+    let command = format!(
+        "exec python3 {} {{port}}",
+        zoo().join(&truth.server).display()
+    );
+    confab_conformance::run(
+        TargetSpec::Exec {
+            command,
+            addr: None,
+        },
+        &options,
+        Duration::from_secs(10),
+        &mut Silent,
+    )
+    .await
+}
+
+/// The row number of a rubric case: `rubric.07-duplicate-name-refused` is `07`.
+fn row_of(case: &CaseReport) -> &str {
+    case.id
+        .strip_prefix("rubric.")
+        .and_then(|r| r.get(..2))
+        .unwrap_or("")
+}
+
+/// Problems with what the failures of `report` say happened: a quoted frame that is not in
+/// the transcript, or "nothing arrived" on a connection that had just received a frame.
+fn untruthful(report: &Report) -> Vec<String> {
+    let mut problems = Vec::new();
+    for case in &report.cases {
+        let Some(failure) = &case.failure else {
+            continue;
+        };
+        let received: Vec<String> = case
+            .events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EventKind::Received(b) => Some(confab::protocol::escape::escape_bytes(b)),
+                EventKind::Undecodable { bytes, .. } => {
+                    Some(confab::protocol::escape::escape_bytes(bytes))
+                }
+                _ => None,
+            })
+            .collect();
+        // Every frame quoted as having come must be in the transcript.
+        for quoted in quoted_arrivals(&failure.actual) {
+            if !received.iter().any(|r| r.contains(quoted)) {
+                problems.push(format!(
+                    "{}: `actual:` quotes `{quoted}`, which never arrived: {}",
+                    case.id, failure.actual
+                ));
+            }
+        }
+        // "nothing arrived on L" must mean that L got no frame since the last thing the case
+        // sent (which is what it was waiting on).
+        if let Some(label) = failure
+            .actual
+            .strip_prefix("nothing arrived on ")
+            .and_then(|rest| rest.split(' ').next())
+        {
+            let last_sent = case
+                .events
+                .iter()
+                .rposition(|e| matches!(e.kind, EventKind::Sent(_)));
+            let after = last_sent.map_or(&case.events[..], |i| &case.events[i + 1..]);
+            if after
+                .iter()
+                .any(|e| &*e.conn == label && matches!(e.kind, EventKind::Received(_)))
+            {
+                problems.push(format!(
+                    "{}: `actual:` says nothing arrived on {label}, but a frame did: {}",
+                    case.id, failure.actual
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The frames an `actual:` text says arrived: quoted right after "got " or right before
+/// " arrived", and in the comma-separated lists of skipped frames.
+fn quoted_arrivals(actual: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let parts: Vec<&str> = actual.split('`').collect();
+    // Odd parts are quoted; the text before each says what it is.
+    for i in (1..parts.len()).step_by(2) {
+        let before = parts[i - 1];
+        let after = parts.get(i + 1).copied().unwrap_or("");
+        let is_arrival = before.ends_with("got ")
+            || after.starts_with(" arrived")
+            || before == ", "
+            || after == ", ";
+        if is_arrival {
+            out.push(parts[i]);
+        }
+    }
+    out
+}
+
+#[test]
+fn quoted_arrivals_are_found() {
+    assert_eq!(
+        quoted_arrivals("expected `HELLO A`, got `Hello A`"),
+        ["Hello A"]
+    );
+    assert_eq!(
+        quoted_arrivals("`x`, `y` arrived on B (not `A SENT hi`), then nothing arrived"),
+        ["x", "y"]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_zoo_server_is_graded_as_its_truth_says() {
+    if !have("python3", "apt-get install python3") {
+        return;
+    }
+    let truths = truths();
+    let started = Instant::now();
+    let graded: Vec<(&PathBuf, &Truth, Result<Report, TargetError>)> =
+        futures::stream::iter(truths.iter())
+            .map(|(path, truth)| async move { (path, truth, grade(truth).await) })
+            .buffer_unordered(6)
+            .collect()
+            .await;
+    let elapsed = started.elapsed();
+    let mut problems = Vec::new();
+    let mut table = String::new();
+    for (path, truth, result) in &graded {
+        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("?");
+        let report = match result {
+            Err(e) if !truth.answers => {
+                if !matches!(e, TargetError::AnsweredNothing(_)) {
+                    problems.push(format!(
+                        "{file}: a server that answers nothing should be reported so, got: {e}"
+                    ));
+                }
+                table.push_str(&format!("{file}: {e}\n"));
+                continue;
+            }
+            Err(e) => {
+                problems.push(format!("{file}: the harness could not grade it: {e}"));
+                continue;
+            }
+            Ok(r) if !truth.answers => {
+                problems.push(format!(
+                    "{file}: answers nothing, but the harness graded it:\n{}",
+                    text::render_tail(r, text::Style { color: false })
+                ));
+                continue;
+            }
+            Ok(r) => r,
+        };
+        let dialect = report.dialect.clone().unwrap_or_default();
+        let want = format!("{} framing, {} spelling", truth.framing, truth.spelling);
+        if !dialect.contains(&want) {
+            problems.push(format!("{file}: expected {want}, the harness {dialect}"));
+        }
+        let greeted = report.cases.iter().any(|c| {
+            c.events
+                .iter()
+                .any(|e| e.kind == EventKind::Note("a greeting on connect: skipped".into()))
+        });
+        if greeted != truth.greets {
+            problems.push(format!(
+                "{file}: greets = {}, but the harness {} a greeting",
+                truth.greets,
+                if greeted { "skipped" } else { "saw no" }
+            ));
+        }
+        let mut score = 0;
+        for case in report.cases.iter().filter(|c| c.suite == Suite::Rubric) {
+            let row = row_of(case);
+            let Some(truth_row) = truth.rubric.get(row) else {
+                problems.push(format!("{file}: no truth for {}", case.id));
+                continue;
+            };
+            if case.verdict.is_pass() {
+                score += case.points;
+            }
+            if case.verdict.is_pass() != truth_row.pass {
+                let said = case
+                    .failure
+                    .as_ref()
+                    .map(|f| f.to_string())
+                    .or_else(|| case.liveness.clone())
+                    .unwrap_or_else(|| case.deviations.join("; "));
+                problems.push(format!(
+                    "{file} row {row}: truth {} ({}), harness {}: {said}",
+                    if truth_row.pass { "pass" } else { "FAIL" },
+                    truth_row.why,
+                    case.verdict
+                ));
+            }
+        }
+        problems.extend(
+            untruthful(report)
+                .into_iter()
+                .map(|p| format!("{file}: {p}")),
+        );
+        table.push_str(&format!(
+            "{file}: {score}/100, {dialect} ({})\n",
+            truth.summary
+        ));
+    }
+    println!(
+        "{table}graded {} servers in {:.1} s",
+        graded.len(),
+        elapsed.as_secs_f64()
+    );
+    assert!(truths.len() >= 16, "the zoo has {} servers", truths.len());
+    assert!(
+        problems.is_empty(),
+        "{} disagreements with the zoo's truth:\n{}\n\n{table}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
