@@ -10,7 +10,8 @@
 //!    the likely framings in turn ([`lenient::likely_framings`], at most [`MAX_TRIES`]) and
 //!    reads the reply. A reply that is whole frames of the framing tried keeps the connection
 //!    and the framing; a reply in another framing (a `dec4` server's `ERROR BAD_FRAME` to a
-//!    `dec2` `NAME`) names the framing, and a new connection is opened in it. A server that
+//!    `dec2` `NAME`) names the framing, and a new connection is opened in it (a server
+//!    without a length field keeps the connection: it read one bad command). A server that
 //!    drops the connection or stays silent ([`PROBE_WAIT`]) is tried in the next framing on a
 //!    new connection.
 //!
@@ -106,10 +107,19 @@ pub async fn detect(
             });
         }
         if let Some(told) = fits.first().copied() {
-            // The reply is in another framing: start again in that one.
-            drop(stream);
+            // The reply is in another framing. A server without a length field read what was
+            // sent as one bad command and goes on: the connection is kept (a server that
+            // never forgets a closed connection is not wedged by a new one). A server with a
+            // length field has lost its footing: start again on a new connection.
+            let stream = match told {
+                Framing::Raw | Framing::Line => stream,
+                _ => {
+                    drop(stream);
+                    connect(addr).await?
+                }
+            };
             return Ok(Detected {
-                stream: connect(addr).await?,
+                stream,
                 framing: told,
                 received: Bytes::new(),
                 name_sent: false,
