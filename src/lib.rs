@@ -9,11 +9,13 @@
 //! - [`server`]: the reference server, `run(listener, config, shutdown)`.
 //! - [`client`]: the reference terminal client.
 //! - [`bench`](mod@bench): the load generator behind `confab-bench`.
+//! - [`cli`]: what the binaries' command lines share (addresses as `HOST:PORT`, `PORT`).
 //!
 //! `PROTOCOL.md` at the root of the repository is the specification; requirement IDs such as
 //! `FRAME-5` in these docs point into it.
 
 pub mod bench;
+pub mod cli;
 pub mod client;
 pub mod protocol;
 pub mod server;

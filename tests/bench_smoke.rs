@@ -178,51 +178,55 @@ fn nothing_listening_is_exit_status_3_with_an_error_line() {
     );
 }
 
-/// A one-connection server that answers NAME and delivers every MSG twice: a duplicating
-/// server, which the generator must catch (MSG-8).
+/// A server of one connection at a time that answers NAME and delivers every MSG twice: a
+/// duplicating server, which the generator must catch (MSG-8). The generator's probe
+/// connection comes first and leaves with EXIT.
 fn duplicating_server() -> SocketAddr {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
     let addr = listener.local_addr().unwrap();
     thread::spawn(move || {
-        let Ok((mut sock, _)) = listener.accept() else {
-            return;
-        };
-        let mut codec = ServerCodec::default();
-        let mut input = BytesMut::new();
-        let mut buf = [0u8; 4096];
-        let mut me: Option<Name> = None;
-        loop {
-            let n = match sock.read(&mut buf) {
-                Ok(0) | Err(_) => return,
-                Ok(n) => n,
-            };
-            input.extend_from_slice(&buf[..n]);
-            let mut out = BytesMut::new();
-            while let Ok(Some(Ok(cmd))) = codec.decode(&mut input) {
-                let replies = match (cmd, &me) {
-                    (Cmd::Name(name), None) => {
-                        me = Some(name.clone());
-                        vec![Reply::Hello(name)]
-                    }
-                    (Cmd::Msg { text, .. }, Some(from)) => {
-                        let d = Reply::Delivery {
-                            from: from.clone(),
-                            text: Text::new(text.as_str()).unwrap(),
-                        };
-                        vec![d.clone(), d]
-                    }
-                    _ => return,
-                };
-                for r in &replies {
-                    codec.encode(r, &mut out).unwrap();
-                }
-            }
-            if sock.write_all(&out).is_err() {
-                return;
-            }
+        while let Ok((sock, _)) = listener.accept() {
+            serve_twice(sock);
         }
     });
     addr
+}
+
+fn serve_twice(mut sock: std::net::TcpStream) {
+    let mut codec = ServerCodec::default();
+    let mut input = BytesMut::new();
+    let mut buf = [0u8; 4096];
+    let mut me: Option<Name> = None;
+    loop {
+        let n = match sock.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        input.extend_from_slice(&buf[..n]);
+        let mut out = BytesMut::new();
+        while let Ok(Some(Ok(cmd))) = codec.decode(&mut input) {
+            let replies = match (cmd, &me) {
+                (Cmd::Name(name), None) => {
+                    me = Some(name.clone());
+                    vec![Reply::Hello(name)]
+                }
+                (Cmd::Msg { text, .. }, Some(from)) => {
+                    let d = Reply::Delivery {
+                        from: from.clone(),
+                        text: Text::new(text.as_str()).unwrap(),
+                    };
+                    vec![d.clone(), d]
+                }
+                _ => return,
+            };
+            for r in &replies {
+                codec.encode(r, &mut out).unwrap();
+            }
+        }
+        if sock.write_all(&out).is_err() {
+            return;
+        }
+    }
 }
 
 #[test]

@@ -4,7 +4,7 @@ mod client_support;
 
 use std::process::{Output, Stdio};
 
-use client_support::{Behaviour, Double, Peer, real_server, real_server_in, within};
+use client_support::{Behaviour, CourseServer, Double, Peer, real_server, real_server_in, within};
 use confab::protocol::{Dialect, Framing, Spelling};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -374,5 +374,121 @@ async fn server_shutting_down_is_shown_and_reported_with_exit_1() {
         stderr(&output).contains("the server closed the connection"),
         "{}",
         stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn course_profile_reads_a_course_server_in_its_own_words_and_leaves_without_bye() {
+    let server = CourseServer::start(&["--greeting", "Welcome to the chat server!"]).await;
+    let output = run(
+        &[
+            "--addr",
+            &server.addr(),
+            "--profile",
+            "course",
+            "--wait",
+            "0.5",
+        ],
+        b"NAME Dave\nGET_NAMES\nMSG Dave hi there\nMSG Zed x\nEXIT\n",
+    )
+    .await;
+    assert_eq!(
+        stdout(&output),
+        "greeting Welcome to the chat server!\n\
+         hello Dave\n\
+         names Dave\n\
+         msg Dave hi there\n\
+         ack Message sent.\n\
+         refused Error: no such user\n"
+    );
+    // The server never answers EXIT: a clean end in this profile.
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no reply to EXIT"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[tokio::test]
+async fn framing_auto_finds_each_course_framing() {
+    let cases: &[&[&str]] = &[
+        &["--framing", "dec2", "--greeting", "Welcome!"],
+        &["--framing", "dec4"],
+        &["--framing", "dec3"],
+        &["--framing", "raw"],
+    ];
+    for args in cases {
+        let server = CourseServer::start(args).await;
+        let output = run(
+            &[
+                "--addr",
+                &server.addr(),
+                "--profile",
+                "course",
+                "--framing",
+                "auto",
+                "--name",
+                "Bob",
+                "--wait",
+                "0.5",
+            ],
+            b"GET_NAMES\n",
+        )
+        .await;
+        let out = stdout(&output);
+        assert!(
+            out.contains("hello Bob\nnames Bob\n"),
+            "{args:?}: {out}{}",
+            stderr(&output)
+        );
+        assert!(!out.contains("unparsed"), "{args:?}: {out}");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_framing_is_diagnosed_on_the_first_frame_with_the_likely_one_client_4() {
+    // The reference server (dec4) answers a dec2 NAME with ERROR BAD_FRAME in dec4, which
+    // dec2 would read as an empty names list and a cut frame.
+    let server = real_server().await;
+    let addr = server.addr().to_string();
+    let output = run(&["--addr", &addr, "--framing", "dec2", "--name", "A"], b"").await;
+    assert_eq!(stdout(&output), "", "no phantom replies");
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(err.contains("--framing dec4"), "{err}");
+
+    // A course server in raw framing, read as dec2.
+    let raw = CourseServer::start(&["--framing", "raw"]).await;
+    let output = run(
+        &["--addr", &raw.addr(), "--profile", "course", "--name", "A"],
+        b"",
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("--framing raw"),
+        "{}",
+        stderr(&output)
+    );
+
+    // A course server that drops a connection whose framing it cannot read.
+    let dec4 = CourseServer::start(&["--framing", "dec4"]).await;
+    let output = run(
+        &["--addr", &dec4.addr(), "--profile", "course", "--name", "A"],
+        b"GET_NAMES\n",
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let err = stderr(&output);
+    assert!(
+        err.contains("without a reply") && err.contains("--framing"),
+        "{err}"
     );
 }

@@ -75,17 +75,21 @@ struct Session {
 
 impl Session {
     async fn start(addr: SocketAddr, name: Option<&str>, wait: Duration) -> Session {
-        let stream = within(TcpStream::connect(addr)).await.expect("connect");
-        let (keys, events) = mpsc::unbounded();
-        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
-        let drawn = Drawn::default();
-        let mut out = drawn.clone();
         let options = Options {
             addr: addr.to_string(),
             name: name.map(|n| Name::new(n).expect("name")),
             wait,
             ..Options::default()
         };
+        Session::start_with(addr, options).await
+    }
+
+    async fn start_with(addr: SocketAddr, options: Options) -> Session {
+        let stream = within(TcpStream::connect(addr)).await.expect("connect");
+        let (keys, events) = mpsc::unbounded();
+        let (signal, signalled) = tokio::sync::oneshot::channel::<()>();
+        let drawn = Drawn::default();
+        let mut out = drawn.clone();
         let task = tokio::spawn(async move {
             let screen = Screen::new(COLUMNS, false);
             interactive::run(events, stream, &mut out, &options, screen, async move {
@@ -210,7 +214,7 @@ async fn message_arriving_mid_typing_is_printed_above_and_the_partial_line_survi
 }
 
 #[tokio::test]
-async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_the_fault_client_1() {
+async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_its_end_client_1() {
     let server = real_server().await;
     let mut other = Peer::named(server.addr(), "B").await;
     let session = Session::start(server.addr(), Some("A"), WAIT).await;
@@ -220,7 +224,12 @@ async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_the_fault_c
     session
         .shows_row("- not sent: empty argument (two spaces in a row?); usage: MSG <name> <text>")
         .await;
-    // Back for fixing, the cursor on the doubled space (byte 3).
+    // Back for fixing, the cursor at its end: what is typed next goes after it.
+    session.input_is("A> MSG  B hi", 3 + 9).await;
+    session.key(KeyCode::Home);
+    for _ in 0..3 {
+        session.key(KeyCode::Right);
+    }
     session.input_is("A> MSG  B hi", 3 + 3).await;
     session.key(KeyCode::Delete);
     session.key(KeyCode::Enter);
@@ -238,6 +247,41 @@ async fn refused_line_is_explained_and_comes_back_with_the_cursor_at_the_fault_c
         "{}",
         session.drawn.text()
     );
+}
+
+#[tokio::test]
+async fn watch_polls_the_names_and_shows_joins_and_leaves() {
+    let server = real_server().await;
+    let options = Options {
+        addr: server.addr().to_string(),
+        name: Some(Name::new("A").expect("name")),
+        wait: WAIT,
+        watch: Some(Duration::from_millis(50)),
+        ..Options::default()
+    };
+    let session = Session::start_with(server.addr(), options).await;
+    session.shows_row("* you are A").await;
+    // The first list polled is shown as it is.
+    session.shows_row("* 1 name: A").await;
+    let bob = Peer::named(server.addr(), "Bob").await;
+    session.shows_row("* Bob joined").await;
+    drop(bob);
+    session.shows_row("* Bob left").await;
+    // Later lists are shown as changes only.
+    assert!(
+        !session.drawn.text().contains("2 names"),
+        "{}",
+        session.drawn.text()
+    );
+    // A names list asked for is shown as usual.
+    session.enter("/names");
+    session.shows_row("A> /names").await;
+    eventually(
+        "a second names list",
+        || (session.drawn.text().matches("* 1 name: A").count() == 2).then_some(()),
+        || session.drawn.text(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -396,7 +440,7 @@ async fn session_opens_with_where_it_is_connected_and_how_to_get_help() {
     let session = Session::start(server.addr(), None, WAIT).await;
     session
         .shows_row(&format!(
-            "- connected to {}; /help lists the commands, Ctrl-C leaves",
+            "- connected to {} (dec4 framing, confab profile); /help lists the commands, Ctrl-C leaves",
             server.addr()
         ))
         .await;

@@ -10,7 +10,7 @@ mod tools;
 
 use std::process::Command;
 
-use client_support::{Peer, eventually, real_server, within};
+use client_support::{CoursePeer, CourseServer, Peer, eventually, real_server, within};
 
 const CLIENT: &str = env!("CARGO_BIN_EXE_confab-client");
 const WIDTH: u16 = 120;
@@ -220,9 +220,10 @@ async fn conversation_while_typing_in_a_real_terminal_client_3() {
     tmux.press("Enter");
     tmux.shows("- not sent: unexpected argument; usage: GET_NAMES")
         .await;
-    // It comes back for fixing, the cursor at the fault (before " now").
-    tmux.input_is("A> GET_NAMES now", 12).await;
-    tmux.press("C-k");
+    // It comes back for fixing, the cursor at its end.
+    tmux.input_is("A> GET_NAMES now", 16).await;
+    tmux.press("C-w");
+    tmux.press("BSpace");
     tmux.input_is("A> GET_NAMES", 12).await;
     tmux.press("C-u");
     tmux.input_is("A> ", 3).await;
@@ -322,6 +323,131 @@ async fn two_people_hold_a_conversation_in_two_terminals() {
     alice.shows("* 1 name: Alice").await;
     alice.run("EXIT");
     alice.shows("client-exit=0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_on_a_course_server_in_its_own_words_and_leave_without_bye() {
+    let server = CourseServer::start(&["--greeting", "Welcome to the chat server!"]).await;
+    let tmux = Tmux::start("course");
+    tmux.run(&client_line(&server.addr(), "--profile course --name Dave"));
+    tmux.shows("* Welcome to the chat server!").await;
+    tmux.shows("* you are Dave").await;
+    tmux.input_is("Dave> ", 6).await;
+    let mut bob = CoursePeer::named(server.port, 2, "Bob").await;
+
+    // `Connected clients: Dave, Bob` is a names list.
+    tmux.run("/names");
+    tmux.shows("* 2 names: Dave, Bob").await;
+    // `Bob: hi there` is a message from Bob.
+    bob.send("MSG Dave hi there").await;
+    tmux.shows("<Bob> hi there").await;
+
+    // /msg, and the server's acknowledgement.
+    tmux.run("/msg Bob hello Bob");
+    bob.expect("Dave: hello Bob").await;
+    tmux.shows("* Message sent.").await;
+
+    // A line refused locally stays, the cursor at its end; fixed, it is sent.
+    tmux.run("msg Bob");
+    tmux.shows("- not sent: ").await;
+    tmux.input_is("Dave> msg Bob", 13).await;
+    tmux.type_text(" fixed now");
+    tmux.press("Enter");
+    bob.expect("Dave: fixed now").await;
+
+    // /query: plain lines go to Bob, Tab completes his name.
+    tmux.run("/query Bob");
+    tmux.input_is("Dave [Bob]> ", 12).await;
+    tmux.run("how are you");
+    bob.expect("Dave: how are you").await;
+    tmux.type_text("b");
+    tmux.press("Tab");
+    tmux.input_is("Dave [Bob]> Bob ", 16).await;
+    tmux.type_text("tab done");
+    tmux.press("Enter");
+    bob.expect("Dave: Bob tab done").await;
+    tmux.run("/query");
+    tmux.input_is("Dave> ", 6).await;
+
+    // The server never answers EXIT: the client leaves cleanly after its bounded wait.
+    tmux.run("EXIT");
+    tmux.shows("client-exit=0").await;
+    let screen = tmux.screen();
+    assert!(!screen.contains("unparsed"), "{screen}");
+    assert!(screen.contains("- no reply to EXIT within"), "{screen}");
+    tmux.terminal_is_restored().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tab_lists_several_names_and_long_messages_wrap_under_their_text() {
+    let server = real_server().await;
+    let tmux = Tmux::start("wrap");
+    tmux.run(&client_line(
+        &server.addr().to_string(),
+        "--name A --timestamps",
+    ));
+    tmux.shows("* you are A").await;
+    let mut alice = Peer::named(server.addr(), "Alice").await;
+    let _albert = Peer::named(server.addr(), "Albert").await;
+    tmux.run("GET_NAMES");
+    tmux.shows("* 3 names: A, Alice, Albert").await;
+
+    // Two names start with "al": Tab completes what they share and lists both.
+    tmux.type_text("MSG al");
+    tmux.press("Tab");
+    tmux.shows("- Alice Albert").await;
+    tmux.input_is("A> MSG Al", 9).await;
+    tmux.type_text("i");
+    tmux.press("Tab");
+    tmux.input_is("A> MSG Alice ", 13).await;
+    tmux.press("C-u");
+
+    let words: Vec<String> = (1..=40).map(|i| format!("word{i:02}")).collect();
+    alice.send(&format!("MSG A {}", words.join(" "))).await;
+    tmux.shows("word40").await;
+    let rows = tmux.rows();
+    let first = rows
+        .iter()
+        .position(|r| r.contains("<Alice> word01"))
+        .expect("the message's first row");
+    // `HH:MM <Alice> `: the text starts at column 14, and so do the continuation rows.
+    let head = &rows[first];
+    assert!(
+        head.len() > 6 && head.as_bytes()[2] == b':' && &head[5..14] == " <Alice> ",
+        "{head:?}"
+    );
+    let next = &rows[first + 1];
+    assert!(next.starts_with(&" ".repeat(14)), "{rows:#?}");
+    assert!(!next[14..].starts_with(' '), "{rows:#?}");
+    // Rows break between words, never inside one.
+    for row in &rows[first..=first + 2] {
+        assert!(row.len() <= usize::from(WIDTH), "{row:?}");
+        for word in row.split_whitespace().skip(2) {
+            assert!(word.len() == 6 && word.starts_with("word"), "{rows:#?}");
+        }
+    }
+    tmux.run("EXIT");
+    tmux.shows("client-exit=0").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_shows_who_joins_and_leaves() {
+    let server = real_server().await;
+    let tmux = Tmux::start("watch");
+    tmux.run(&client_line(
+        &server.addr().to_string(),
+        "--name A --watch 0.2",
+    ));
+    tmux.shows("* you are A").await;
+    tmux.shows("* 1 name: A").await;
+    let bob = Peer::named(server.addr(), "Bob").await;
+    tmux.shows("* Bob joined").await;
+    drop(bob);
+    tmux.shows("* Bob left").await;
+    // After the first, the polls' lists themselves are not shown.
+    assert!(!tmux.screen().contains("2 names"), "{}", tmux.screen());
+    tmux.run("EXIT");
+    tmux.shows("client-exit=0").await;
 }
 
 /// The variable that makes [`raw_mode_panic_helper`] do its work.

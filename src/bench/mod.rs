@@ -26,6 +26,7 @@
 
 pub mod ledger;
 pub mod pattern;
+pub mod probe;
 pub mod procstat;
 pub mod report;
 pub mod resp;
@@ -264,13 +265,19 @@ pub enum BenchError {
     /// The event loop itself failed.
     #[error("i/o error in the load generator: {0}")]
     Io(#[from] std::io::Error),
+    /// The server does not answer like the target ([`probe`]).
+    #[error("{0}")]
+    NotTarget(String),
 }
 
 /// Runs the benchmark described by `options`.
 pub fn run(options: &Options) -> Result<Report, BenchError> {
     options.validate()?;
     match options.addr {
-        Some(addr) => driver::run(options, addr, None),
+        Some(addr) => {
+            probe::probe(options.target, options.framing, addr)?;
+            driver::run(options, addr, None)
+        }
         None => {
             let server =
                 embedded::Embedded::start(options.framing).map_err(BenchError::Embedded)?;

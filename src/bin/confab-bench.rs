@@ -1,19 +1,22 @@
 //! `confab-bench`: the load generator (issue 6). All the work is in `confab::bench`.
 
 use std::io::IsTerminal;
-use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::Parser;
 use confab::bench::{self, BenchError, Options, Pattern, Target};
+use confab::cli::HostPort;
 use confab::protocol::Framing;
 
 /// Exit status when the run was made and something was lost, duplicated, reordered, refused
 /// or stalled.
 const EXIT_FAILED_RUN: u8 = 1;
-/// Exit status when the run could not be made (bad options, nothing listening, phase 1 failed).
+/// Exit status for a bad command line, options that contradict each other included.
+const EXIT_USAGE: u8 = 2;
+/// Exit status when the run could not be made (nothing listening, a server that does not
+/// speak the target's protocol, phase 1 failed).
 const EXIT_CANNOT_RUN: u8 = 3;
 
 /// Load generator for confab servers and, for comparison, Redis pub/sub.
@@ -26,15 +29,26 @@ const EXIT_CANNOT_RUN: u8 = 3;
 /// (delivered messages per second), latency percentiles, and with --server-pid the server's
 /// CPU time per delivered message and its resident memory.
 ///
+/// Before a run on --addr, one connection checks within 3 seconds that the server answers
+/// like the target (HELLO to NAME in --framing, PONG to PING), and the run stops there with
+/// a message when it does not.
+///
 /// Exit status: 0 the run passed; 1 the run was made and failed its checks; 2 bad command
-/// line; 3 the run could not be made (nothing listening, a client could not be named, ...).
+/// line (options that contradict each other included); 3 the run could not be made (nothing
+/// listening, the server does not speak the target's protocol, a client could not be named,
+/// ...).
 #[derive(Debug, Parser)]
 #[command(name = "confab-bench", version, max_term_width = 100)]
 struct Args {
-    /// The server to measure, HOST:PORT. Without it, the embedded reference server is started
-    /// on a free loopback port (confab target only) and its threads' CPU time is measured.
+    /// The server to measure: HOST:PORT, PORT (on 127.0.0.1) or HOST (port 4774). Without it
+    /// (and without --port), the embedded reference server is started on a free loopback port
+    /// (confab target only) and its threads' CPU time is measured.
     #[arg(long, value_name = "HOST:PORT")]
-    addr: Option<String>,
+    addr: Option<HostPort>,
+
+    /// The server's port, replacing the port of --addr (on 127.0.0.1 without --addr).
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
 
     /// What speaks at --addr: `confab` (PROTOCOL.md, in --framing) or `redis` (each client
     /// SUBSCRIBEs to its own channel and PUBLISHes to its recipient's, over two connections).
@@ -123,11 +137,13 @@ fn seconds(flag: &str, secs: f64) -> anyhow::Result<Duration> {
         .with_context(|| format!("{flag} {secs} is not a positive number of seconds"))
 }
 
-fn resolve(addr: &str) -> anyhow::Result<SocketAddr> {
-    addr.to_socket_addrs()
-        .with_context(|| format!("--addr {addr:?} is not HOST:PORT"))?
-        .next()
-        .with_context(|| format!("--addr {addr:?} resolves to no address"))
+/// The server's address from --addr and --port, if either is given.
+fn address(args: &Args) -> Option<HostPort> {
+    match (&args.addr, args.port) {
+        (Some(addr), port) => Some(addr.clone().with_port(port)),
+        (None, Some(port)) => Some(HostPort::default().with_port(Some(port))),
+        (None, None) => None,
+    }
 }
 
 /// Raises the soft limit on open files to what the run needs, within the hard limit.
@@ -161,7 +177,12 @@ fn raise_fd_limit(needed: usize) -> anyhow::Result<()> {
 
 fn options(args: &Args) -> anyhow::Result<Options> {
     Ok(Options {
-        addr: args.addr.as_deref().map(resolve).transpose()?,
+        addr: address(args)
+            .map(|addr| {
+                addr.resolve()
+                    .with_context(|| format!("--addr {addr} does not resolve"))
+            })
+            .transpose()?,
         target: args.target,
         framing: args.framing,
         clients: args.clients,
@@ -181,11 +202,14 @@ fn options(args: &Args) -> anyhow::Result<Options> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = options(&args).and_then(|opts| {
+    let opts = match options(&args).and_then(|opts| {
         opts.validate()?;
-        raise_fd_limit(opts.descriptors_needed())?;
-        Ok(bench::run(&opts)?)
-    });
+        Ok(opts)
+    }) {
+        Ok(opts) => opts,
+        Err(e) => return fail(&args, &e, EXIT_USAGE),
+    };
+    let result = raise_fd_limit(opts.descriptors_needed()).and_then(|()| Ok(bench::run(&opts)?));
     match result {
         Ok(report) => {
             if args.json {
@@ -199,17 +223,20 @@ fn main() -> ExitCode {
                 ExitCode::from(EXIT_FAILED_RUN)
             }
         }
-        Err(e) => {
-            let message = match e.downcast_ref::<BenchError>() {
-                Some(b) => b.to_string(),
-                None => format!("{e:#}"),
-            };
-            if args.json {
-                let line = serde_json::json!({ "ok": false, "error": message });
-                println!("{line}");
-            }
-            eprintln!("confab-bench: {message}");
-            ExitCode::from(EXIT_CANNOT_RUN)
-        }
+        Err(e) => fail(&args, &e, EXIT_CANNOT_RUN),
     }
+}
+
+/// Reports `e` (as a JSON line too with --json) and exits with `code`.
+fn fail(args: &Args, e: &anyhow::Error, code: u8) -> ExitCode {
+    let message = match e.downcast_ref::<BenchError>() {
+        Some(b) => b.to_string(),
+        None => format!("{e:#}"),
+    };
+    if args.json {
+        let line = serde_json::json!({ "ok": false, "error": message });
+        println!("{line}");
+    }
+    eprintln!("confab-bench: {message}");
+    ExitCode::from(code)
 }

@@ -4,16 +4,21 @@
 // The `///` comments below are `--help` text: `<name>` and `[NAME]` are placeholders.
 #![allow(rustdoc::invalid_html_tags, rustdoc::broken_intra_doc_links)]
 
-use std::io::IsTerminal;
-use std::net::SocketAddr;
+use std::fmt;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use confab::cli::HostPort;
 use confab::protocol::{Dialect, Framing, Spelling};
 use confab::server::{self, Config};
+use tracing::field::{Field, Visit};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::registry::LookupSpan;
 
 /// The confab reference server.
 ///
@@ -42,16 +47,23 @@ use tracing_subscriber::EnvFilter;
 /// At start the soft open-file limit is raised to the hard limit; when --max-clients does not
 /// fit in it, the server serves fewer and says so.
 ///
-/// Logs go to stderr; set RUST_LOG (default `info`; `confab=debug` shows every connection).
+/// Logs go to stderr, one logfmt line per event (`ts=... level=info msg="..." key=value`,
+/// values with spaces quoted); the first line names the version, the process id, the address
+/// and the dialect. Set RUST_LOG (default `info`; `confab=debug` shows every connection).
 ///
 /// Exit codes: 0 after a graceful shutdown, 1 when the server cannot start or stops on an
 /// error, 2 for bad flags.
 #[derive(Debug, Parser)]
-#[command(version, verbatim_doc_comment)]
+#[command(name = "confab-server", version, verbatim_doc_comment)]
 struct Args {
-    /// Address to listen on (IP:PORT).
-    #[arg(long, value_name = "ADDR", default_value = server::DEFAULT_ADDR)]
-    listen: SocketAddr,
+    /// Address to listen on: HOST:PORT, PORT (on 127.0.0.1) or HOST (port 4774); HOST may be
+    /// a name (localhost) or an address (0.0.0.0, [::1]).
+    #[arg(long, value_name = "ADDR", default_value = server::DEFAULT_ADDR, value_parser = listen_address)]
+    listen: HostPort,
+
+    /// Port to listen on, replacing the port of --listen.
+    #[arg(long, value_name = "PORT")]
+    port: Option<u16>,
 
     /// Framing of both directions: dec1..dec9 (N decimal digits), bin1, bin2, bin4, bin8
     /// (N-byte big-endian length), raw (one read is one message) or line (newline-terminated).
@@ -159,6 +171,14 @@ fn duration(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--listen`: an address whose host resolves.
+fn listen_address(s: &str) -> Result<HostPort, String> {
+    let addr: HostPort = s.parse().map_err(|e| format!("{e}"))?;
+    addr.resolve()
+        .map_err(|e| format!("cannot resolve {s:?}: {e}"))?;
+    Ok(addr)
+}
+
 fn timeout(s: &str) -> Result<FrameTimeout, String> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
@@ -182,7 +202,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
+        .event_format(Logfmt)
         .init();
     match start(args) {
         Ok(code) => code,
@@ -230,9 +250,13 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
         builder.worker_threads(args.threads);
     }
     let runtime = builder.build().context("cannot start the tokio runtime")?;
+    let listen = args.listen.with_port(args.port);
     let result = runtime.block_on(async {
-        let listener = server::listen(args.listen)
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listen
+            .resolve()
+            .with_context(|| format!("cannot resolve {listen}"))?;
+        let listener =
+            server::listen(addr).with_context(|| format!("cannot listen on {listen} ({addr})"))?;
         server::run(listener, config, stop_signal())
             .await
             .context("the server stopped on an error")
@@ -273,6 +297,87 @@ fn fit_max_clients(asked: usize) -> usize {
             asked
         }
     }
+}
+
+/// Log lines in logfmt: `ts=... level=info target=... msg="..." key=value ...`, a value
+/// quoted (with `"` and `\` escaped, control characters as `\n` or `\u{..}`) when it is
+/// empty or holds a space, `=`, `"`, `\` or a control character.
+struct Logfmt;
+
+impl<S, N> FormatEvent<S, N> for Logfmt
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    N: for<'a> FormatFields<'a> + 'static,
+{
+    fn format_event(
+        &self,
+        _ctx: &FmtContext<'_, S, N>,
+        mut writer: Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> fmt::Result {
+        let meta = event.metadata();
+        writer.write_str("ts=")?;
+        SystemTime.format_time(&mut writer)?;
+        let level = meta.level().as_str().to_ascii_lowercase();
+        write!(
+            writer,
+            " level={level} target={}",
+            logfmt_value(meta.target())
+        )?;
+        let mut fields = Fields(String::new());
+        event.record(&mut fields);
+        writeln!(writer, "{}", fields.0)
+    }
+}
+
+/// The fields of an event as ` key=value` pairs; the message is `msg`.
+struct Fields(String);
+
+impl Fields {
+    fn push(&mut self, field: &Field, value: &str) {
+        let key = match field.name() {
+            "message" => "msg",
+            name => name,
+        };
+        self.0.push(' ');
+        self.0.push_str(key);
+        self.0.push('=');
+        self.0.push_str(&logfmt_value(value));
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.push(field, value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // `%value` fields come here too, and their Debug is their Display.
+        self.push(field, &format!("{value:?}"));
+    }
+}
+
+fn logfmt_value(value: &str) -> String {
+    let plain = !value.is_empty()
+        && !value
+            .chars()
+            .any(|c| c == ' ' || c == '=' || c == '"' || c == '\\' || c.is_control());
+    if plain {
+        return value.to_owned();
+    }
+    let mut quoted = String::with_capacity(value.len() + 2);
+    quoted.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM.

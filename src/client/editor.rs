@@ -19,6 +19,8 @@ pub enum Action {
     Submit(String),
     /// Ctrl-C, or Ctrl-D on an empty line: leave.
     Leave,
+    /// Tab: complete the word before the cursor ([`Editor::complete`]).
+    Complete,
 }
 
 /// The line being typed, and what was typed before.
@@ -72,6 +74,7 @@ impl Editor {
         let alt = key.modifiers.contains(KeyModifiers::ALT);
         let changed = match key.code {
             KeyCode::Enter => return Action::Submit(self.submit()),
+            KeyCode::Tab => return Action::Complete,
             KeyCode::Char('c') if ctrl => return Action::Leave,
             KeyCode::Char('d') if ctrl && self.buffer.is_empty() => return Action::Leave,
             KeyCode::Char('d') if ctrl => self.delete_forward(),
@@ -134,6 +137,56 @@ impl Editor {
             .unwrap_or(self.buffer.len());
         self.browsing = None;
         true
+    }
+
+    /// Completes the word before the cursor with the `candidates` it starts (compared without
+    /// case, the first of equals kept). One match replaces the word, followed by a space; several
+    /// replace it with what they have in common. Answers the matches, each once.
+    pub fn complete(&mut self, candidates: &[&str]) -> Vec<String> {
+        let start = self.buffer[..self.cursor].rfind(' ').map_or(0, |i| i + 1);
+        let word = &self.buffer[start..self.cursor];
+        if word.is_empty() {
+            return Vec::new();
+        }
+        let lower = word.to_lowercase();
+        let mut matches: Vec<String> = Vec::new();
+        for c in candidates {
+            if c.to_lowercase().starts_with(&lower) && !matches.iter().any(|m| m == c) {
+                matches.push((*c).to_owned());
+            }
+        }
+        let replacement = match matches.as_slice() {
+            [] => return matches,
+            [only] => {
+                let at_end = self.buffer[self.cursor..].is_empty();
+                if at_end {
+                    format!("{only} ")
+                } else {
+                    only.clone()
+                }
+            }
+            [first, rest @ ..] => {
+                let mut common = first.len();
+                for other in rest {
+                    common = first
+                        .char_indices()
+                        .zip(other.chars())
+                        .take_while(|((_, a), b)| a.eq_ignore_ascii_case(b))
+                        .count()
+                        .min(common);
+                }
+                // Names are ASCII: a count of characters is a byte offset.
+                let common = first.get(..common).unwrap_or(word);
+                if common.len() < word.len() {
+                    return matches;
+                }
+                common.to_owned()
+            }
+        };
+        self.buffer.replace_range(start..self.cursor, &replacement);
+        self.cursor = start + replacement.len();
+        self.browsing = None;
+        matches
     }
 
     fn insert_char(&mut self, c: char) -> bool {
@@ -456,6 +509,35 @@ mod tests {
         release.kind = KeyEventKind::Release;
         assert_eq!(e.handle(release), Action::Nothing);
         assert_eq!(e.text(), "");
+    }
+
+    #[test]
+    fn tab_completes_a_name_and_lists_several() {
+        let names = ["Alice", "Albert", "Bob"];
+        let mut e = Editor::new();
+        typed(&mut e, "MSG b");
+        assert_eq!(e.handle(key(KeyCode::Tab)), Action::Complete);
+        assert_eq!(e.complete(&names), ["Bob"]);
+        assert_eq!(state(&e), ("MSG Bob ".into(), 8));
+        typed(&mut e, "hi al");
+        assert_eq!(e.complete(&names), ["Alice", "Albert"]);
+        assert_eq!(e.text(), "MSG Bob hi Al");
+        typed(&mut e, "i");
+        assert_eq!(e.complete(&names), ["Alice"]);
+        assert_eq!(e.text(), "MSG Bob hi Alice ");
+        // Nothing to complete: nothing changes.
+        assert!(e.complete(&names).is_empty());
+        typed(&mut e, "zz");
+        assert!(e.complete(&names).is_empty());
+        assert_eq!(e.text(), "MSG Bob hi Alice zz");
+        // Mid-line, no space is added.
+        let mut e = Editor::new();
+        typed(&mut e, "Bo hi");
+        for _ in 0..3 {
+            e.handle(key(KeyCode::Left));
+        }
+        e.complete(&names);
+        assert_eq!(state(&e), ("Bob hi".into(), 3));
     }
 
     #[test]

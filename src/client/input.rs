@@ -9,15 +9,24 @@
 //! `/`, so nothing a server understands is shadowed:
 //!
 //! - `/help` lists the commands.
+//! - `/msg NAME TEXT` is `MSG NAME TEXT`; `/names` is `GET_NAMES`; `/quit` is `EXIT`.
+//! - `/query NAME` starts a conversation with NAME: from then on a line that does not start
+//!   with a command verb in capitals (or `/`) is sent to NAME as the text of a `MSG`.
+//!   `/query` alone ends it.
 //! - `/raw PAYLOAD` sends `PAYLOAD` as one frame without parsing it as a command, for a foreign
 //!   server that knows other commands (`BLOCK A`, say). It is the only way to send a payload
 //!   that is not a command; the frame is still checked against §2 and §3, so CLIENT-1 holds.
 //!   Without `/raw`, an unparseable line is always refused.
+//!
+//! A verb typed in lower case (`msg B hi`, `name A`) is read as the verb: the wire always
+//! carries the canonical spelling.
 
 use std::fmt;
 
 use crate::protocol::frame;
-use crate::protocol::{Command, CommandError, CommandErrorKind, Dialect, EncodeError, Spelling};
+use crate::protocol::{
+    Command, CommandError, CommandErrorKind, Dialect, EncodeError, Name, NameError, Spelling,
+};
 
 /// Something to send to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +65,8 @@ pub enum Typed {
     Send(Outgoing),
     /// Show the local help.
     Help,
+    /// Send plain lines to this name from now on (`/query NAME`), or stop (`/query`).
+    Query(Option<Name>),
 }
 
 /// Why a typed line is not sent (CLIENT-1).
@@ -73,6 +84,9 @@ pub enum Refusal {
     /// `/raw` with nothing after it.
     #[error("/raw needs a payload: /raw PAYLOAD")]
     EmptyRaw,
+    /// `/query` with a word that is not a name.
+    #[error("/query needs a name: {0}")]
+    BadQuery(NameError),
 }
 
 impl Refusal {
@@ -104,10 +118,16 @@ pub const HELP: &[&str] = &[
     "  GET_NAMES          list who is here",
     "  MSG <name> <text>  send a text to someone (to yourself, too)",
     "  EXIT               leave",
+    "  (verbs may be typed in lower case: msg B hi)",
     "client commands:",
+    "  /msg <name> <text> send a text to someone",
+    "  /query <name>      send the lines that follow to <name>; /query alone stops",
+    "  /names             list who is here",
+    "  /quit              leave",
     "  /help              this list",
     "  /raw <payload>     send a payload as it is, for servers with other commands",
-    "keys: Enter sends; Up/Down history; Left/Right, Home/End move; Backspace, Delete,",
+    "keys: Enter sends; Tab completes a name; Up/Down history; Left/Right, Home/End move;",
+    "  Backspace, Delete,",
     "  Ctrl-U (to the start), Ctrl-W (a word), Ctrl-K (to the end) delete; Ctrl-C or",
     "  Ctrl-D on an empty line leaves",
 ];
@@ -118,6 +138,16 @@ pub const HELP: &[&str] = &[
 /// in the numeric spelling, `1 A`-style lines are accepted as well. Whatever is accepted is
 /// checked to fit one frame of the dialect, so sending it cannot fail for its form.
 pub fn read_line(line: &str, dialect: Dialect) -> Result<Typed, Refusal> {
+    read_typed(line, dialect, None)
+}
+
+/// The verbs of §4, as typed.
+const VERBS: [&str; 5] = ["NAME", "GET_NAMES", "GETNAMES", "MSG", "EXIT"];
+
+/// Reads one typed line, as [`read_line`] does, in a conversation with `query` when there is
+/// one (`/query NAME`): a line that does not start with a verb in capitals or `/` is a text
+/// for `query`.
+pub fn read_typed(line: &str, dialect: Dialect, query: Option<&Name>) -> Result<Typed, Refusal> {
     if line.is_empty() {
         return Ok(Typed::Nothing);
     }
@@ -125,6 +155,13 @@ pub fn read_line(line: &str, dialect: Dialect) -> Result<Typed, Refusal> {
         let (word, rest) = local.split_once(' ').unwrap_or((local, ""));
         return match word {
             "help" => Ok(Typed::Help),
+            "msg" => command(&format!("MSG {rest}"), dialect),
+            "names" if rest.trim().is_empty() => command("GET_NAMES", dialect),
+            "quit" | "exit" => command("EXIT", dialect),
+            "query" if rest.trim().is_empty() => Ok(Typed::Query(None)),
+            "query" => Name::new(rest.trim())
+                .map(|name| Typed::Query(Some(name)))
+                .map_err(Refusal::BadQuery),
             "raw" if rest.is_empty() => Err(Refusal::EmptyRaw),
             "raw" => {
                 let raw = Outgoing::Raw(rest.to_owned());
@@ -134,6 +171,22 @@ pub fn read_line(line: &str, dialect: Dialect) -> Result<Typed, Refusal> {
             _ => Err(Refusal::UnknownLocal(line.to_owned())),
         };
     }
+    let verb = line.split(' ').next().unwrap_or_default();
+    let upper = verb.to_ascii_uppercase();
+    let lower_verb = verb == verb.to_ascii_lowercase() && VERBS.contains(&upper.as_str());
+    if let Some(to) = query
+        && !VERBS.contains(&verb)
+    {
+        return command(&format!("MSG {to} {line}"), dialect);
+    }
+    if lower_verb {
+        return command(&format!("{upper}{}", &line[verb.len()..]), dialect);
+    }
+    command(line, dialect)
+}
+
+/// Reads `line` as a command of §4 and checks that it fits one frame.
+fn command(line: &str, dialect: Dialect) -> Result<Typed, Refusal> {
     let command = match line.parse::<Command>() {
         Ok(command) => command,
         Err(e) => match (&e.kind, dialect.spelling) {
@@ -213,7 +266,7 @@ mod tests {
     fn line_that_is_not_a_command_is_refused_with_its_offset_client_1() {
         let cases = [
             ("hello", ErrorCode::UnknownCommand, 0),
-            ("name A", ErrorCode::UnknownCommand, 0),
+            ("Name A", ErrorCode::UnknownCommand, 0),
             (" ", ErrorCode::UnknownCommand, 0),
             ("NAME", ErrorCode::BadArgs, 4),
             ("MSG  B hi", ErrorCode::BadArgs, 3),
@@ -291,7 +344,7 @@ mod tests {
         assert_eq!(read_line("/raw", d), Err(Refusal::EmptyRaw));
         assert_eq!(read_line("/raw ", d), Err(Refusal::EmptyRaw));
         assert!(matches!(
-            read_line("/quit", d),
+            read_line("/nope", d),
             Err(Refusal::UnknownLocal(_))
         ));
         let long = format!("/raw {}", "x".repeat(100));
@@ -299,6 +352,56 @@ mod tests {
             read_line(&long, dec(2)),
             Err(Refusal::Unframeable(_))
         ));
+    }
+
+    #[test]
+    fn chat_commands_are_the_protocol_commands() {
+        let d = Dialect::CANONICAL;
+        assert_eq!(sent("/msg B hi there", d), sent("MSG B hi there", d));
+        assert_eq!(sent("/names", d), Outgoing::Command(Command::GetNames));
+        assert_eq!(sent("/quit", d), Outgoing::Command(Command::Exit));
+        assert!(read_line("/msg B", d).is_err());
+        assert!(read_line("/names now", d).is_err());
+    }
+
+    #[test]
+    fn verbs_typed_in_lower_case_are_verbs() {
+        let d = Dialect::CANONICAL;
+        assert_eq!(sent("msg B hi", d), sent("MSG B hi", d));
+        assert_eq!(sent("name A", d), sent("NAME A", d));
+        assert_eq!(sent("get_names", d), Outgoing::Command(Command::GetNames));
+        assert_eq!(sent("exit", d), Outgoing::Command(Command::Exit));
+        // Mixed case is not a verb (CMD-1 is the server's; the client reads typed verbs
+        // in capitals or all lower case).
+        assert!(read_line("Msg B hi", d).is_err());
+    }
+
+    #[test]
+    fn a_query_sends_plain_lines_to_its_name() {
+        let d = Dialect::CANONICAL;
+        let bob = Name::new("Bob").unwrap();
+        assert_eq!(
+            read_line("/query Bob", d),
+            Ok(Typed::Query(Some(bob.clone())))
+        );
+        assert_eq!(read_line("/query", d), Ok(Typed::Query(None)));
+        assert!(matches!(
+            read_line("/query 9lives", d),
+            Err(Refusal::BadQuery(_))
+        ));
+        let to_bob = |line| read_typed(line, d, Some(&bob));
+        assert_eq!(
+            to_bob("hi there"),
+            Ok(Typed::Send(sent("MSG Bob hi there", d)))
+        );
+        assert_eq!(
+            to_bob("name your price"),
+            Ok(Typed::Send(sent("MSG Bob name your price", d)))
+        );
+        assert_eq!(to_bob("GET_NAMES"), Ok(Typed::Send(sent("GET_NAMES", d))));
+        assert_eq!(to_bob("MSG Ann hi"), Ok(Typed::Send(sent("MSG Ann hi", d))));
+        assert_eq!(to_bob("/names"), Ok(Typed::Send(sent("GET_NAMES", d))));
+        assert!(to_bob("GET_NAMES now").is_err());
     }
 
     #[test]

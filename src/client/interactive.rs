@@ -6,19 +6,26 @@
 //! cursor where the problem is. A frame from the server is printed above the input line,
 //! which is then drawn again as it was (CLIENT-3).
 //!
-//! Leaving: `EXIT`, Ctrl-C, Ctrl-D on an empty line or a signal send `EXIT` (once) and wait,
-//! bounded by [`Options::wait`], for `BYE` or the server closing. A second Ctrl-C while
-//! waiting leaves at once. The server closing the connection unasked is reported on screen
-//! and ends the session with [`Ending::ClosedByServer`].
+//! Replies are read in the profile's way ([`Conversation`]): to the letter of §6, or in a
+//! course server's own words. The names seen (in names lists and as senders) are what Tab
+//! completes. `/query NAME` sends plain lines to NAME; with `--watch`, `GET_NAMES` is sent
+//! every few seconds once named: the first list is shown, and after it the difference
+//! between two lists as join and leave lines instead of the list.
+//!
+//! Leaving: `EXIT`, `/quit`, Ctrl-C, Ctrl-D on an empty line or a signal send `EXIT` (once)
+//! and wait, bounded by [`Options::wait`], for `BYE` or the server closing. A second Ctrl-C
+//! while waiting leaves at once. In the course profile, no reply within the wait is a clean
+//! end ([`Ending::Unanswered`]). The server closing the connection unasked is reported on
+//! screen and ends the session with [`Ending::ClosedByServer`].
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, Write};
 
 use crossterm::event::{Event, EventStream};
 use futures::{SinkExt, Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, sleep_until};
+use tokio::time::{Instant, MissedTickBehavior, sleep_until};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::editor::{Action, Editor};
@@ -27,12 +34,13 @@ use super::render::Screen;
 use super::show::{self, Line, Tone};
 use super::terminal::{self, RawMode};
 use super::wire::{ClientWire, Incoming};
-use super::{ClientError, Ending, Options, Outcome};
-use crate::protocol::{Command, Reply};
+use super::{ClientError, Ending, Options, Outcome, Profile};
+use crate::protocol::recognise::{Conversation, Recognised};
+use crate::protocol::{Command, Name, NameList, Verb};
 
 /// Runs an interactive session on the process's terminal over `stream`.
 pub async fn run_terminal(
-    stream: TcpStream,
+    stream: impl AsyncRead + AsyncWrite,
     options: &Options,
     stop: impl Future<Output = ()>,
 ) -> Result<Outcome, ClientError> {
@@ -75,6 +83,12 @@ where
         writer: FramedWrite::new(writer, ClientWire::new(options.dialect)),
         options,
         leaving: None,
+        conversation: Conversation::new(options.profile.reading()),
+        query: None,
+        lists: VecDeque::new(),
+        watched: None,
+        received: false,
+        last_sent: None,
     };
     let replies = FramedRead::new(reader, ClientWire::new(options.dialect));
     let result = session.run(events, replies, stop).await;
@@ -92,6 +106,18 @@ struct Session<'a, W, S> {
     options: &'a Options,
     /// When leaving: the time by which `BYE` must have come.
     leaving: Option<Instant>,
+    /// The replies read so far, in context.
+    conversation: Conversation,
+    /// Where plain lines go (`/query NAME`).
+    query: Option<Name>,
+    /// For each `GET_NAMES` not answered yet, oldest first: whether `--watch` sent it.
+    lists: VecDeque<bool>,
+    /// The last names list, for `--watch` to compare the next one with.
+    watched: Option<Vec<Name>>,
+    /// Whether anything has come from the server.
+    received: bool,
+    /// When the last frame was sent, for pacing `raw` framing.
+    last_sent: Option<Instant>,
 }
 
 /// What to do after handling one event.
@@ -113,19 +139,32 @@ where
     ) -> Result<Outcome, ClientError>
     where
         E: Stream<Item = io::Result<Event>> + Unpin,
-        R: Stream<Item = Result<Incoming, crate::protocol::CodecError>> + Unpin,
+        R: Stream<Item = Result<Incoming, super::wire::WireError>> + Unpin,
     {
+        let profile = match self.options.profile {
+            Profile::Confab => "confab",
+            Profile::Course => "course",
+        };
         self.say(&format!(
-            "connected to {}; /help lists the commands, Ctrl-C leaves",
-            self.options.addr
+            "connected to {} ({} framing, {profile} profile); /help lists the commands, Ctrl-C leaves",
+            self.options.addr, self.options.dialect.framing
         ))?;
         if let Some(name) = &self.options.name {
             let name = Outgoing::Command(Command::Name(name.clone()));
             self.screen
                 .print_submitted(self.out, &name.to_string(), &self.editor)
                 .map_err(ClientError::Output)?;
-            self.send(&name).await?;
+            if self.options.name_sent {
+                self.sent(&name);
+            } else {
+                self.send(&name).await?;
+            }
         }
+        let mut watch = self.options.watch.map(|every| {
+            let mut interval = tokio::time::interval_at(Instant::now() + every, every);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
         let mut events_open = true;
         let mut stopped = false;
         let mut stop = std::pin::pin!(stop);
@@ -142,10 +181,18 @@ where
                     }
                 },
                 item = replies.next() => match item {
-                    Some(Ok(incoming)) => self.on_incoming(&incoming)?,
-                    Some(Err(e)) => return Err(ClientError::from_codec(e)),
+                    Some(Ok(incoming)) => {
+                        self.received = true;
+                        self.on_incoming(&incoming)?
+                    }
+                    Some(Err(e)) => return Err(ClientError::from_wire(e)),
                     None if self.leaving.is_some() => Next::End(Ending::Left),
                     None => {
+                        if !self.received && self.conversation.pending().next().is_some() {
+                            return Err(ClientError::NoReply {
+                                framing: self.options.dialect.framing,
+                            });
+                        }
                         self.say("the server closed the connection")?;
                         Next::End(Ending::ClosedByServer)
                     }
@@ -154,12 +201,31 @@ where
                     stopped = true;
                     self.leave().await?
                 },
+                () = async {
+                    match watch.as_mut() {
+                        Some(watch) => {
+                            watch.tick().await;
+                        }
+                        None => std::future::pending().await,
+                    }
+                }, if watch.is_some() && self.leaving.is_none() => {
+                    self.poll().await?;
+                    Next::Continue
+                },
                 () = &mut deadline, if self.leaving.is_some() => {
-                    self.say(&format!(
-                        "no BYE from the server within {:?}; leaving anyway",
-                        self.options.wait
-                    ))?;
-                    Next::End(Ending::NoBye)
+                    if self.options.profile == Profile::Course {
+                        self.say(&format!(
+                            "no reply to EXIT within {:?}; leaving",
+                            self.options.wait
+                        ))?;
+                        Next::End(Ending::Unanswered)
+                    } else {
+                        self.say(&format!(
+                            "no BYE from the server within {:?}; leaving anyway",
+                            self.options.wait
+                        ))?;
+                        Next::End(Ending::NoBye)
+                    }
                 },
             };
             if let Next::End(ending) = next {
@@ -177,6 +243,7 @@ where
                 Action::Nothing => {}
                 Action::Redraw => self.draw()?,
                 Action::Submit(line) => return self.submit(line).await,
+                Action::Complete => self.complete()?,
                 Action::Leave if self.leaving.is_some() => return Ok(Next::End(Ending::NoBye)),
                 Action::Leave => return self.leave().await,
             },
@@ -198,12 +265,24 @@ where
             self.say("not sent: the session is ending (EXIT was sent)")?;
             return Ok(Next::Continue);
         }
-        match input::read_line(&line, self.options.dialect) {
+        match input::read_typed(&line, self.options.dialect, self.query.as_ref()) {
             Ok(Typed::Nothing) => {}
             Ok(Typed::Help) => {
                 for help in input::HELP {
                     self.print(&Line::new(Tone::Local, help))?;
                 }
+            }
+            Ok(Typed::Query(query)) => {
+                match (&query, &self.query) {
+                    (Some(to), _) => {
+                        self.say(&format!("plain lines now go to {to}; /query alone stops"))?
+                    }
+                    (None, Some(to)) => self.say(&format!("plain lines no longer go to {to}"))?,
+                    (None, None) => self.say("no /query to stop")?,
+                }
+                self.query = query;
+                self.screen.set_query(self.query.as_ref());
+                self.draw()?;
             }
             Ok(Typed::Send(outgoing)) => {
                 self.send(&outgoing).await?;
@@ -213,9 +292,9 @@ where
             }
             Err(refusal) => {
                 self.say(&format!("not sent: {refusal}"))?;
-                // The line comes back to be fixed, the cursor at the fault.
-                self.editor
-                    .set(&line, refusal.offset().unwrap_or(line.len()));
+                // The line comes back to be fixed, the cursor at its end: what is typed next
+                // goes after it, never into the middle of it.
+                self.editor.set(&line, line.len());
                 self.draw()?;
             }
         }
@@ -237,21 +316,104 @@ where
     }
 
     fn on_incoming(&mut self, incoming: &Incoming) -> Result<Next, ClientError> {
-        if let Ok(Reply::Hello(name)) = &incoming.reply {
-            self.screen.set_name(Some(name));
+        let reading = self.conversation.read(&incoming.payload);
+        match &reading {
+            Recognised::Named(name) => self.screen.set_name(Some(name)),
+            Recognised::Names(list) => {
+                let polled = self.lists.pop_front().unwrap_or(false);
+                let before = self.watched.replace(list.names().to_vec());
+                // The first list the watch brings is shown; later ones as their changes.
+                if polled && let Some(before) = before {
+                    self.show_changes(&before, list)?;
+                    return Ok(Next::Continue);
+                }
+            }
+            _ => {}
         }
-        self.print(&show::for_person(incoming))?;
-        Ok(match incoming.reply {
-            Ok(Reply::Bye) => Next::End(Ending::Left),
+        let line = show::person(incoming, &reading);
+        self.print_received(line)?;
+        Ok(match reading {
+            Recognised::Bye => Next::End(Ending::Left),
             _ => Next::Continue,
         })
     }
 
+    /// Join and leave lines: who is in `list` and was not `before`, and the other way round.
+    fn show_changes(&mut self, before: &[Name], list: &NameList) -> Result<(), ClientError> {
+        for name in list.names().iter().filter(|n| !before.contains(n)) {
+            self.print_received(Line::new(Tone::Notice, &format!("* {name} joined")))?;
+        }
+        for name in before.iter().filter(|n| !list.names().contains(n)) {
+            self.print_received(Line::new(Tone::Notice, &format!("* {name} left")))?;
+        }
+        Ok(())
+    }
+
+    /// `--watch`: asks for the names list, once named.
+    async fn poll(&mut self) -> Result<(), ClientError> {
+        let named = self.conversation.own().is_some()
+            && !self.conversation.pending().any(|v| v == Verb::Name);
+        if named {
+            self.lists.push_back(true);
+            self.send_quietly(&Outgoing::Command(Command::GetNames))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Tab: completes the word before the cursor with a name seen.
+    fn complete(&mut self) -> Result<(), ClientError> {
+        let names: Vec<&str> = self
+            .conversation
+            .known()
+            .iter()
+            .chain(self.query.iter())
+            .map(Name::as_str)
+            .collect();
+        let matches = self.editor.complete(&names);
+        if matches.len() > 1 {
+            self.say(&matches.join(" "))?;
+        } else {
+            self.draw()?;
+        }
+        Ok(())
+    }
+
     async fn send(&mut self, outgoing: &Outgoing) -> Result<(), ClientError> {
+        if matches!(outgoing, Outgoing::Command(Command::GetNames)) {
+            self.lists.push_back(false);
+        }
+        self.send_quietly(outgoing).await
+    }
+
+    async fn send_quietly(&mut self, outgoing: &Outgoing) -> Result<(), ClientError> {
+        self.sent(outgoing);
+        super::pace(self.options.dialect.framing, &mut self.last_sent).await;
         self.writer
             .send(outgoing)
             .await
-            .map_err(ClientError::from_codec)
+            .map_err(|e| ClientError::from_send(e, self.received, self.options.dialect.framing))
+    }
+
+    /// Counts `outgoing` as sent, for reading the replies to it.
+    fn sent(&mut self, outgoing: &Outgoing) {
+        if let Outgoing::Command(command) = outgoing {
+            let name = match command {
+                Command::Name(name) => Some(name),
+                _ => None,
+            };
+            self.conversation.sent(command.verb(), name);
+        }
+    }
+
+    /// A line from the server, with the time before it when asked for.
+    fn print_received(&mut self, line: Line) -> Result<(), ClientError> {
+        let line = if self.options.timestamps {
+            line.prefixed(Tone::Local, &format!("{} ", super::clock::now_hh_mm()))
+        } else {
+            line
+        };
+        self.print(&line)
     }
 
     fn draw(&mut self) -> Result<(), ClientError> {

@@ -18,6 +18,8 @@
 //! takes key events, the renderer writes to any `impl Write`, and the two session loops take
 //! any byte stream as the connection, so all of it is tested without a terminal.
 
+pub mod clock;
+pub mod detect;
 pub mod editor;
 pub mod input;
 pub mod interactive;
@@ -30,12 +32,84 @@ pub mod wire;
 use std::io::{self, IsTerminal};
 use std::time::Duration;
 
+use tokio::io::AsyncReadExt;
 use tokio::net::TcpStream;
 
-use crate::protocol::{CodecError, Dialect, FrameError, Name};
+use crate::protocol::recognise::Reading;
+use crate::protocol::{CodecError, Dialect, Name};
+use wire::WireError;
 
 /// How long to wait for `BYE` after sending `EXIT`, when not told otherwise.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(5);
+
+/// How long to wait for a reply to `EXIT` from a course server, which may send none.
+pub const COURSE_WAIT: Duration = Duration::from_secs(2);
+
+/// In `raw` framing one read is one message, so messages are sent at least this far apart
+/// (DIALECT-5).
+pub const RAW_GAP: Duration = Duration::from_millis(100);
+
+/// Waits, in `raw` framing, until [`RAW_GAP`] has passed since `last`; then sets `last` to
+/// now. Other framings do not wait.
+pub async fn pace(framing: crate::protocol::Framing, last: &mut Option<tokio::time::Instant>) {
+    if framing == crate::protocol::Framing::Raw
+        && let Some(at) = *last
+    {
+        tokio::time::sleep_until(at + RAW_GAP).await;
+    }
+    *last = Some(tokio::time::Instant::now());
+}
+
+/// Which servers the client expects, and how it reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// The canonical protocol: `dec4`, replies read to the letter of §6, and `EXIT` answered
+    /// by `BYE` (EXIT-2).
+    #[default]
+    Confab,
+    /// The course assignment as classmates' servers speak it: `dec2` unless told otherwise,
+    /// replies in their own words read leniently ([`crate::protocol::recognise`]), and an
+    /// `EXIT` that gets no reply is still a clean end.
+    Course,
+}
+
+impl Profile {
+    /// How replies are read.
+    pub fn reading(self) -> Reading {
+        match self {
+            Profile::Confab => Reading::Strict,
+            Profile::Course => Reading::Lenient,
+        }
+    }
+
+    /// The framing used when none is given.
+    pub fn default_framing(self) -> crate::protocol::Framing {
+        match self {
+            Profile::Confab => crate::protocol::Framing::CANONICAL,
+            Profile::Course => "dec2".parse().unwrap_or_default(),
+        }
+    }
+
+    /// How long to wait for a reply to `EXIT` when not told.
+    pub fn default_wait(self) -> Duration {
+        match self {
+            Profile::Confab => DEFAULT_WAIT,
+            Profile::Course => COURSE_WAIT,
+        }
+    }
+}
+
+impl std::str::FromStr for Profile {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Profile, String> {
+        match s {
+            "confab" => Ok(Profile::Confab),
+            "course" => Ok(Profile::Course),
+            _ => Err(format!("{s:?} is not a profile: confab or course")),
+        }
+    }
+}
 
 /// What the client is asked to do.
 #[derive(Debug, Clone)]
@@ -48,6 +122,17 @@ pub struct Options {
     pub dialect: Dialect,
     /// How long to wait for `BYE` (or the server closing) after `EXIT`.
     pub wait: Duration,
+    /// Which servers to expect and how to read them.
+    pub profile: Profile,
+    /// Find the framing from what the server sends ([`detect`]) instead of `dialect.framing`.
+    pub auto_framing: bool,
+    /// `NAME` was already sent on the connection (while detecting its framing): the session
+    /// counts it as sent and does not send it again.
+    pub name_sent: bool,
+    /// Show the time before each line received (interactive).
+    pub timestamps: bool,
+    /// Ask for the names list this often and show who joined and left (interactive).
+    pub watch: Option<Duration>,
 }
 
 impl Default for Options {
@@ -57,6 +142,11 @@ impl Default for Options {
             name: None,
             dialect: Dialect::CANONICAL,
             wait: DEFAULT_WAIT,
+            profile: Profile::Confab,
+            auto_framing: false,
+            name_sent: false,
+            timestamps: false,
+            watch: None,
         }
     }
 }
@@ -70,6 +160,9 @@ pub enum Ending {
     ClosedByServer,
     /// The client sent `EXIT` and neither `BYE` nor a close came in time.
     NoBye,
+    /// The client sent `EXIT` to a course server, which did not answer in time; a clean end
+    /// in the course profile.
+    Unanswered,
 }
 
 /// The result of a session that ran to an end.
@@ -98,8 +191,8 @@ impl Outcome {
     /// The process exit code for this outcome (see [`exit`]).
     pub fn exit_code(&self) -> u8 {
         match self.ending {
-            Ending::Left if self.refused == 0 => exit::OK,
-            Ending::Left => exit::REFUSED,
+            Ending::Left | Ending::Unanswered if self.refused == 0 => exit::OK,
+            Ending::Left | Ending::Unanswered => exit::REFUSED,
             Ending::ClosedByServer | Ending::NoBye => exit::CONNECTION,
         }
     }
@@ -111,9 +204,21 @@ pub enum ClientError {
     /// The connection could not be opened.
     #[error("cannot connect to {addr}: {source}")]
     Connect { addr: String, source: io::Error },
-    /// The server sent a frame header that cannot be read; the stream cannot go on (FRAME-5).
-    #[error("the server sent a bad frame ({0}); is --framing right for this server?")]
-    BadFrame(FrameError),
+    /// The server sent a frame that cannot be read, or a first frame that shows the framing
+    /// is wrong; the stream cannot go on (FRAME-5).
+    #[error("{0}")]
+    BadFrame(WireError),
+    /// The server closed the connection before sending anything, after the client sent
+    /// something: the likeliest cause is a framing the server does not read.
+    #[error(
+        "the server closed the connection without a reply to what was sent in {framing}; is --framing right for this server? (--framing auto finds it)"
+    )]
+    NoReply { framing: crate::protocol::Framing },
+    /// `--framing auto` found no framing the server answers in.
+    #[error(
+        "cannot tell the server's framing: no greeting, and no reply to a first command in {tried}; give --framing"
+    )]
+    Undetected { tried: String },
     /// The server closed the connection in the middle of a frame (FRAME-6).
     #[error(
         "the server closed the connection in the middle of a frame ({buffered} bytes of it received)"
@@ -131,10 +236,43 @@ pub enum ClientError {
 }
 
 impl ClientError {
+    /// The error for a failure sending, `received` telling whether anything has come from
+    /// the server yet: a connection closed before any reply is reported as [`NoReply`].
+    ///
+    /// [`NoReply`]: ClientError::NoReply
+    pub fn from_send(
+        e: CodecError,
+        received: bool,
+        framing: crate::protocol::Framing,
+    ) -> ClientError {
+        match e {
+            CodecError::Io(io)
+                if !received
+                    && matches!(
+                        io.kind(),
+                        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                    ) =>
+            {
+                ClientError::NoReply { framing }
+            }
+            other => ClientError::from_codec(other),
+        }
+    }
+
+    /// The error for a failure reading the connection.
+    pub fn from_wire(e: WireError) -> ClientError {
+        match e {
+            WireError::Codec(e) => ClientError::from_codec(e),
+            bad => ClientError::BadFrame(bad),
+        }
+    }
+
     /// The error for a codec failure on the connection.
     pub fn from_codec(e: CodecError) -> ClientError {
         match e {
-            CodecError::Frame(e) => ClientError::BadFrame(e),
+            // Frames are read by the client's wire (from_wire), which names the framing; a
+            // frame error from elsewhere is told as it is.
+            CodecError::Frame(e) => ClientError::Connection(io::Error::other(e)),
             CodecError::Truncated { buffered } => ClientError::Truncated { buffered },
             CodecError::Io(e) => ClientError::Connection(e),
             // Lines are checked before they are sent (input::check_frame), so the encoder
@@ -159,11 +297,25 @@ pub async fn connect(addr: &str) -> Result<TcpStream, ClientError> {
 /// Connects and runs a session: interactive when stdin is a terminal, line mode otherwise.
 /// SIGINT, SIGTERM and SIGHUP end the session as `EXIT` does.
 pub async fn run(options: &Options) -> Result<Outcome, ClientError> {
-    let stream = connect(&options.addr).await?;
-    if io::stdin().is_terminal() && io::stdout().is_terminal() {
-        interactive::run_terminal(stream, options, stop_signal()).await
+    let mut options = options.clone();
+    let (stream, received) = if options.auto_framing {
+        let found = detect::detect(&options.addr, options.name.as_ref(), options.dialect).await?;
+        options.dialect.framing = found.framing;
+        options.name_sent = found.name_sent;
+        (found.stream, found.received)
     } else {
-        script::run_stdio(stream, options, stop_signal()).await
+        (connect(&options.addr).await?, bytes::Bytes::new())
+    };
+    // Bytes read while detecting are read again first.
+    let (reader, writer) = stream.into_split();
+    let stream = tokio::io::join(
+        AsyncReadExt::chain(io::Cursor::new(received), reader),
+        writer,
+    );
+    if io::stdin().is_terminal() && io::stdout().is_terminal() {
+        interactive::run_terminal(stream, &options, stop_signal()).await
+    } else {
+        script::run_stdio(stream, &options, stop_signal()).await
     }
 }
 

@@ -9,6 +9,10 @@
 //! was.
 //!
 //! Columns are counted in terminal cells with `unicode-width`: `日` takes two.
+//!
+//! A printed line longer than the terminal is wrapped at spaces (a word longer than a row is
+//! cut), and its continuation rows start at the line's indent: under the text of a message,
+//! after `<sender> `.
 
 use std::io::{self, Write};
 
@@ -30,6 +34,8 @@ pub const PROMPT: &str = "> ";
 #[derive(Debug, Clone)]
 pub struct Screen {
     prompt: String,
+    name: Option<Name>,
+    query: Option<Name>,
     width: u16,
     colour: bool,
 }
@@ -39,6 +45,8 @@ impl Screen {
     pub fn new(width: u16, colour: bool) -> Screen {
         Screen {
             prompt: PROMPT.to_owned(),
+            name: None,
+            query: None,
             width,
             colour,
         }
@@ -51,10 +59,26 @@ impl Screen {
 
     /// The prompt shows the name once the server has accepted it: `A> `.
     pub fn set_name(&mut self, name: Option<&Name>) {
-        self.prompt = match name {
-            Some(name) => format!("{name}> "),
-            None => PROMPT.to_owned(),
-        };
+        self.name = name.cloned();
+        self.make_prompt();
+    }
+
+    /// The prompt shows where plain lines go during a `/query`: `A [Bob]> `.
+    pub fn set_query(&mut self, query: Option<&Name>) {
+        self.query = query.cloned();
+        self.make_prompt();
+    }
+
+    fn make_prompt(&mut self) {
+        let mut prompt = self.name.as_ref().map(Name::to_string).unwrap_or_default();
+        if let Some(query) = &self.query {
+            if !prompt.is_empty() {
+                prompt.push(' ');
+            }
+            prompt.push_str(&format!("[{query}]"));
+        }
+        prompt.push_str("> ");
+        self.prompt = prompt;
     }
 
     /// The prompt.
@@ -115,8 +139,8 @@ impl Screen {
     }
 
     fn print_line(&self, out: &mut impl Write, line: &Line) -> io::Result<()> {
-        for (tone, text) in &line.spans {
-            let style = if self.colour { style(*tone) } else { None };
+        for (tone, text) in wrap(line, usize::from(self.width)) {
+            let style = if self.colour { style(tone) } else { None };
             match style {
                 Some((colour, bold)) => {
                     queue!(out, SetForegroundColor(colour))?;
@@ -141,6 +165,75 @@ fn style(tone: Tone) -> Option<(Color, bool)> {
         Tone::Local => Some((Color::Yellow, false)),
         Tone::Unparsed => Some((Color::Magenta, false)),
     }
+}
+
+/// The pieces of `line` cut into rows of `width` cells: a row break is `"\r\n"` and the
+/// indent, in the plain tone. Breaks fall at spaces, which they replace; a word wider than a
+/// row is cut between graphemes.
+fn wrap(line: &Line, width: usize) -> Vec<(Tone, String)> {
+    let indent = if line.indent * 2 < width {
+        line.indent
+    } else {
+        0
+    };
+    let mut pieces: Vec<(Tone, String)> = Vec::new();
+    let mut column = 0;
+    let push = |pieces: &mut Vec<(Tone, String)>, tone: Tone, text: &str| match pieces.last_mut() {
+        Some((last, s)) if *last == tone => s.push_str(text),
+        _ => pieces.push((tone, text.to_owned())),
+    };
+    for (tone, text) in &line.spans {
+        for word in text.split_word_bounds() {
+            let w = word.width();
+            if word == " " {
+                if column + 1 > width {
+                    push(
+                        &mut pieces,
+                        Tone::Plain,
+                        &format!("\r\n{}", " ".repeat(indent)),
+                    );
+                    column = indent;
+                } else {
+                    push(&mut pieces, *tone, word);
+                    column += 1;
+                }
+                continue;
+            }
+            if column + w > width && column > indent {
+                // Break before the word, dropping the space it followed.
+                if let Some((_, s)) = pieces.last_mut()
+                    && s.ends_with(' ')
+                {
+                    s.pop();
+                }
+                push(
+                    &mut pieces,
+                    Tone::Plain,
+                    &format!("\r\n{}", " ".repeat(indent)),
+                );
+                column = indent;
+            }
+            if column + w <= width {
+                push(&mut pieces, *tone, word);
+                column += w;
+                continue;
+            }
+            for g in word.graphemes(true) {
+                let gw = g.width();
+                if column + gw > width && column > indent {
+                    push(
+                        &mut pieces,
+                        Tone::Plain,
+                        &format!("\r\n{}", " ".repeat(indent)),
+                    );
+                    column = indent;
+                }
+                push(&mut pieces, *tone, g);
+                column += gw;
+            }
+        }
+    }
+    pieces
 }
 
 /// The part of the buffer shown in `room` cells.
@@ -340,6 +433,50 @@ mod tests {
         );
         assert!(vt.screen().cell(0, 0).unwrap().bold());
         assert_eq!(rows(&vt), ["! NAME_TAKEN", "> "]);
+    }
+
+    #[test]
+    fn long_message_wraps_at_spaces_under_its_text() {
+        let screen = Screen::new(20, false);
+        let line = for_person(&Incoming::new(Bytes::from_static(
+            b"Bob SENT the quick brown fox jumps over the lazy dog",
+        )));
+        let mut out = Vec::new();
+        screen.print_above(&mut out, &line, &Editor::new()).unwrap();
+        let vt = play(20, &out);
+        assert_eq!(
+            rows(&vt),
+            [
+                "<Bob> the quick",
+                "      brown fox",
+                "      jumps over the",
+                "      lazy dog",
+                "> "
+            ]
+        );
+    }
+
+    #[test]
+    fn word_wider_than_a_row_is_cut() {
+        let screen = Screen::new(12, false);
+        let line = for_person(&Incoming::new(Bytes::from_static(
+            b"B SENT abcdefghijklmnop",
+        )));
+        let mut out = Vec::new();
+        screen.print_above(&mut out, &line, &Editor::new()).unwrap();
+        let vt = play(12, &out);
+        assert_eq!(rows(&vt), ["<B> abcdefgh", "    ijklmnop", "> "]);
+    }
+
+    #[test]
+    fn the_prompt_shows_the_name_and_the_query() {
+        let mut screen = Screen::new(40, false);
+        screen.set_query(Some(&Name::new("Bob").unwrap()));
+        assert_eq!(screen.prompt(), "[Bob]> ");
+        screen.set_name(Some(&Name::new("A").unwrap()));
+        assert_eq!(screen.prompt(), "A [Bob]> ");
+        screen.set_query(None);
+        assert_eq!(screen.prompt(), "A> ");
     }
 
     #[test]

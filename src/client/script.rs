@@ -15,32 +15,34 @@
 //! - After `EXIT`, or at the end of input (when `EXIT` is sent for the script), nothing more
 //!   is read; the client waits for `BYE` or the server closing, at most [`Options::wait`], so
 //!   that every reply to the commands sent is printed before it exits. The server answers in
-//!   order (CMD-7), so `BYE` comes after every other reply.
+//!   order (CMD-7), so `BYE` comes after every other reply. In the course profile a server
+//!   that does not answer `EXIT` is left when the wait is over, as a clean end.
 //! - Diagnostics go to stderr, prefixed `confab-client: `.
 //!
 //! The exit code says how it went (see [`super::exit`]).
 
+use std::collections::VecDeque;
 use std::future::Future;
 use std::io::{self, Write};
 
 use futures::{SinkExt, StreamExt};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, BufReader};
-use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::input::{self, Outgoing, Typed};
 use super::show;
 use super::wire::ClientWire;
-use super::{ClientError, Ending, Options, Outcome};
-use crate::protocol::{Command, Reply};
+use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
+use crate::protocol::recognise::{Conversation, Recognised};
+use crate::protocol::{Command, Framing};
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
 
 /// Runs line mode on the process's stdin, stdout and stderr over `stream`.
 pub async fn run_stdio(
-    stream: TcpStream,
+    stream: impl AsyncRead + AsyncWrite,
     options: &Options,
     stop: impl Future<Output = ()>,
 ) -> Result<Outcome, ClientError> {
@@ -69,7 +71,16 @@ where
     let mut replies = FramedRead::new(reader, ClientWire::new(options.dialect));
     let mut writer = FramedWrite::new(writer, ClientWire::new(options.dialect));
     let mut lines = Lines::new(input);
+    let mut conversation = Conversation::new(options.profile.reading());
+    let mut query = None;
     let mut refused = 0;
+    let mut received = false;
+    let mut last_sent: Option<Instant> = None;
+    // What waits to be sent: in `raw` framing, messages go at least RAW_GAP apart, and
+    // replies are read meanwhile (DIALECT-5).
+    let mut queue: VecDeque<Outgoing> = VecDeque::new();
+    let pacing = sleep_until(Instant::now());
+    tokio::pin!(pacing);
     let mut leaving: Option<Instant> = None;
     let mut stopped = false;
     let mut stop = std::pin::pin!(stop);
@@ -78,14 +89,44 @@ where
 
     if let Some(name) = &options.name {
         let name = Outgoing::Command(Command::Name(name.clone()));
-        writer.send(&name).await.map_err(ClientError::from_codec)?;
+        if options.name_sent {
+            note_sent(&mut conversation, &name);
+        } else {
+            queue.push_back(name);
+        }
     }
 
     loop {
+        // Send what may be sent now.
+        while let Some(outgoing) = queue.front() {
+            if options.dialect.framing == Framing::Raw
+                && let Some(at) = last_sent.map(|t| t + RAW_GAP)
+                && Instant::now() < at
+            {
+                pacing.as_mut().reset(at);
+                break;
+            }
+            note_sent(&mut conversation, outgoing);
+            writer
+                .send(outgoing)
+                .await
+                .map_err(|e| ClientError::from_send(e, received, options.dialect.framing))?;
+            last_sent = Some(Instant::now());
+            if outgoing.is_exit() {
+                let at = Instant::now() + options.wait;
+                leaving = Some(at);
+                deadline.as_mut().reset(at);
+                queue.clear();
+            } else {
+                queue.pop_front();
+            }
+        }
+        let exit_queued = queue.iter().any(Outgoing::is_exit);
         let mut to_send = None;
         tokio::select! {
-            line = lines.next(), if leaving.is_none() => match line {
-                Ok(Some((number, bytes))) => match read(&bytes, options) {
+            () = &mut pacing, if !queue.is_empty() => {},
+            line = lines.next(), if leaving.is_none() && !exit_queued && queue.len() < MAX_QUEUED => match line {
+                Ok(Some((number, bytes))) => match read(&bytes, options, &mut query) {
                     Ok(Some(outgoing)) => to_send = Some(outgoing),
                     Ok(None) => {}
                     Err(why) => {
@@ -101,27 +142,39 @@ where
             },
             item = replies.next() => match item {
                 Some(Ok(incoming)) => {
-                    writeln!(out, "{}", show::for_script(&incoming))
+                    received = true;
+                    let reading = conversation.read(&incoming.payload);
+                    writeln!(out, "{}", show::script(&incoming, &reading))
                         .and_then(|()| out.flush())
                         .map_err(ClientError::Output)?;
-                    if incoming.reply == Ok(Reply::Bye) {
+                    if reading == Recognised::Bye {
                         return Ok(Outcome { ending: Ending::Left, refused });
                     }
                 }
-                Some(Err(e)) => return Err(ClientError::from_codec(e)),
+                Some(Err(e)) => return Err(ClientError::from_wire(e)),
                 None if leaving.is_some() => {
                     return Ok(Outcome { ending: Ending::Left, refused });
                 }
                 None => {
+                    if !received && options.name.is_some() {
+                        return Err(ClientError::NoReply { framing: options.dialect.framing });
+                    }
                     note(diagnostics, "the server closed the connection")?;
                     return Ok(Outcome { ending: Ending::ClosedByServer, refused });
                 }
             },
-            () = &mut stop, if !stopped && leaving.is_none() => {
+            () = &mut stop, if !stopped && leaving.is_none() && !exit_queued => {
                 stopped = true;
                 to_send = Some(Outgoing::Command(Command::Exit));
             },
             () = &mut deadline, if leaving.is_some() => {
+                if options.profile == Profile::Course {
+                    note(diagnostics, &format!(
+                        "no reply to EXIT within {:?}; leaving",
+                        options.wait
+                    ))?;
+                    return Ok(Outcome { ending: Ending::Unanswered, refused });
+                }
                 note(diagnostics, &format!(
                     "no BYE from the server within {:?}; leaving anyway",
                     options.wait
@@ -130,21 +183,31 @@ where
             },
         }
         if let Some(outgoing) = to_send {
-            writer
-                .send(&outgoing)
-                .await
-                .map_err(ClientError::from_codec)?;
-            if outgoing.is_exit() {
-                let at = Instant::now() + options.wait;
-                leaving = Some(at);
-                deadline.as_mut().reset(at);
-            }
+            queue.push_back(outgoing);
         }
     }
 }
 
-/// One input line as something to send, nothing, or why not.
-fn read(bytes: &[u8], options: &Options) -> Result<Option<Outgoing>, String> {
+/// The most lines read ahead of what has been sent.
+const MAX_QUEUED: usize = 16;
+
+/// Counts `outgoing` as sent in `conversation`, for reading the replies to it.
+fn note_sent(conversation: &mut Conversation, outgoing: &Outgoing) {
+    if let Outgoing::Command(command) = outgoing {
+        let name = match command {
+            Command::Name(name) => Some(name),
+            _ => None,
+        };
+        conversation.sent(command.verb(), name);
+    }
+}
+
+/// One input line as something to send, nothing, or why not. `/query` changes `query`.
+fn read(
+    bytes: &[u8],
+    options: &Options,
+    query: &mut Option<crate::protocol::Name>,
+) -> Result<Option<Outgoing>, String> {
     if bytes.len() > MAX_LINE {
         return Err(format!(
             "the line is longer than {MAX_LINE} bytes (a frame holds at most {})",
@@ -157,8 +220,12 @@ fn read(bytes: &[u8], options: &Options) -> Result<Option<Outgoing>, String> {
             e.valid_up_to()
         )
     })?;
-    match input::read_line(line, options.dialect) {
+    match input::read_typed(line, options.dialect, query.as_ref()) {
         Ok(Typed::Send(outgoing)) => Ok(Some(outgoing)),
+        Ok(Typed::Query(to)) => {
+            *query = to;
+            Ok(None)
+        }
         Ok(Typed::Nothing) => Ok(None),
         Ok(Typed::Help) => Err("/help is for interactive use".to_owned()),
         Err(refusal) => Err(refusal.to_string()),
@@ -266,19 +333,19 @@ mod tests {
         assert_eq!(lines[0].1.len(), MAX_LINE + 1);
         assert_eq!(lines[1], (2, b"EXIT".to_vec()));
         let options = Options::default();
-        assert!(read(&lines[0].1, &options).is_err());
+        assert!(read(&lines[0].1, &options, &mut None).is_err());
     }
 
     #[test]
     fn input_that_cannot_be_a_payload_is_refused_client_1() {
         let options = Options::default();
-        let why = read(b"MSG B \xff", &options).unwrap_err();
+        let why = read(b"MSG B \xff", &options, &mut None).unwrap_err();
         assert!(why.contains("UTF-8"), "{why}");
-        assert!(read(b"hello", &options).is_err());
-        assert!(read(b"/help", &options).is_err());
-        assert_eq!(read(b"", &options), Ok(None));
+        assert!(read(b"hello", &options, &mut None).is_err());
+        assert!(read(b"/help", &options, &mut None).is_err());
+        assert_eq!(read(b"", &options, &mut None), Ok(None));
         assert_eq!(
-            read(b"EXIT", &options),
+            read(b"EXIT", &options, &mut None),
             Ok(Some(Outgoing::Command(Command::Exit)))
         );
     }

@@ -18,6 +18,13 @@
 //! | `BYE` | `bye` |
 //! | anything else | `unparsed PAYLOAD` |
 //!
+//! In the course profile, replies in a server's own words are read leniently
+//! ([`crate::protocol::recognise`]) into the same lines: `Hello A` is `hello A`,
+//! `Connected clients: A, B` is `names A B`, `A: hi` is `msg A hi`, `Bye!` is `bye`. Three
+//! tags exist only there: `greeting TEXT` (text sent before anything was asked),
+//! `ack TEXT` (an acknowledgement of a MSG, `Message sent.`), and `refused TEXT` (an error
+//! reply without a canonical code).
+//!
 //! Texts, messages and unparsed payloads are escaped with [`escape::escape_bytes`]: a
 //! backslash is `\\`, control characters are `\n`, `\r`, `\t`, `\e` or `\u{..}`, and bytes
 //! that are not UTF-8 are `\xNN`. A line therefore never holds a control character, and the
@@ -25,7 +32,10 @@
 
 use std::fmt::Write as _;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::wire::Incoming;
+use crate::protocol::recognise::Recognised;
 use crate::protocol::{NameList, Reply, escape};
 
 /// The role of a piece of text on screen, which decides its colour.
@@ -51,6 +61,9 @@ pub enum Tone {
 pub struct Line {
     /// The pieces, in order.
     pub spans: Vec<(Tone, String)>,
+    /// Where a wrapped line's continuation rows start, in cells: under the text of a message,
+    /// after `<sender> `.
+    pub indent: usize,
 }
 
 impl Line {
@@ -66,22 +79,85 @@ impl Line {
         self
     }
 
+    /// This line with `prefix` (a timestamp) before it in `tone`; the indent moves with it.
+    pub fn prefixed(mut self, tone: Tone, prefix: &str) -> Line {
+        let prefix = escape::escape_text(prefix).into_owned();
+        self.indent += prefix.width();
+        self.spans.insert(0, (tone, prefix));
+        self
+    }
+
     /// The text without styling.
     pub fn plain(&self) -> String {
         self.spans.iter().map(|(_, s)| s.as_str()).collect()
     }
 }
 
-/// How a frame reads for a person.
+/// How a frame reads for a person, read strictly (§6).
 pub fn for_person(incoming: &Incoming) -> Line {
     match &incoming.reply {
-        Ok(Reply::Hello(name)) => Line::new(Tone::Notice, &format!("* you are {name}")),
-        Ok(Reply::Names(list)) => Line::new(Tone::Notice, &names_for_person(list)),
-        Ok(Reply::Delivery { from, text }) => Line::default()
+        Ok(reply) => person(incoming, &Recognised::from_reply(reply)),
+        Err(e) => Line::default()
+            .push(Tone::Unparsed, &format!("? unparsed ({e}): "))
+            .push(Tone::Plain, &escape::escape_bytes(&incoming.payload)),
+    }
+}
+
+/// How a frame reads for a person, as `reading` says. A canonical reply shows as
+/// [`for_person`] shows it.
+pub fn person(incoming: &Incoming, reading: &Recognised) -> Line {
+    let canonical = incoming.reply.as_ref().ok();
+    match reading {
+        Recognised::Greeting(text) => Line::new(Tone::Notice, &format!("* {text}")).indented(2),
+        Recognised::Named(name) => Line::new(Tone::Notice, &format!("* you are {name}")),
+        Recognised::Names(list) => Line::new(Tone::Notice, &names_for_person(list)).indented(2),
+        Recognised::Delivery { from, text } => {
+            let head = format!("<{from}>");
+            let indent = head.width() + 1;
+            Line::default()
+                .push(Tone::Sender, &head)
+                .push(Tone::Plain, " ")
+                .push(Tone::Plain, text)
+                .indented(indent)
+        }
+        Recognised::Refusal {
+            code: Some(code), ..
+        } => match canonical {
+            Some(reply @ Reply::Error { .. }) => canonical_line(reply),
+            _ => Line::new(Tone::Error, &format!("! {code}")),
+        },
+        Recognised::Refusal { code: None, text } => {
+            Line::new(Tone::Error, &format!("! {text}")).indented(2)
+        }
+        Recognised::Bye if canonical == Some(&Reply::Bye) => canonical_line(&Reply::Bye),
+        Recognised::Bye => Line::new(
+            Tone::Notice,
+            &format!(
+                "* {} (the server ended the session)",
+                String::from_utf8_lossy(&incoming.payload).trim()
+            ),
+        ),
+        Recognised::Ack(text) => Line::new(Tone::Notice, &format!("* {text}")).indented(2),
+        Recognised::Unknown => match &incoming.reply {
+            Err(e) => Line::default()
+                .push(Tone::Unparsed, &format!("? unparsed ({e}): "))
+                .push(Tone::Plain, &escape::escape_bytes(&incoming.payload)),
+            Ok(_) => Line::default()
+                .push(Tone::Unparsed, "? unparsed: ")
+                .push(Tone::Plain, &escape::escape_bytes(&incoming.payload)),
+        },
+    }
+}
+
+fn canonical_line(reply: &Reply) -> Line {
+    match reply {
+        Reply::Hello(name) => Line::new(Tone::Notice, &format!("* you are {name}")),
+        Reply::Names(list) => Line::new(Tone::Notice, &names_for_person(list)),
+        Reply::Delivery { from, text } => Line::default()
             .push(Tone::Sender, &format!("<{from}>"))
             .push(Tone::Plain, " ")
             .push(Tone::Plain, text.as_str()),
-        Ok(Reply::Error { code, message }) => {
+        Reply::Error { code, message } => {
             let mut line = format!("! {code}");
             if let Some(message) = message {
                 let _ = write!(line, ": {message}");
@@ -91,10 +167,15 @@ pub fn for_person(incoming: &Incoming) -> Line {
             }
             Line::new(Tone::Error, &line)
         }
-        Ok(Reply::Bye) => Line::new(Tone::Notice, "* BYE: the server ended the session"),
-        Err(e) => Line::default()
-            .push(Tone::Unparsed, &format!("? unparsed ({e}): "))
-            .push(Tone::Plain, &escape::escape_bytes(&incoming.payload)),
+        Reply::Bye => Line::new(Tone::Notice, "* BYE: the server ended the session"),
+    }
+}
+
+impl Line {
+    /// This line with continuation rows starting at `indent` cells.
+    pub fn indented(mut self, indent: usize) -> Line {
+        self.indent = indent;
+        self
     }
 }
 
@@ -118,20 +199,56 @@ fn names_for_person(list: &NameList) -> String {
     line
 }
 
+/// How a frame reads for a script, as `reading` says (see the module docs). A canonical reply
+/// shows as [`for_script`] shows it.
+pub fn script(incoming: &Incoming, reading: &Recognised) -> String {
+    if incoming.reply.is_ok() && matches!(reading, Recognised::Unknown) {
+        return format!("unparsed {}", escape::escape_bytes(&incoming.payload));
+    }
+    if let Ok(reply) = &incoming.reply
+        && Recognised::from_reply(reply) == *reading
+    {
+        return for_script(incoming);
+    }
+    let escaped = |text: &str| escape::escape_bytes(text.as_bytes());
+    match reading {
+        Recognised::Greeting(text) => format!("greeting {}", escaped(text)),
+        Recognised::Named(name) => format!("hello {name}"),
+        Recognised::Names(list) => names_for_script(list),
+        Recognised::Delivery { from, text } => format!("msg {from} {}", escaped(text)),
+        Recognised::Refusal {
+            code: Some(code),
+            text,
+        } if text.is_empty() => {
+            format!("error {code}")
+        }
+        Recognised::Refusal {
+            code: Some(code),
+            text,
+        } => format!("error {code} {}", escaped(text)),
+        Recognised::Refusal { code: None, text } => format!("refused {}", escaped(text)),
+        Recognised::Bye => "bye".to_owned(),
+        Recognised::Ack(text) => format!("ack {}", escaped(text)),
+        Recognised::Unknown => format!("unparsed {}", escape::escape_bytes(&incoming.payload)),
+    }
+}
+
+fn names_for_script(list: &NameList) -> String {
+    let mut line = "names".to_owned();
+    for name in list.names() {
+        let _ = write!(line, " {name}");
+    }
+    if list.omitted() > 0 {
+        let _ = write!(line, " +{}", list.omitted());
+    }
+    line
+}
+
 /// How a frame reads for a script: one line, without its line ending (see the module docs).
 pub fn for_script(incoming: &Incoming) -> String {
     match &incoming.reply {
         Ok(Reply::Hello(name)) => format!("hello {name}"),
-        Ok(Reply::Names(list)) => {
-            let mut line = "names".to_owned();
-            for name in list.names() {
-                let _ = write!(line, " {name}");
-            }
-            if list.omitted() > 0 {
-                let _ = write!(line, " +{}", list.omitted());
-            }
-            line
-        }
+        Ok(Reply::Names(list)) => names_for_script(list),
         Ok(Reply::Delivery { from, text }) => {
             format!(
                 "msg {from} {}",

@@ -4,11 +4,20 @@
 //! escaped and marked as unparsed, so the payload travels with the parse result. Frames are
 //! cut by the protocol's [`FrameCodec`] and replies parsed by [`Reply::parse`]: the same
 //! layers [`ClientCodec`] stacks.
+//!
+//! The first frame is also a check that the framing is right: when the server's first bytes
+//! cannot be a frame of the session's framing, or make an empty or non-text first payload
+//! while they read as whole text frames of another framing (`0040ERROR BAD_FRAME ...` read as
+//! `dec2` is an empty frame and then a cut one), the session stops there with
+//! [`WireError::BadFrame`], naming the framing the bytes fit ([`lenient::framings_of`]),
+//! instead of showing phantom replies (CLIENT-4).
 
 use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::input::Outgoing;
+use crate::protocol::frame::{self, FrameError, Framing};
+use crate::protocol::lenient;
 use crate::protocol::{ClientCodec, CodecError, Dialect, FrameCodec, Reply, ReplyError};
 
 /// One frame from the server.
@@ -28,39 +37,132 @@ impl Incoming {
     }
 }
 
+/// Why frames from the server cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    /// A frame that cannot be read in the session's framing (FRAME-5), or a first frame that
+    /// shows the framing is wrong.
+    #[error("{}", describe_bad_frame(*.framing, .error.as_ref(), *.likely))]
+    BadFrame {
+        /// The session's framing.
+        framing: Framing,
+        /// The framing error, when the header itself is bad.
+        error: Option<FrameError>,
+        /// The framing the received bytes are whole text frames in, when one other than
+        /// `raw` fits, or `raw` when only that does.
+        likely: Option<Framing>,
+    },
+    /// Any other failure of the codec.
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+}
+
+impl From<std::io::Error> for WireError {
+    fn from(e: std::io::Error) -> WireError {
+        WireError::Codec(CodecError::Io(e))
+    }
+}
+
+fn describe_bad_frame(
+    framing: Framing,
+    error: Option<&FrameError>,
+    likely: Option<Framing>,
+) -> String {
+    let mut text = match error {
+        Some(e) => format!("the server sent a bad frame ({e}) for {framing}"),
+        None => format!("the server's first bytes are not {framing} frames"),
+    };
+    match likely {
+        Some(likely) => text.push_str(&format!(
+            "; they read as {likely}: try --framing {likely} (or --framing auto)"
+        )),
+        None => text.push_str("; is --framing right for this server? (--framing auto detects it)"),
+    }
+    text
+}
+
+/// The framing other than `given` that `bytes` fit best, if any.
+fn likely_framing(given: Framing, bytes: &[u8]) -> Option<Framing> {
+    lenient::framings_of(bytes)
+        .into_iter()
+        .find(|f| *f != given)
+}
+
 /// Reads [`Incoming`] frames and writes [`Outgoing`] commands in one dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ClientWire {
+    framing: Framing,
     frames: FrameCodec,
     commands: ClientCodec,
+    /// The first frame has been checked against the framing.
+    checked: bool,
 }
 
 impl ClientWire {
     /// A codec for `dialect`.
     pub const fn new(dialect: Dialect) -> ClientWire {
         ClientWire {
+            framing: dialect.framing,
             frames: FrameCodec::new(dialect.framing),
             commands: ClientCodec::new(dialect),
+            checked: false,
+        }
+    }
+
+    /// Whether the first frame in `src` shows the framing is wrong: an empty or non-text
+    /// payload, where the bytes are whole text frames of a framing with a length field.
+    fn check_first(&mut self, src: &[u8]) -> Result<(), WireError> {
+        let Ok(Some(span)) = frame::decode_frame(self.framing, src) else {
+            return Ok(());
+        };
+        self.checked = true;
+        let payload = &src[span.payload()];
+        let odd = (payload.is_empty() && self.framing != Framing::Line)
+            || std::str::from_utf8(payload).map_or(true, |t| t.contains('\0'));
+        match likely_framing(self.framing, src) {
+            Some(likely) if odd && !matches!(likely, Framing::Raw) => Err(WireError::BadFrame {
+                framing: self.framing,
+                error: None,
+                likely: Some(likely),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn bad_frame(&self, e: CodecError, src: &[u8]) -> WireError {
+        match e {
+            CodecError::Frame(error) => WireError::BadFrame {
+                framing: self.framing,
+                error: Some(error),
+                likely: likely_framing(self.framing, src),
+            },
+            other => WireError::Codec(other),
         }
     }
 }
 
 impl Decoder for ClientWire {
     type Item = Incoming;
-    type Error = CodecError;
+    type Error = WireError;
 
-    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, CodecError> {
-        Ok(self
-            .frames
-            .decode(src)?
-            .map(|payload| Incoming::new(payload.freeze())))
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, WireError> {
+        if !self.checked && !src.is_empty() {
+            self.check_first(src)?;
+        }
+        match self.frames.decode(src) {
+            Ok(payload) => Ok(payload.map(|payload| Incoming::new(payload.freeze()))),
+            Err(e) => Err(self.bad_frame(e, src)),
+        }
     }
 
-    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, CodecError> {
-        Ok(self
-            .frames
-            .decode_eof(src)?
-            .map(|payload| Incoming::new(payload.freeze())))
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, WireError> {
+        if !self.checked && !src.is_empty() {
+            self.check_first(src)?;
+        }
+        match self.frames.decode_eof(src) {
+            Ok(payload) => Ok(payload.map(|payload| Incoming::new(payload.freeze()))),
+            Err(e) => Err(self.bad_frame(e, src)),
+        }
     }
 }
 
@@ -111,7 +213,56 @@ mod tests {
         assert_eq!(wire.decode(&mut src).unwrap(), None);
         assert!(matches!(
             wire.decode_eof(&mut src),
-            Err(CodecError::Truncated { buffered: 3 })
+            Err(WireError::Codec(CodecError::Truncated { buffered: 3 }))
         ));
+    }
+
+    fn dialect(framing: &str) -> Dialect {
+        Dialect::with_framing(framing.parse().unwrap())
+    }
+
+    #[test]
+    fn a_dec4_reply_read_as_dec2_is_diagnosed_not_shown_client_4() {
+        // A dec4 server's BAD_FRAME to a dec2 client: `00` would be an empty frame.
+        let mut wire = ClientWire::new(dialect("dec2"));
+        let mut src = BytesMut::from(&b"0020ERROR BAD_FRAME 06NA"[..]);
+        let e = wire.decode(&mut src).unwrap_err();
+        assert!(
+            matches!(e, WireError::BadFrame { likely: Some(f), .. } if f.to_string() == "dec4"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("--framing dec4"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_header_names_the_framing_the_bytes_fit() {
+        let mut wire = ClientWire::new(dialect("dec4"));
+        let mut src = BytesMut::from(&b"07Hello A"[..]);
+        let e = wire.decode(&mut src).unwrap_err();
+        assert!(
+            matches!(&e, WireError::BadFrame { error: Some(_), likely: Some(f), .. } if f.to_string() == "dec2"),
+            "{e:?}"
+        );
+        let mut raw = ClientWire::new(dialect("dec2"));
+        let mut src = BytesMut::from(&b"Hello A"[..]);
+        let e = raw.decode(&mut src).unwrap_err();
+        assert!(e.to_string().contains("--framing raw"), "{e}");
+    }
+
+    #[test]
+    fn an_empty_first_names_list_in_the_right_framing_is_not_suspect() {
+        let mut wire = ClientWire::new(Dialect::CANONICAL);
+        let mut src = BytesMut::from(&b"0000"[..]);
+        let first = wire.decode(&mut src).unwrap().unwrap();
+        assert_eq!(first.reply, Ok(Reply::Names(Default::default())));
+        // A split first frame waits for the rest.
+        let mut wire = ClientWire::new(dialect("dec2"));
+        let mut src = BytesMut::from(&b"07Hel"[..]);
+        assert!(wire.decode(&mut src).unwrap().is_none());
+        src.extend_from_slice(b"lo A");
+        assert_eq!(
+            &wire.decode(&mut src).unwrap().unwrap().payload[..],
+            b"Hello A"
+        );
     }
 }

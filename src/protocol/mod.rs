@@ -13,6 +13,8 @@
 //! - [`escape`]: showing untrusted bytes inertly (CLIENT-2, ERR-2).
 //! - [`lenient`]: reading course servers' own wordings and telling their framing from their
 //!   bytes, for the harness and the client alike.
+//! - [`recognise`]: what a reply in a course server's own words means, read in the context of
+//!   what was asked (the client's lenient reading).
 //!
 //! A bad payload costs one error value (and one error reply); only a bad frame header ends a
 //! connection, because after it the stream cannot be resynchronised (FRAME-5).
@@ -38,6 +40,7 @@ pub mod escape;
 pub mod frame;
 pub mod lenient;
 pub mod name;
+pub mod recognise;
 pub mod reply;
 pub mod text;
 

@@ -355,14 +355,16 @@ pub async fn run_with_metrics(
     let local = listener.local_addr()?;
     let limits = ctx.budget.limits();
     info!(
+        version = env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
         addr = %local,
         dialect = %ctx.config.dialect,
         max_clients = ctx.config.max_clients,
         output_hard = limits.hard,
         output_soft = limits.soft,
-        output_soft_for = ?limits.soft_for,
+        output_soft_for = %format!("{:?}", limits.soft_for),
         output_total = limits.total,
-        frame_timeout = ?ctx.config.frame_timeout,
+        frame_timeout = %ctx.config.frame_timeout.map_or("off".to_owned(), |t| format!("{t:?}")),
         "confab server listening"
     );
     #[cfg(feature = "faults")]

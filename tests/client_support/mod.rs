@@ -330,3 +330,102 @@ pub async fn eventually<T>(
 pub fn payload(s: &str) -> Bytes {
     Bytes::copy_from_slice(s.as_bytes())
 }
+
+/// The course-style server of `tests/fixtures/course_server.py` (Python, one `select()`
+/// loop): replies in its own words and no reply to EXIT. Killed on drop; it also stops when
+/// its stdin, held here, closes.
+pub struct CourseServer {
+    child: tokio::process::Child,
+    pub port: u16,
+}
+
+impl CourseServer {
+    /// Starts the fixture with `args` (`--framing dec4`, `--greeting TEXT`).
+    pub async fn start(args: &[&str]) -> CourseServer {
+        use tokio::io::AsyncBufReadExt;
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/course_server.py"
+        );
+        let mut child = tokio::process::Command::new("python3")
+            .arg(fixture)
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("python3 is needed for the course server fixture");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = tokio::io::BufReader::new(stdout).lines();
+        let line = within(lines.next_line())
+            .await
+            .expect("read the fixture's stdout")
+            .expect("the fixture prints `listening PORT`");
+        let port = line
+            .strip_prefix("listening ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line from the fixture: {line:?}"));
+        CourseServer { child, port }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for CourseServer {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// A participant on a course server, speaking decimal framing of `width` digits byte by byte.
+pub struct CoursePeer {
+    stream: TcpStream,
+    width: usize,
+    seen: Vec<u8>,
+}
+
+impl CoursePeer {
+    /// Connects and takes `name`, waiting for the server's hello.
+    pub async fn named(port: u16, width: usize, name: &str) -> CoursePeer {
+        let stream = within(TcpStream::connect(("127.0.0.1", port)))
+            .await
+            .expect("connect");
+        let mut peer = CoursePeer {
+            stream,
+            width,
+            seen: Vec::new(),
+        };
+        peer.send(&format!("NAME {name}")).await;
+        peer.expect(&format!("Hello {name}")).await;
+        peer
+    }
+
+    /// Sends one framed command.
+    pub async fn send(&mut self, command: &str) {
+        use tokio::io::AsyncWriteExt;
+        let framed = format!("{:0width$}{command}", command.len(), width = self.width);
+        within(self.stream.write_all(framed.as_bytes()))
+            .await
+            .expect("send");
+    }
+
+    /// Reads until what was received holds `needle`; panics after [`PATIENCE`].
+    pub async fn expect(&mut self, needle: &str) {
+        use tokio::io::AsyncReadExt;
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !String::from_utf8_lossy(&self.seen).contains(needle) {
+            let mut buf = [0u8; 1024];
+            let read = tokio::time::timeout_at(deadline, self.stream.read(&mut buf)).await;
+            match read {
+                Ok(Ok(n)) if n > 0 => self.seen.extend_from_slice(&buf[..n]),
+                _ => panic!(
+                    "{needle:?} never came; received {:?}",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+    }
+}
