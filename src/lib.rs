@@ -17,5 +17,6 @@
 pub mod bench;
 pub mod cli;
 pub mod client;
+pub mod detect;
 pub mod protocol;
 pub mod server;

@@ -13,7 +13,6 @@
 //! - [`report`]: verdicts, summary, exit code, and the text, JSON, JUnit and Markdown forms.
 
 pub mod case;
-pub mod detect;
 pub mod judge;
 pub mod profile;
 pub mod report;

@@ -21,8 +21,8 @@ use tokio::process::{Child, Command as Process};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::detect::{self, Reading};
 use crate::sentinel::{Check, JoinError, Sentinel, ServerTraits};
+use confab::detect::{self, Reading};
 
 /// Which server to test.
 #[derive(Debug, Clone)]
@@ -484,22 +484,29 @@ impl Target {
                 } else {
                     Duration::ZERO
                 };
-                let mut attempt =
-                    match detect::attempt(addr, framing, spelling, &self.sentinel_name, gw, wait)
-                        .await
-                    {
-                        Ok(a) => a,
-                        Err(e) if e.kind() == io::ErrorKind::InvalidInput => continue,
-                        Err(e) => {
-                            if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
-                                return Err(TargetError::Died(reason));
-                            }
-                            return Err(TargetError::Unreachable {
-                                addr,
-                                why: e.to_string(),
-                            });
-                        }
+                let connected =
+                    match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+                        Ok(Ok(stream)) => Ok(stream),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err(format!("no connection within {} ms", wait.as_millis())),
                     };
+                let stream = match connected {
+                    Ok(stream) => stream,
+                    Err(why) => {
+                        if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
+                            return Err(TargetError::Died(reason));
+                        }
+                        return Err(TargetError::Unreachable { addr, why });
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let first = confab::protocol::Command::Name(self.sentinel_name.clone());
+                let Ok(mut attempt) =
+                    detect::attempt(stream, framing, spelling, &first, gw, wait).await
+                else {
+                    // A name this framing cannot carry: the next framing.
+                    continue;
+                };
                 if greets.is_none() {
                     greets = Some(!attempt.greeting.is_empty());
                     if !attempt.greeting.is_empty() && choice.framing.is_none() {
@@ -518,8 +525,8 @@ impl Target {
                     dialect: Dialect { framing, spelling },
                     greets: greets.unwrap_or(false),
                 };
-                match attempt.reading(&self.sentinel_name) {
-                    Reading::Named => {
+                match attempt.reading(Some(&self.sentinel_name)) {
+                    Reading::Answered => {
                         let evidence = format!("{}: {}", traits.dialect, attempt.evidence());
                         self.traits = Some(traits);
                         if self.restartable() {

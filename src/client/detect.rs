@@ -4,7 +4,7 @@
 //!
 //! 1. Connects and waits briefly ([`GREETING_WAIT`]) for a greeting. A server that greets
 //!    tells its framing with it: the bytes are read until they stop coming
-//!    ([`SETTLE`]) and the best framing they are whole text frames in is taken
+//!    ([`detect::read_burst`]) and the best framing they are whole text frames in is taken
 //!    ([`lenient::framings_of`]).
 //! 2. Otherwise it sends a first command (`NAME`, or `GET_NAMES` without a name) in each of
 //!    the likely framings in turn ([`lenient::likely_framings`], at most [`MAX_TRIES`]) and
@@ -16,17 +16,16 @@
 //!    new connection.
 //!
 //! Every wait is bounded, so detection ends, with a framing or with
-//! [`ClientError::Undetected`], within `MAX_TRIES * (PROBE_WAIT + settling)`.
+//! [`ClientError::Undetected`], within `MAX_TRIES * (PROBE_WAIT + settling)`. The attempt and
+//! how its reply reads are the library's ([`crate::detect`]), shared with the harness.
 
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::time::{Instant, timeout_at};
+use bytes::Bytes;
 
 use super::{ClientError, connect};
-use crate::protocol::frame::{self, Framing};
+use crate::detect::{self, Reading};
+use crate::protocol::frame::Framing;
 use crate::protocol::{Command, Dialect, Name, lenient};
 
 /// How long a new connection is watched for a greeting.
@@ -35,20 +34,14 @@ pub const GREETING_WAIT: Duration = Duration::from_millis(400);
 /// How long a reply to the first command is waited for.
 pub const PROBE_WAIT: Duration = Duration::from_millis(1500);
 
-/// Once bytes come, how long without more before they are taken as all there is.
-pub const SETTLE: Duration = Duration::from_millis(150);
-
 /// The most framings tried: those met among course servers first.
 pub const MAX_TRIES: usize = 6;
-
-/// The most bytes read while detecting.
-const MAX_READ: usize = 64 * 1024;
 
 /// A connection whose framing is known.
 #[derive(Debug)]
 pub struct Detected {
     /// The connection, in `framing`.
-    pub stream: TcpStream,
+    pub stream: tokio::net::TcpStream,
     /// The framing the server speaks.
     pub framing: Framing,
     /// Bytes already received on `stream`: whole frames in `framing`, to be read first.
@@ -65,7 +58,7 @@ pub async fn detect(
     dialect: Dialect,
 ) -> Result<Detected, ClientError> {
     let mut stream = connect(addr).await?;
-    let greeting = read_some(&mut stream, GREETING_WAIT).await;
+    let (greeting, _) = detect::read_burst(&mut stream, GREETING_WAIT).await;
     if !greeting.is_empty()
         && let Some(framing) = lenient::framings_of(&greeting).first().copied()
     {
@@ -80,50 +73,61 @@ pub async fn detect(
         Some(name) => Command::Name(name.clone()),
         None => Command::GetNames,
     };
-    let mut payload = Vec::new();
-    first.encode(dialect.spelling, &mut payload);
     let mut tried = Vec::new();
     let mut fresh = Some(stream);
     for framing in lenient::likely_framings().into_iter().take(MAX_TRIES) {
-        let mut stream = match fresh.take() {
+        let stream = match fresh.take() {
             Some(stream) => stream,
             None => connect(addr).await?,
         };
         tried.push(framing);
-        let Ok(bytes) = frame::frame(framing, &payload) else {
+        let Ok(attempt) = detect::attempt(
+            stream,
+            framing,
+            dialect.spelling,
+            &first,
+            Duration::ZERO,
+            PROBE_WAIT,
+        )
+        .await
+        else {
             continue;
         };
-        if stream.write_all(&bytes).await.is_err() {
-            continue;
-        }
-        let reply = read_some(&mut stream, PROBE_WAIT).await;
-        let fits = lenient::framings_of(&reply);
-        if fits.contains(&framing) {
-            return Ok(Detected {
-                stream,
-                framing,
-                received: reply,
-                name_sent: matches!(first, Command::Name(_)),
-            });
-        }
-        if let Some(told) = fits.first().copied() {
-            // The reply is in another framing. A server without a length field read what was
-            // sent as one bad command and goes on: the connection is kept (a server that
-            // never forgets a closed connection is not wedged by a new one). A server with a
-            // length field has lost its footing: start again on a new connection.
-            let stream = match told {
-                Framing::Raw | Framing::Line => stream,
-                _ => {
-                    drop(stream);
-                    connect(addr).await?
+        match attempt.reading(name) {
+            // In the framing tried: a refusal is the server's business, the framing is found.
+            Reading::Answered | Reading::Refused(_) => {
+                if let Some(stream) = attempt.stream {
+                    return Ok(Detected {
+                        stream,
+                        framing,
+                        received: attempt.reply,
+                        name_sent: matches!(first, Command::Name(_)),
+                    });
                 }
-            };
-            return Ok(Detected {
-                stream,
-                framing: told,
-                received: Bytes::new(),
-                name_sent: false,
-            });
+            }
+            Reading::OtherFraming(fits) => {
+                let Some(told) = fits.first().copied() else {
+                    continue;
+                };
+                // A server without a length field read what was sent as one bad command and
+                // goes on: the connection is kept (a server that never forgets a closed
+                // connection is not wedged by a new one). A server with a length field has
+                // lost its footing: start again on a new connection.
+                let stream = match (told, attempt.stream) {
+                    (Framing::Raw | Framing::Line, Some(stream)) => stream,
+                    (_, old) => {
+                        drop(old);
+                        connect(addr).await?
+                    }
+                };
+                return Ok(Detected {
+                    stream,
+                    framing: told,
+                    received: Bytes::new(),
+                    name_sent: false,
+                });
+            }
+            Reading::Silent | Reading::Dropped => {}
         }
     }
     Err(ClientError::Undetected {
@@ -133,18 +137,4 @@ pub async fn detect(
             .collect::<Vec<_>>()
             .join(", "),
     })
-}
-
-/// What arrives on `stream` within `first` and then until it pauses for [`SETTLE`], or until
-/// it closes; empty when nothing came.
-async fn read_some(stream: &mut TcpStream, first: Duration) -> Bytes {
-    let mut buffer = BytesMut::with_capacity(1024);
-    let mut wait = Instant::now() + first;
-    loop {
-        match timeout_at(wait, stream.read_buf(&mut buffer)).await {
-            Ok(Ok(n)) if n > 0 && buffer.len() < MAX_READ => wait = Instant::now() + SETTLE,
-            _ => break,
-        }
-    }
-    buffer.freeze()
 }
