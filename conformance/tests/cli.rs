@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../tests/tools/mod.rs"]
+mod tools;
+
 fn conform() -> Command {
     Command::new(env!("CARGO_BIN_EXE_confab-conform"))
 }
@@ -161,6 +164,13 @@ fn exec_without_a_port_needs_an_address() {
 /// assignment and the run passes.
 #[test]
 fn a_crashing_course_server_is_graded_restarted_and_failed() {
+    if !tools::available(
+        "a_crashing_course_server_is_graded_restarted_and_failed",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
     let dir = scratch("course");
     let json = dir.join("report.json");
     let script = fixture("course_server.py");
@@ -234,6 +244,13 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
 /// does on a taken port.
 #[test]
 fn a_crashed_server_whose_port_stays_taken_is_reported_and_the_rest_not_run() {
+    if !tools::available(
+        "a_crashed_server_whose_port_stays_taken_is_reported_and_the_rest_not_run",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
     let port = closed_port();
     let script = fixture("course_server.py");
     let mark = scratch("port-taken").join("started");
