@@ -317,3 +317,50 @@ fn the_embedded_server_passes_and_every_format_is_written() {
     assert_eq!(doc["cases"][0]["verdict"], "pass");
     assert!(err.contains("spec.NAME-1.hello"), "{err}");
 }
+
+/// A course server already running, given by address: the harness cannot restart it, so it
+/// detects the dialect on it, keeps its sentinel connected for the whole run, waits for each
+/// case's names to go, and grades the rubric as on a server it starts itself.
+#[test]
+fn a_running_course_server_at_an_address_is_detected_and_graded() {
+    if !tools::available(
+        "a_running_course_server_at_an_address_is_detected_and_graded",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let port = closed_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo/01_hello_dec2.py");
+    let mut server = Command::new("python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 starts");
+    // The server says when it listens.
+    let mut line = String::new();
+    let stdout = server.stdout.take().expect("piped stdout");
+    let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+    assert!(line.contains("listening"), "{line}");
+    let (code, out, err) = run(conform()
+        .args([
+            "--profile",
+            "course",
+            "--color",
+            "never",
+            "--suite",
+            "rubric",
+        ])
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}")));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("detected dec2 framing, canonical spelling: reply `"),
+        "{out}"
+    );
+    assert!(out.contains("rubric score 100/100"), "{out}");
+}
