@@ -69,6 +69,9 @@ pub async fn run(
                 )
                 .await?
         } else {
+            if choice.framing.is_none() {
+                observer.notice("finding the server's framing from its replies to a first NAME");
+            }
             target.detect(choice, options.timeout).await?
         };
         observer.notice(&format!(
