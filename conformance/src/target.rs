@@ -93,6 +93,10 @@ pub enum TargetError {
     Died(String),
 }
 
+/// How many of the likely framings detection tries when nothing points elsewhere: those met
+/// among course servers (dec2, dec4, raw, dec3, line, bin8).
+const UNPROMPTED: usize = 6;
+
 /// What the user fixed of the dialect; `None` fields are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DialectChoice {
@@ -448,11 +452,19 @@ impl Target {
         choice: DialectChoice,
         timeout: Duration,
     ) -> Result<Detected, TargetError> {
-        let wait = timeout.min(Duration::from_millis(1500));
+        // The first attempt waits as long as a reply may take; later ones, on a server that
+        // has already shown it is up, less: a server that answers nothing costs seconds.
+        let first_wait = timeout.min(Duration::from_millis(1500));
+        let later_wait = timeout.min(Duration::from_millis(800));
         let greet_wait = Duration::from_millis(300);
+        // Unprompted, the framings met among course servers; any other is found from a reply
+        // or a greeting that shows it, or given with --framing.
         let mut queue: Vec<Framing> = match choice.framing {
             Some(f) => vec![f],
-            None => confab::protocol::lenient::likely_framings(),
+            None => confab::protocol::lenient::likely_framings()
+                .into_iter()
+                .take(UNPROMPTED)
+                .collect(),
         };
         let spellings: Vec<Spelling> = match choice.spelling {
             Some(s) => vec![s],
@@ -471,7 +483,7 @@ impl Target {
                 }
                 tried.push((framing, spelling));
                 if !first {
-                    self.recover(wait).await?;
+                    self.recover(first_wait).await?;
                 }
                 first = false;
                 let Some(addr) = self.addr else {
@@ -485,10 +497,10 @@ impl Target {
                     Duration::ZERO
                 };
                 let connected =
-                    match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+                    match tokio::time::timeout(first_wait, tokio::net::TcpStream::connect(addr)).await {
                         Ok(Ok(stream)) => Ok(stream),
                         Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err(format!("no connection within {} ms", wait.as_millis())),
+                        Err(_) => Err(format!("no connection within {} ms", first_wait.as_millis())),
                     };
                 let stream = match connected {
                     Ok(stream) => stream,
@@ -500,6 +512,11 @@ impl Target {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let wait = if tried.len() == 1 {
+                    first_wait
+                } else {
+                    later_wait
+                };
                 let first = confab::protocol::Command::Name(self.sentinel_name.clone());
                 let Ok(mut attempt) =
                     detect::attempt(stream, framing, spelling, &first, gw, wait).await
@@ -598,7 +615,7 @@ impl Target {
             Some(f) => TargetError::AnsweredNothing(format!(
                 "no reply within {} ms to NAME {} in {f} framing; if it speaks another \
                  framing, try --framing auto",
-                wait.as_millis(),
+                first_wait.as_millis(),
                 self.sentinel_name
             )),
             None => TargetError::AnsweredNothing(format!(
