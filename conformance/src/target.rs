@@ -245,8 +245,27 @@ impl Target {
         }
     }
 
-    /// Starts (or reaches) the server.
+    /// Starts (or reaches) the server. A command with a `{port}` placeholder that finds its
+    /// port taken (another program took it after the harness chose it) is started again on
+    /// another port, a few times.
     pub async fn start(&mut self) -> Result<SocketAddr, TargetError> {
+        let mut tries = 0;
+        loop {
+            match self.start_once().await {
+                Err(TargetError::ExitedEarly { output, .. })
+                    if tries < 4
+                        && self.restartable()
+                        && !self.cheap_to_restart()
+                        && output.to_ascii_lowercase().contains("in use") =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(&mut self) -> Result<SocketAddr, TargetError> {
         let addr = match self.spec.clone() {
             TargetSpec::Embedded(config) => {
                 let listener = confab::server::listen(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -497,10 +516,15 @@ impl Target {
                     Duration::ZERO
                 };
                 let connected =
-                    match tokio::time::timeout(first_wait, tokio::net::TcpStream::connect(addr)).await {
+                    match tokio::time::timeout(first_wait, tokio::net::TcpStream::connect(addr))
+                        .await
+                    {
                         Ok(Ok(stream)) => Ok(stream),
                         Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err(format!("no connection within {} ms", first_wait.as_millis())),
+                        Err(_) => Err(format!(
+                            "no connection within {} ms",
+                            first_wait.as_millis()
+                        )),
                     };
                 let stream = match connected {
                     Ok(stream) => stream,
@@ -856,7 +880,12 @@ async fn listening(addr: SocketAddr) -> bool {
     )
 }
 
+/// A loopback port that a server without `SO_REUSEADDR` can bind: chosen by the kernel for a
+/// socket bound without that option, so not one held by connections in TIME_WAIT (which a
+/// server started for every case leaves many of).
 fn free_port() -> io::Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    Ok(l.local_addr()?.port())
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(false)?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    Ok(socket.local_addr()?.port())
 }
