@@ -217,7 +217,7 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
     let graded: Vec<(&PathBuf, &Truth, Result<Report, TargetError>)> =
         futures::stream::iter(truths.iter())
             .map(|(path, truth)| async move { (path, truth, grade(python, truth).await) })
-            .buffer_unordered(6)
+            .buffer_unordered(8)
             .collect()
             .await;
     let elapsed = started.elapsed();
