@@ -24,7 +24,8 @@ use confab_conformance::{Matching, Profile, RunOptions, Suite, TargetSpec};
 /// Exit codes: 0 every MUST case passed (with `--profile course`: every rubric row); 1 a MUST
 /// case (rubric row) failed, or the server crashed or hung in one; 2 usage or harness error,
 /// a server that never became reachable, answered nothing, or does not speak the framing
-/// given; 3 no case ran.
+/// given; 3 no case ran; 130 or 143 interrupted (Ctrl-C or SIGTERM), with every server it
+/// started stopped.
 #[derive(Debug, Parser)]
 #[command(name = "confab-conform", version, after_help = AFTER_HELP)]
 struct Args {
@@ -289,14 +290,30 @@ fn run(args: Args) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        if progress_to_stderr {
-            let mut observer = text::Progress::new(std::io::stderr(), text::Style { color: false });
-            confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
-        } else {
-            let mut observer = text::Progress::new(std::io::stdout(), style);
-            confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+        let run = async {
+            if progress_to_stderr {
+                let mut observer =
+                    text::Progress::new(std::io::stderr(), text::Style { color: false });
+                confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+            } else {
+                let mut observer = text::Progress::new(std::io::stdout(), style);
+                confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+            }
+        };
+        tokio::select! {
+            report = run => Ok(report),
+            code = interrupted() => Err(code),
         }
     });
+    let report = match report {
+        Ok(report) => report,
+        Err(code) => {
+            // No server the harness started outlives it.
+            confab_conformance::target::kill_started_servers();
+            eprintln!("confab-conform: interrupted; every server it started is stopped");
+            return Ok(code);
+        }
+    };
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -339,6 +356,22 @@ fn run(args: Args) -> anyhow::Result<i32> {
         eprintln!("{n} transcripts written to {}", dir.display());
     }
     Ok(report.exit_code())
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM; answers the exit code a shell gives for it (130,
+/// 143). Without signal handling it waits for ever.
+async fn interrupted() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
+    }
 }
 
 #[cfg(test)]

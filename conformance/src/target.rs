@@ -146,6 +146,26 @@ struct Spawned {
     output: Arc<Mutex<Vec<u8>>>,
     /// The tasks copying its stdout and stderr into `output`.
     collectors: Vec<JoinHandle<()>>,
+    /// Its process group (the harness starts it in a group of its own).
+    group: Option<i32>,
+}
+
+/// The process groups of the servers started and not yet stopped, for
+/// [`kill_started_servers`].
+fn started_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    GROUPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kills every server the harness started and has not stopped, with everything in their
+/// process groups: for a harness that is interrupted, so that no server outlives it.
+pub fn kill_started_servers() {
+    for group in started_groups().drain(..) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(group),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 /// Keep this much of a started server's output.
@@ -334,11 +354,16 @@ impl Target {
         if let Some(err) = child.stderr.take() {
             collectors.push(tokio::spawn(collect(err, output.clone())));
         }
+        let group = child.id().and_then(|p| i32::try_from(p).ok());
+        if let Some(g) = group {
+            started_groups().push(g);
+        }
         self.spawned = Some(Spawned {
             child,
             command: line.clone(),
             output,
             collectors,
+            group,
         });
         // Wait, bounded, until it accepts connections or exits.
         let deadline = tokio::time::Instant::now() + self.startup;
@@ -760,6 +785,11 @@ impl Target {
             {
                 e.task.abort();
             }
+        }
+        if let Some(s) = &self.spawned
+            && let Some(g) = s.group
+        {
+            started_groups().retain(|&x| x != g);
         }
         if let Some(mut s) = self.spawned.take()
             && let Some(pid) = s.child.id()

@@ -364,3 +364,68 @@ fn a_running_course_server_at_an_address_is_detected_and_graded() {
     );
     assert!(out.contains("rubric score 100/100"), "{out}");
 }
+
+/// Interrupting the harness (Ctrl-C's SIGINT, or SIGTERM) stops the server it started, with
+/// everything in its process group: nothing of it outlives the run.
+#[test]
+fn an_interrupted_harness_leaves_no_server_running() {
+    if !tools::available(
+        "an_interrupted_harness_leaves_no_server_running",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for (signal, code) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let dir = scratch(&format!("interrupted-{}", code));
+        let pidfile = dir.join("server.pid");
+        // The server writes its pid, then serves; the harness runs every suite, which takes
+        // far longer than the test waits for the pid.
+        let command = format!(
+            "echo $$ > {}; exec python3 {} {{port}}",
+            pidfile.display(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/zoo/01_hello_dec2.py")
+                .display()
+        );
+        let mut harness = conform()
+            .args(["--profile", "course", "--color", "never", "--exec"])
+            .arg(command)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the harness starts");
+        // Bounded wait for the server's pid (the harness starts it within its startup time).
+        let mut pid = None;
+        for _ in 0..500 {
+            if let Some(p) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok())
+            {
+                pid = Some(p);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = pid.expect("the harness started the server");
+        let harness_pid = Pid::from_raw(i32::try_from(harness.id()).expect("a pid"));
+        kill(harness_pid, signal).expect("the harness can be signalled");
+        let output = harness.wait_with_output().expect("the harness exits");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        // The server's process is gone: signal 0 reaches no process (a zombie would be reaped
+        // by its parent's exit; the check allows it a moment).
+        let mut gone = false;
+        for _ in 0..100 {
+            if kill(Pid::from_raw(pid), None).is_err() {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(gone, "the server {pid} outlived the harness ({signal:?})");
+    }
+}
