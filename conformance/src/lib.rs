@@ -74,7 +74,7 @@ pub async fn run(
             }
             target.detect(choice, options.timeout).await?
         };
-        observer.notice(&format!(
+        let found = format!(
             "{} {}",
             if detected.detected {
                 "detected"
@@ -82,7 +82,8 @@ pub async fn run(
                 "confirmed"
             },
             detected.evidence
-        ));
+        );
+        observer.notice(&found);
         let mut resolved = (*profile).clone();
         resolved.framing = detected.traits.dialect.framing;
         resolved.spelling = detected.traits.dialect.spelling;
@@ -90,15 +91,7 @@ pub async fn run(
         let mut report = runner::run(&mut target, &options, observer).await;
         report.profile.detect_framing = profile.detect_framing;
         report.profile.detect_spelling = profile.detect_spelling;
-        report.dialect = Some(format!(
-            "{} {}",
-            if detected.detected {
-                "detected"
-            } else {
-                "confirmed"
-            },
-            detected.evidence
-        ));
+        report.dialect = Some(found);
         Ok(report)
     }
     .await;
