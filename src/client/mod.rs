@@ -138,7 +138,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            addr: crate::server::DEFAULT_ADDR.to_owned(),
+            addr: crate::cli::DEFAULT_ADDR.to_owned(),
             name: None,
             dialect: Dialect::CANONICAL,
             wait: DEFAULT_WAIT,
