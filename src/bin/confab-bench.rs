@@ -117,11 +117,11 @@ struct Args {
     stall_timeout: f64,
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
+fn parse_target(s: &str) -> Result<Target, bench::UnknownTarget> {
     s.parse()
 }
 
-fn parse_pattern(s: &str) -> Result<Pattern, String> {
+fn parse_pattern(s: &str) -> Result<Pattern, bench::UnknownPattern> {
     s.parse()
 }
 
