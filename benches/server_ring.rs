@@ -1,5 +1,5 @@
 //! A quick closed-loop routing benchmark of the `confab-server` binary, for profiling the
-//! server while it is developed (confab-bench is the real load generator, issue 6).
+//! server while it is developed (`confab-bench` is the real load generator).
 //!
 //! `CLIENTS` clients in a ring (`c{i}` sends to `c{i+1}`), each starting with `INFLIGHT`
 //! messages and sending one more for every one it receives, until `MESSAGES` per client have

@@ -1,4 +1,5 @@
-//! Line mode through pipes, with the real `confab-client` binary (issue 5, "Line mode").
+//! Line mode through pipes, with the real `confab-client` binary: what [`confab::client`]
+//! documents for a stdin or stdout that is not a terminal.
 
 mod client_support;
 

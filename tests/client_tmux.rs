@@ -1,5 +1,5 @@
 //! End to end on a real terminal: the `confab-client` binary in a tmux pane, typed at with
-//! `send-keys` and read with `capture-pane` (issue 5, "Tests").
+//! `send-keys` and read with `capture-pane`.
 //!
 //! Needs tmux (`apt-get install tmux`); without it each test says SKIP and passes, unless
 //! `CONFAB_REQUIRE_TOOLS=1` (see `tools`). Each test uses its own tmux server (`tmux -L`), which

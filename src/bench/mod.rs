@@ -1,4 +1,4 @@
-//! The load generator behind `confab-bench` (issue 6): many named clients sending one another
+//! The load generator behind `confab-bench`: many named clients sending one another
 //! small messages as fast as a server routes them, checking every delivery.
 //!
 //! A run has two phases. Phase 1 connects and names every client (for Redis: subscribes each

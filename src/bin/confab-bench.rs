@@ -1,4 +1,5 @@
-//! `confab-bench`: the load generator (issue 6). All the work is in `confab::bench`.
+//! `confab-bench`: the load generator, whose bar and figures are in BENCHMARKS.md. All the work
+//! is in `confab::bench`.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

@@ -1,4 +1,4 @@
-//! The reference terminal client (issue 5): type while messages arrive.
+//! The reference terminal client (PROTOCOL.md §10): type while messages arrive.
 //!
 //! Two modes, chosen by what stdin and stdout are:
 //!

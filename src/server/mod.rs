@@ -1,4 +1,4 @@
-//! The reference server (issue 3): PROTOCOL.md implemented the way a production service would
+//! The reference server: PROTOCOL.md implemented the way a production service would
 //! be. The harness and the benchmark embed it through [`spawn`]; the `confab-server` binary
 //! only parses flags and calls [`listen`] and [`run`].
 //!
