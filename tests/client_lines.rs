@@ -2,6 +2,7 @@
 //! documents for a stdin or stdout that is not a terminal.
 
 mod client_support;
+mod launch;
 
 use std::process::{Output, Stdio};
 

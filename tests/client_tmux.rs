@@ -6,6 +6,7 @@
 //! a guard kills at the end, pass or fail. Waits poll the pane with a bounded deadline.
 
 mod client_support;
+mod launch;
 mod tools;
 
 use std::process::Command;
@@ -333,7 +334,7 @@ async fn chat_on_a_course_server_in_its_own_words_and_leave_without_bye() {
     tmux.shows("* Welcome to the chat server!").await;
     tmux.shows("* you are Dave").await;
     tmux.input_is("Dave> ", 6).await;
-    let mut bob = CoursePeer::named(server.port, 2, "Bob").await;
+    let mut bob = CoursePeer::named(server.port(), 2, "Bob").await;
 
     // `Connected clients: Dave, Bob` is a names list.
     tmux.run("/names");
