@@ -390,7 +390,7 @@ fn an_interrupted_harness_leaves_no_server_running() {
                 .join("tests/zoo/01_hello_dec2.py")
                 .display()
         );
-        let mut harness = conform()
+        let harness = conform()
             .args(["--profile", "course", "--color", "never", "--exec"])
             .arg(command)
             .stdout(std::process::Stdio::null())
