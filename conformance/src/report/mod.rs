@@ -4,6 +4,7 @@
 //! [`junit`] and [`markdown`] for files. Transcripts are written per case by
 //! [`write_transcripts`].
 
+pub mod causes;
 pub mod junit;
 pub mod markdown;
 pub mod text;

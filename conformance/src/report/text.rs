@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::case::Verdict;
-use crate::report::{CaseReport, Report};
+use crate::case::{Suite, Verdict};
+use crate::report::{CaseReport, Report, causes};
 use crate::runner::Observer;
 
 /// ANSI colour, or none.
@@ -14,7 +14,7 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
@@ -90,22 +90,86 @@ impl<W: Write> Observer for Progress<W> {
     }
 }
 
+/// What the tail of the terminal report shows.
+#[derive(Debug, Clone, Default)]
+pub struct Tail {
+    /// Only the summary and the failure causes: no transcripts, no deviations, one line per
+    /// failure no cause claims.
+    pub quiet: bool,
+    /// The command that ran, for the last line's advice on what to run next (e.g.
+    /// `confab-conform --exec 'python3 server.py {port}' --profile course`); no such line
+    /// when `None`.
+    pub command: Option<String>,
+}
+
 /// The part of the report that follows the per-case lines.
 pub fn render_tail(report: &Report, style: Style) -> String {
+    render_tail_with(report, style, &Tail::default())
+}
+
+/// As [`render_tail`], as `tail` says.
+pub fn render_tail_with(report: &Report, style: Style, tail: &Tail) -> String {
     let mut out = String::new();
-    let failures: Vec<&CaseReport> = report
-        .cases
-        .iter()
-        .filter(|c| c.verdict.is_failure() || c.verdict == Verdict::HarnessError)
-        .collect();
-    if !failures.is_empty() {
-        out.push_str(&format!("\n{}\n", style.bold("failures")));
-        for c in failures {
-            out.push_str(&failure(c, style));
+    let (mut groups, unclaimed) = causes::group(report.cases.iter());
+    // The causes that cost rubric points first (most points first), then by how many cases
+    // each failed; the sort is stable, so ties keep run order.
+    groups.sort_by(|a, b| {
+        let (pa, pb) = (a.rubric_cost().1, b.rubric_cost().1);
+        pb.cmp(&pa).then(b.cases.len().cmp(&a.cases.len()))
+    });
+    if !groups.is_empty() {
+        out.push_str(&format!("\n{}\n", style.bold("failures by cause")));
+        for g in &groups {
+            out.push_str(&cause_block(report, g, style, tail.quiet));
         }
     }
+    let others: Vec<&CaseReport> = unclaimed
+        .into_iter()
+        .chain(
+            report
+                .cases
+                .iter()
+                .filter(|c| c.verdict == Verdict::HarnessError),
+        )
+        .collect();
+    if !others.is_empty() {
+        let head = if groups.is_empty() {
+            "failures"
+        } else {
+            "other failures"
+        };
+        out.push_str(&format!("\n{}\n", style.bold(head)));
+        for c in others {
+            if tail.quiet {
+                out.push_str(&format!(
+                    "  {} {} — {}\n",
+                    style.verdict(c.verdict),
+                    c.id,
+                    c.title
+                ));
+            } else {
+                out.push_str(&failure(c, style));
+            }
+        }
+    }
+    let not_run: Vec<&CaseReport> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::NotRun)
+        .collect();
+    if let Some(first) = not_run.first() {
+        out.push_str(&format!(
+            "\n{} {} case{}: {}\n",
+            style.paint("1;31", Verdict::NotRun.label()),
+            not_run.len(),
+            if not_run.len() == 1 { "" } else { "s" },
+            first.liveness.as_deref().unwrap_or("the run stopped")
+        ));
+        let ids: Vec<&str> = not_run.iter().map(|c| c.id.as_str()).collect();
+        out.push_str(&format!("  {}\n", cut(&ids.join(", "), TEXT_CHARS)));
+    }
     let deviations = report.deviations();
-    if !deviations.is_empty() {
+    if !deviations.is_empty() && !tail.quiet {
         out.push_str(&format!(
             "\n{}\n",
             style.bold("deviations accepted by lenient matching")
@@ -124,8 +188,201 @@ pub fn render_tail(report: &Report, style: Style) -> String {
         }
     }
     out.push_str(&summary(report, style));
+    if let Some(command) = &tail.command {
+        out.push_str(&format!("{}\n", next_step(report, command)));
+    }
     out
 }
+
+/// Characters of a `step:`, `expected:` or `actual:` text shown on the terminal; the rest is
+/// in `--transcripts`.
+const TEXT_CHARS: usize = 240;
+
+/// Bytes of a transcript line shown on the terminal.
+const LINE_CHARS: usize = 160;
+
+/// Width the `fix:` text is wrapped to.
+const WRAP: usize = 96;
+
+/// `text` cut to `max` characters, with a count of what was left out.
+pub fn cut(text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    if total <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!(
+        "{kept}… ({} more characters; all of it in --transcripts DIR)",
+        total - max
+    )
+}
+
+/// `text` wrapped at spaces to `width` columns, each line after the first behind `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += n;
+    }
+    out
+}
+
+/// The lines that say where a wrong reply differs from the one expected, for an `actual:`
+/// of the form ``expected `X`, got `Y` ``; `None` for any other failure, or when the two
+/// have nothing in common at either end (the `actual:` line already says all).
+pub fn diff(actual: &str) -> Option<String> {
+    let rest = actual.strip_prefix("expected `")?;
+    let (expected, rest) = rest.split_once("`, got `")?;
+    let got = &rest[..rest.rfind('`')?];
+    let e: Vec<char> = expected.chars().collect();
+    let g: Vec<char> = got.chars().collect();
+    let prefix = e.iter().zip(&g).take_while(|(a, b)| a == b).count();
+    let suffix = e[prefix..]
+        .iter()
+        .rev()
+        .zip(g[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if e == g || (prefix == 0 && suffix == 0) {
+        return None;
+    }
+    let part = |chars: &[char]| -> String {
+        let s: String = chars.iter().collect();
+        if s.is_empty() {
+            "nothing".to_owned()
+        } else {
+            format!("`{s}`")
+        }
+    };
+    let e_mid = part(&e[prefix..e.len() - suffix]);
+    let g_mid = part(&g[prefix..g.len() - suffix]);
+    let shown = |chars: &[char]| cut(&chars.iter().collect::<String>(), TEXT_CHARS);
+    let mut out = format!("  diff:     expected `{}`\n", shown(&e));
+    out.push_str(&format!("            got      `{}`\n", shown(&g)));
+    if prefix < TEXT_CHARS {
+        out.push_str(&format!(
+            "            {}^ from character {}: expected {e_mid}, got {g_mid}\n",
+            " ".repeat(10 + prefix),
+            prefix + 1
+        ));
+    } else {
+        out.push_str(&format!(
+            "            from character {}: expected {e_mid}, got {g_mid}\n",
+            prefix + 1
+        ));
+    }
+    Some(out)
+}
+
+/// The evidence of one failed case: step, expected, actual (with the diff of a wrong
+/// reply), and what the liveness probe found.
+fn evidence(c: &CaseReport) -> String {
+    let mut out = String::new();
+    if let Some(f) = &c.failure {
+        out.push_str(&format!("  step:     {}\n", cut(&f.step, TEXT_CHARS)));
+        out.push_str(&format!("  expected: {}\n", cut(&f.expected, TEXT_CHARS)));
+        out.push_str(&format!("  actual:   {}\n", cut(&f.actual, TEXT_CHARS)));
+        if let Some(d) = diff(&f.actual) {
+            out.push_str(&d);
+        }
+    }
+    if let Some(l) = &c.liveness {
+        for (i, line) in l.lines().enumerate() {
+            let head = if i == 0 {
+                "  server:   "
+            } else {
+                "            "
+            };
+            out.push_str(&format!("{head}{}\n", cut(line, TEXT_CHARS)));
+        }
+    }
+    out
+}
+
+fn transcript(c: &CaseReport, style: Style, lines: usize) -> String {
+    let mut out = String::new();
+    let transcript = crate::wire::render_cut(&c.events, true, LINE_CHARS);
+    if !transcript.is_empty() {
+        out.push_str("  transcript:\n");
+        let all: Vec<&str> = transcript.lines().collect();
+        for line in all.iter().take(lines) {
+            out.push_str(&format!("    {line}\n"));
+        }
+        if all.len() > lines {
+            out.push_str(&format!(
+                "    {}\n",
+                style.dim(&format!(
+                    "... {} more lines (use --transcripts DIR)",
+                    all.len() - lines
+                ))
+            ));
+        }
+    }
+    out
+}
+
+/// One block per cause: what the server does, the fix, every case it failed, and the
+/// evidence of the first.
+fn cause_block(report: &Report, g: &causes::Group<'_>, style: Style, quiet: bool) -> String {
+    let n = g.cases.len();
+    let (rows, points) = g.rubric_cost();
+    let cost = if !rows.is_empty() {
+        format!(
+            "costs {points} rubric point{}",
+            if points == 1 { "" } else { "s" }
+        )
+    } else if report.graded_by_rubric() {
+        "beyond the assignment".to_owned()
+    } else {
+        String::new()
+    };
+    let mut out = format!(
+        "\n{} {} ({n} case{}{}{})\n",
+        style.paint("1;31", "cause:"),
+        style.bold(g.cause.title),
+        if n == 1 { "" } else { "s" },
+        if cost.is_empty() { "" } else { ", " },
+        cost
+    );
+    out.push_str(&format!(
+        "  fix:      {}\n",
+        wrap(g.cause.fix, WRAP, "            ")
+    ));
+    for (i, c) in g.cases.iter().enumerate() {
+        out.push_str(&format!(
+            "{}{} {}\n",
+            if i == 0 {
+                "  failed:   "
+            } else {
+                "            "
+            },
+            style.verdict(c.verdict),
+            c.id
+        ));
+    }
+    if quiet {
+        return out;
+    }
+    if let Some(first) = g.cases.first() {
+        out.push_str(&format!("  in {}:\n", first.id));
+        out.push_str(&evidence(first));
+        out.push_str(&transcript(first, style, CAUSE_TRANSCRIPT_LINES));
+    }
+    out
+}
+
+/// Transcript lines shown for the first case of a cause.
+const CAUSE_TRANSCRIPT_LINES: usize = 12;
 
 fn failure(c: &CaseReport, style: Style) -> String {
     let mut out = format!(
@@ -136,39 +393,49 @@ fn failure(c: &CaseReport, style: Style) -> String {
         c.cites.join(", "),
         c.level
     );
-    if let Some(f) = &c.failure {
-        out.push_str(&format!("  step:     {}\n", f.step));
-        out.push_str(&format!("  expected: {}\n", f.expected));
-        out.push_str(&format!("  actual:   {}\n", f.actual));
-    }
-    if let Some(l) = &c.liveness {
-        for (i, line) in l.lines().enumerate() {
-            let head = if i == 0 {
-                "  server:   "
-            } else {
-                "            "
-            };
-            out.push_str(&format!("{head}{line}\n"));
-        }
-    }
-    let transcript = crate::wire::render_cut(&c.events, true, 160);
-    if !transcript.is_empty() {
-        out.push_str("  transcript:\n");
-        let lines: Vec<&str> = transcript.lines().collect();
-        for line in lines.iter().take(TRANSCRIPT_LINES) {
-            out.push_str(&format!("    {line}\n"));
-        }
-        if lines.len() > TRANSCRIPT_LINES {
-            out.push_str(&format!(
-                "    {}\n",
-                style.dim(&format!(
-                    "... {} more lines (use --transcripts DIR)",
-                    lines.len() - TRANSCRIPT_LINES
-                ))
-            ));
-        }
-    }
+    out.push_str(&evidence(c));
+    out.push_str(&transcript(c, style, TRANSCRIPT_LINES));
     out
+}
+
+/// The last line: what to run next.
+pub fn next_step(report: &Report, command: &str) -> String {
+    let first_failing = report
+        .cases
+        .iter()
+        .find(|c| c.verdict.is_failure() && c.verdict != Verdict::NotRun)
+        .or_else(|| report.cases.iter().find(|c| c.verdict.is_failure()));
+    let beyond_assignment = report
+        .suites
+        .iter()
+        .any(|s| !matches!(s, Suite::Example | Suite::Rubric));
+    match first_failing {
+        None if report.cases.is_empty() => {
+            format!("next: {command} --list   (the cases there are)")
+        }
+        None => format!(
+            "next: nothing failed; {command} --format markdown --output report.md writes a report to keep"
+        ),
+        Some(_) if report.graded_by_rubric() && beyond_assignment => {
+            let assignment_fails = report.cases.iter().any(|c| {
+                matches!(c.suite, Suite::Example | Suite::Rubric) && c.verdict.is_failure()
+            });
+            if assignment_fails {
+                format!(
+                    "next: fix the causes above, then run the assignment alone: {command} --suite example,rubric"
+                )
+            } else {
+                format!(
+                    "next: the assignment passes; the failures above are beyond it. One at a time: {command} --case {}",
+                    first_failing.map(|c| c.id.as_str()).unwrap_or_default()
+                )
+            }
+        }
+        Some(c) => format!(
+            "next: {command} --case {} --transcripts transcripts   (the first failure, every byte)",
+            c.id
+        ),
+    }
 }
 
 fn summary(report: &Report, style: Style) -> String {
