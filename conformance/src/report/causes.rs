@@ -279,7 +279,9 @@ fn first_word_only(c: &CaseReport) -> bool {
         .filter_map(|d| d.split_once(" SENT ").map(|(_, text)| text.to_owned()))
         .any(|text| match text.split_once(' ') {
             Some((first, _)) => {
-                !f.actual.contains(&format!("{text}`")) && f.actual.contains(&format!(" {first}`"))
+                // What arrived: after "got " when the text quotes the expectation too.
+                let arrived = f.actual.rsplit_once("got ").map_or(&*f.actual, |(_, r)| r);
+                !arrived.contains(&format!("{text}`")) && arrived.contains(&format!(" {first}`"))
             }
             None => false,
         })

@@ -309,23 +309,48 @@ fn evidence(c: &CaseReport) -> String {
     out
 }
 
-fn transcript(c: &CaseReport, style: Style, lines: usize) -> String {
+/// Which lines of a long transcript are shown.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    /// The first lines: how the case went.
+    First(usize),
+    /// The last lines: where it went wrong.
+    Last(usize),
+}
+
+fn transcript(c: &CaseReport, style: Style, keep: Keep) -> String {
     let mut out = String::new();
     let transcript = crate::wire::render_cut(&c.events, true, LINE_CHARS);
-    if !transcript.is_empty() {
-        out.push_str("  transcript:\n");
-        let all: Vec<&str> = transcript.lines().collect();
-        for line in all.iter().take(lines) {
-            out.push_str(&format!("    {line}\n"));
+    if transcript.is_empty() {
+        return out;
+    }
+    out.push_str("  transcript:\n");
+    let all: Vec<&str> = transcript.lines().collect();
+    let left_out = |n: usize, which: &str| {
+        format!(
+            "    {}\n",
+            style.dim(&format!(
+                "... {n} {which} lines (all of them in --transcripts DIR)"
+            ))
+        )
+    };
+    match keep {
+        Keep::First(n) => {
+            for line in all.iter().take(n) {
+                out.push_str(&format!("    {line}\n"));
+            }
+            if all.len() > n {
+                out.push_str(&left_out(all.len() - n, "more"));
+            }
         }
-        if all.len() > lines {
-            out.push_str(&format!(
-                "    {}\n",
-                style.dim(&format!(
-                    "... {} more lines (use --transcripts DIR)",
-                    all.len() - lines
-                ))
-            ));
+        Keep::Last(n) => {
+            let skip = all.len().saturating_sub(n);
+            if skip > 0 {
+                out.push_str(&left_out(skip, "earlier"));
+            }
+            for line in &all[skip..] {
+                out.push_str(&format!("    {line}\n"));
+            }
         }
     }
     out
@@ -376,12 +401,16 @@ fn cause_block(report: &Report, g: &causes::Group<'_>, style: Style, quiet: bool
     if let Some(first) = g.cases.first() {
         out.push_str(&format!("  in {}:\n", first.id));
         out.push_str(&evidence(first));
-        out.push_str(&transcript(first, style, CAUSE_TRANSCRIPT_LINES));
+        out.push_str(&transcript(
+            first,
+            style,
+            Keep::Last(CAUSE_TRANSCRIPT_LINES),
+        ));
     }
     out
 }
 
-/// Transcript lines shown for the first case of a cause.
+/// Transcript lines shown for the first case of a cause: the last ones, where it went wrong.
 const CAUSE_TRANSCRIPT_LINES: usize = 12;
 
 fn failure(c: &CaseReport, style: Style) -> String {
@@ -394,7 +423,7 @@ fn failure(c: &CaseReport, style: Style) -> String {
         c.level
     );
     out.push_str(&evidence(c));
-    out.push_str(&transcript(c, style, TRANSCRIPT_LINES));
+    out.push_str(&transcript(c, style, Keep::First(TRANSCRIPT_LINES)));
     out
 }
 
@@ -502,4 +531,77 @@ fn summary(report: &Report, style: Style) -> String {
     };
     out.push_str(&format!("  result: {result} (exit {code})\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_reply_shows_where_it_differs() {
+        let d = diff("expected `A SENT carry on`, got `A SENT carry`").expect("a diff");
+        let lines: Vec<&str> = d.lines().collect();
+        assert_eq!(lines[0], "  diff:     expected `A SENT carry on`");
+        assert_eq!(lines[1], "            got      `A SENT carry`");
+        // The caret stands under the 13th character of both quoted texts.
+        let column = lines[1].find('`').map(|i| i + 1 + 12);
+        assert_eq!(lines[2].find('^'), column, "{d}");
+        assert!(
+            lines[2].ends_with("^ from character 13: expected ` on`, got nothing"),
+            "{d}"
+        );
+        let d = diff("expected `HELLO Bob`, got `Hello Bob`").expect("a diff");
+        assert!(
+            d.contains("from character 2: expected `ELLO`, got `ello`"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn no_diff_for_replies_with_nothing_in_common_or_other_failures() {
+        assert_eq!(diff("expected `BYE`, got `ERROR: not supported`"), None);
+        assert_eq!(diff("nothing arrived on A within 2000 ms"), None);
+        assert_eq!(diff("expected `BYE`, got `BYE`"), None);
+    }
+
+    #[test]
+    fn long_texts_are_cut_with_a_count_of_what_was_left_out() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "é".repeat(250);
+        let shown = cut(&long, 240);
+        assert!(
+            shown.starts_with(&"é".repeat(240))
+                && shown.ends_with("… (10 more characters; all of it in --transcripts DIR)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_long_actual_line_is_cut_in_the_evidence() {
+        let failure = crate::case::Failure {
+            kind: crate::case::FailureKind::Wrong,
+            step: "A ← the delivery".into(),
+            expected: "`A SENT x`".into(),
+            actual: format!("expected `A SENT x`, got `{}`", "y".repeat(50_000)),
+        };
+        let mut c = CaseReport::not_run(
+            &crate::suites::all()
+                .into_iter()
+                .next()
+                .expect("at least one case"),
+            "",
+        );
+        c.verdict = Verdict::Fail;
+        c.liveness = None;
+        c.failure = Some(failure);
+        let shown = evidence(&c);
+        assert!(shown.lines().all(|l| l.chars().count() < 400), "{shown}");
+        assert!(shown.contains("more characters; all of it in --transcripts DIR"));
+    }
+
+    #[test]
+    fn fix_lines_wrap_at_spaces() {
+        let w = wrap("aaa bbb ccc ddd", 7, "  ");
+        assert_eq!(w, "aaa bbb\n  ccc ddd");
+    }
 }
