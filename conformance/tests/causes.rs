@@ -42,17 +42,29 @@ async fn grade(server: &str, only: &[&str]) -> Report {
     options.timeout = Duration::from_millis(700);
     options.restart_deadline = Duration::from_secs(5);
     let command = format!("exec python3 -S {} {{port}}", zoo().join(server).display());
-    confab_conformance::run(
-        TargetSpec::Exec {
-            command,
-            addr: None,
-        },
-        &options,
-        Duration::from_secs(10),
-        &mut Silent,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{server} could not be graded: {e}"))
+    // The free port the harness picks can be taken by another test's server before this one
+    // binds it (the zoo servers do not set SO_REUSEADDR); that start is tried again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = confab_conformance::run(
+            TargetSpec::Exec {
+                command: command.clone(),
+                addr: None,
+            },
+            &options,
+            Duration::from_secs(10),
+            &mut Silent,
+        )
+        .await;
+        match result {
+            Ok(report) => return report,
+            Err(e) if attempts < 3 && e.to_string().contains("Address already in use") => {
+                eprintln!("{server}: its port was taken, starting it again: {e}");
+            }
+            Err(e) => panic!("{server} could not be graded: {e}"),
+        }
+    }
 }
 
 fn render(report: &Report) -> String {
