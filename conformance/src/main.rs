@@ -131,7 +131,9 @@ Examples:
   confab-conform --addr 127.0.0.1:5555 --profile course
   confab-conform --exec 'python3 server.py {port}' --profile course   # framing detected
   confab-conform --exec 'python3 server.py {port}' --profile course --framing dec3
+  confab-conform --exec 'python3 server.py {port}' --profile course -q   # causes and fixes only
   confab-conform --suite rubric --format markdown --output grade.md
+  confab-conform --format json=report.json --format junit=report.xml    # one run, two reports
 
 Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info (not
 observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG

@@ -147,6 +147,11 @@ const SHOWN_BY: &[(&str, &str, &str)] = &[
         "rubric.14-length-field",
     ),
     (
+        "end-of-stream-ignored",
+        "10_raw_wedge.py",
+        "spec.CONN-3.close-releases",
+    ),
+    (
         "name-kept-after-leave",
         "14_greeter_dec2.py",
         "spec.NAMES-4.release-and-return",

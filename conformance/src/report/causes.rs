@@ -180,6 +180,14 @@ pub static CAUSES: &[Cause] = &[
         claims: |c| failed(c) && cites_any(c, &["row 14", "FRAME-4", "CMD-7"]),
     },
     Cause {
+        id: "end-of-stream-ignored",
+        title: "a client that has left is never let go",
+        fix: "when `recv()` returns `b''` the client has closed its side: close that socket, \
+              remove it from your `select()` lists and forget its name; a socket left in the \
+              lists is ready forever, holds its name, and can starve every other client",
+        claims: |c| failed(c) && expected_has(c, &["after end of stream"]),
+    },
+    Cause {
         id: "name-kept-after-leave",
         title: "a client that leaves keeps its name",
         fix: "when a client leaves (EXIT, a close, or a reset), remove its name from your table \
@@ -238,10 +246,11 @@ pub static CAUSES: &[Cause] = &[
     },
     Cause {
         id: "silent-on-error",
-        title: "a command that cannot be carried out gets no answer",
-        fix: "your server says nothing to a command it cannot carry out (a missing recipient, \
-              MSG before NAME, missing arguments, a text too long): answer every such command \
-              with an error reply (`ERROR ...`), so that the client knows it failed",
+        title: "some commands get no answer at all",
+        fix: "your server says nothing to some commands (a message to yourself or to a \
+              missing recipient, MSG before NAME, missing arguments, a text too long): answer \
+              every command, with the delivery or with an error reply (`ERROR ...`), so that \
+              the client knows what happened",
         claims: |c| {
             c.verdict == Verdict::Fail
                 && kind(c) == Some(FailureKind::NoReply)
