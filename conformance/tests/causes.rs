@@ -258,9 +258,10 @@ async fn each_cause_gets_its_block_and_fix_on_the_server_that_shows_it() {
     );
 }
 
-/// 06 loops `recv` for a frame, does not implement EXIT, dies on invalid UTF-8 and frames
-/// with `len(text)`: each of those is one block, however many cases each one fails, and
-/// every failed case is in exactly one block or shown on its own.
+/// 06 loops `recv` for a frame, does not implement EXIT, dies on invalid UTF-8, frames with
+/// `len(text)`, says nothing to some commands and takes any name: each of those is one block
+/// with its fix line, however many cases each one fails, the JSON report has the same
+/// causes, and every failed case is in exactly one block or shown on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_with_several_causes_gets_one_block_per_cause() {
     if !have_python() {
@@ -303,6 +304,30 @@ async fn a_server_with_several_causes_gets_one_block_per_cause() {
             g.cause.id
         );
     }
+    assert!(
+        groups.len() >= 6,
+        "six causes or more expected:\n{rendered}"
+    );
+    // The JSON report has the same causes, with the same cases.
+    let doc: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
+    let in_json: Vec<(String, usize)> = doc["causes"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or_default().to_owned(),
+                        c["cases"].as_array().map_or(0, Vec::len),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let in_groups: Vec<(String, usize)> = groups
+        .iter()
+        .map(|g| (g.cause.id.to_owned(), g.cases.len()))
+        .collect();
+    assert_eq!(in_json, in_groups);
     let in_blocks: usize = groups.iter().map(|g| g.cases.len()).sum();
     let failed = report
         .cases

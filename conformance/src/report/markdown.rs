@@ -143,7 +143,7 @@ pub fn render(report: &Report) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -153,7 +153,7 @@ mod tests {
 
     /// A report of one failed case whose `actual:` and transcript are huge, as from a server
     /// that floods 9999-byte frames.
-    fn flooded() -> Report {
+    pub(crate) fn flooded() -> Report {
         let case = crate::suites::all()
             .into_iter()
             .find(|c| c.id == "spec.MSG-1.delivery")
