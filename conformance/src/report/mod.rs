@@ -1,7 +1,8 @@
 //! The results of a run, and the exit code scripts can trust.
 //!
 //! Renderers: [`text`] for the terminal (streaming, colour on a TTY), and [`json`],
-//! [`junit`] and [`markdown`] for files. Transcripts are written per case by
+//! [`junit`] and [`markdown`] for files. [`causes`] groups failures by the mistake in the
+//! server behind them, with what to change. Transcripts are written per case, whole, by
 //! [`write_transcripts`].
 
 pub mod causes;
