@@ -182,7 +182,8 @@ pub fn render_tail_with(report: &Report, style: Style, tail: &Tail) -> String {
                 String::new()
             };
             out.push_str(&format!(
-                "  {d}\n    {}\n",
+                "  {}\n    {}\n",
+                cut(&d, TEXT_CHARS),
                 style.dim(&format!("in {first}{more}"))
             ));
         }
@@ -330,7 +331,8 @@ fn transcript(c: &CaseReport, style: Style, keep: Keep) -> String {
         format!(
             "    {}\n",
             style.dim(&format!(
-                "... {n} {which} lines (all of them in --transcripts DIR)"
+                "... {n} {which} line{} (all of them in --transcripts DIR)",
+                if n == 1 { "" } else { "s" }
             ))
         )
     };
@@ -596,6 +598,28 @@ mod tests {
         c.failure = Some(failure);
         let shown = evidence(&c);
         assert!(shown.lines().all(|l| l.chars().count() < 400), "{shown}");
+        assert!(shown.contains("more characters; all of it in --transcripts DIR"));
+    }
+
+    /// A server that floods 9999-byte frames gets a terminal report of short lines: the
+    /// outcome, the transcript and the deviations are cut, with counts.
+    #[test]
+    fn a_flooding_server_gets_a_report_of_short_lines() {
+        let mut report = crate::report::markdown::tests::flooded();
+        report.cases[0].verdict = Verdict::PassWithDeviation;
+        report.cases[0]
+            .deviations
+            .push(format!("accepted `{}`", "#".repeat(5000)));
+        let mut failed = report.cases[0].clone();
+        failed.verdict = Verdict::Fail;
+        report.cases.push(failed);
+        let shown = render_tail(&report, Style { color: false });
+        assert!(shown.len() < 20_000, "{} bytes", shown.len());
+        assert!(
+            shown.lines().all(|l| l.chars().count() < 400),
+            "a long line in\n{shown}"
+        );
+        assert!(shown.contains("... 460 more lines (all of them in --transcripts DIR)"));
         assert!(shown.contains("more characters; all of it in --transcripts DIR"));
     }
 
