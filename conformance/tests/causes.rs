@@ -187,6 +187,16 @@ const SHOWN_BY: &[(&str, &str, &str)] = &[
         "rubric.09-missing-recipient-error",
     ),
     (
+        "getnames-spelling",
+        "02_friendly_dec2.py",
+        "spec.CMD-2.getnames-spelling",
+    ),
+    (
+        "control-characters-echoed",
+        "02_friendly_dec2.py",
+        "spec.ERR-2.messages",
+    ),
+    (
         "message-acknowledged",
         "02_friendly_dec2.py",
         "spec.MSG-2.no-ack",

@@ -258,6 +258,22 @@ pub static CAUSES: &[Cause] = &[
         },
     },
     Cause {
+        id: "getnames-spelling",
+        title: "`GETNAMES` is not taken for `GET_NAMES`",
+        fix: "the protocol lets a client spell the command `GETNAMES` as well as `GET_NAMES`: \
+              accept both spellings for the names list",
+        claims: |c| failed(c) && cites_any(c, &["CMD-2"]),
+    },
+    Cause {
+        id: "control-characters-echoed",
+        title: "control characters a client sent are echoed as they are",
+        fix: "your server quotes what a client sent in its replies as it came, control \
+              characters included (an escape sequence can clear the reader's screen): in \
+              error messages, keep to one line and escape every character below a space in what \
+              you quote",
+        claims: |c| failed(c) && cites_any(c, &["ERR-2"]),
+    },
+    Cause {
         id: "message-acknowledged",
         title: "a successful MSG is answered",
         fix: "the delivery to the recipient is the only effect of a MSG: send the sender \
