@@ -70,9 +70,12 @@ pub async fn run(
                 )
                 .await?
         } else {
+            if choice.framing.is_none() {
+                observer.notice("finding the server's framing from its replies to a first NAME");
+            }
             target.detect(choice, options.timeout).await?
         };
-        observer.notice(&format!(
+        let found = format!(
             "{} {}",
             if detected.detected {
                 "detected"
@@ -80,7 +83,8 @@ pub async fn run(
                 "confirmed"
             },
             detected.evidence
-        ));
+        );
+        observer.notice(&found);
         let mut resolved = (*profile).clone();
         resolved.framing = detected.traits.dialect.framing;
         resolved.spelling = detected.traits.dialect.spelling;
@@ -88,15 +92,7 @@ pub async fn run(
         let mut report = runner::run(&mut target, &options, observer).await;
         report.profile.detect_framing = profile.detect_framing;
         report.profile.detect_spelling = profile.detect_spelling;
-        report.dialect = Some(format!(
-            "{} {}",
-            if detected.detected {
-                "detected"
-            } else {
-                "confirmed"
-            },
-            detected.evidence
-        ));
+        report.dialect = Some(found);
         Ok(report)
     }
     .await;

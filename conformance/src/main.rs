@@ -24,7 +24,8 @@ use confab_conformance::{Matching, Profile, RunOptions, Suite, TargetSpec};
 /// Exit codes: 0 every MUST case passed (with `--profile course`: every rubric row); 1 a MUST
 /// case (rubric row) failed, or the server crashed or hung in one; 2 usage or harness error,
 /// a server that never became reachable, answered nothing, or does not speak the framing
-/// given; 3 no case ran.
+/// given; 3 no case ran; 130 or 143 interrupted (Ctrl-C or SIGTERM), with every server it
+/// started stopped.
 #[derive(Debug, Parser)]
 #[command(name = "confab-conform", version, after_help = AFTER_HELP)]
 struct Args {
@@ -368,18 +369,33 @@ fn run(args: Args) -> anyhow::Result<i32> {
         .build()
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
-        let mut silent = confab_conformance::Silent;
-        let mut to_stderr = text::Progress::new(std::io::stderr(), terminal_style);
-        let mut to_stdout = text::Progress::new(std::io::stdout(), terminal_style);
-        let observer: &mut dyn confab_conformance::Observer = if args.quiet {
-            &mut silent
-        } else if progress_to_stderr {
-            &mut to_stderr
-        } else {
-            &mut to_stdout
+        let run = async {
+            let mut silent = confab_conformance::Silent;
+            let mut to_stderr = text::Progress::new(std::io::stderr(), terminal_style);
+            let mut to_stdout = text::Progress::new(std::io::stdout(), terminal_style);
+            let observer: &mut dyn confab_conformance::Observer = if args.quiet {
+                &mut silent
+            } else if progress_to_stderr {
+                &mut to_stderr
+            } else {
+                &mut to_stdout
+            };
+            confab_conformance::run(spec, &options, args.startup_timeout, observer).await
         };
-        confab_conformance::run(spec, &options, args.startup_timeout, observer).await
+        tokio::select! {
+            report = run => Ok(report),
+            code = interrupted() => Err(code),
+        }
     });
+    let report = match report {
+        Ok(report) => report,
+        Err(code) => {
+            // No server the harness started outlives it.
+            confab_conformance::target::kill_started_servers();
+            eprintln!("confab-conform: interrupted; every server it started is stopped");
+            return Ok(code);
+        }
+    };
     let report = match report {
         Ok(r) => r,
         Err(e) => {
@@ -456,6 +472,22 @@ fn shell_quote(s: &str) -> String {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM; answers the exit code a shell gives for it (130,
+/// 143). Without signal handling it waits for ever.
+async fn interrupted() -> i32 {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => 130,
+        _ = term.recv() => 143,
     }
 }
 

@@ -93,6 +93,10 @@ pub enum TargetError {
     Died(String),
 }
 
+/// How many of the likely framings detection tries when nothing points elsewhere: those met
+/// among course servers (dec2, dec4, raw, dec3, line, bin8).
+const UNPROMPTED: usize = 6;
+
 /// What the user fixed of the dialect; `None` fields are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DialectChoice {
@@ -142,6 +146,26 @@ struct Spawned {
     output: Arc<Mutex<Vec<u8>>>,
     /// The tasks copying its stdout and stderr into `output`.
     collectors: Vec<JoinHandle<()>>,
+    /// Its process group (the harness starts it in a group of its own).
+    group: Option<i32>,
+}
+
+/// The process groups of the servers started and not yet stopped, for
+/// [`kill_started_servers`].
+fn started_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    GROUPS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kills every server the harness started and has not stopped, with everything in their
+/// process groups: for a harness that is interrupted, so that no server outlives it.
+pub fn kill_started_servers() {
+    for group in started_groups().drain(..) {
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(group),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
 }
 
 /// Keep this much of a started server's output.
@@ -241,8 +265,27 @@ impl Target {
         }
     }
 
-    /// Starts (or reaches) the server.
+    /// Starts (or reaches) the server. A command with a `{port}` placeholder that finds its
+    /// port taken (another program took it after the harness chose it) is started again on
+    /// another port, a few times.
     pub async fn start(&mut self) -> Result<SocketAddr, TargetError> {
+        let mut tries = 0;
+        loop {
+            match self.start_once().await {
+                Err(TargetError::ExitedEarly { output, .. })
+                    if tries < 4
+                        && self.restartable()
+                        && !self.cheap_to_restart()
+                        && output.to_ascii_lowercase().contains("in use") =>
+                {
+                    tries += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn start_once(&mut self) -> Result<SocketAddr, TargetError> {
         let addr = match self.spec.clone() {
             TargetSpec::Embedded(config) => {
                 let listener = confab::server::listen(SocketAddr::from(([127, 0, 0, 1], 0)))
@@ -311,11 +354,16 @@ impl Target {
         if let Some(err) = child.stderr.take() {
             collectors.push(tokio::spawn(collect(err, output.clone())));
         }
+        let group = child.id().and_then(|p| i32::try_from(p).ok());
+        if let Some(g) = group {
+            started_groups().push(g);
+        }
         self.spawned = Some(Spawned {
             child,
             command: line.clone(),
             output,
             collectors,
+            group,
         });
         // Wait, bounded, until it accepts connections or exits.
         let deadline = tokio::time::Instant::now() + self.startup;
@@ -448,11 +496,19 @@ impl Target {
         choice: DialectChoice,
         timeout: Duration,
     ) -> Result<Detected, TargetError> {
-        let wait = timeout.min(Duration::from_millis(1500));
+        // The first attempt waits as long as a reply may take; later ones, on a server that
+        // has already shown it is up, less: a server that answers nothing costs seconds.
+        let first_wait = timeout.min(Duration::from_millis(1500));
+        let later_wait = timeout.min(Duration::from_millis(800));
         let greet_wait = Duration::from_millis(300);
+        // Unprompted, the framings met among course servers; any other is found from a reply
+        // or a greeting that shows it, or given with --framing.
         let mut queue: Vec<Framing> = match choice.framing {
             Some(f) => vec![f],
-            None => confab::protocol::lenient::likely_framings(),
+            None => confab::protocol::lenient::likely_framings()
+                .into_iter()
+                .take(UNPROMPTED)
+                .collect(),
         };
         let spellings: Vec<Spelling> = match choice.spelling {
             Some(s) => vec![s],
@@ -471,7 +527,7 @@ impl Target {
                 }
                 tried.push((framing, spelling));
                 if !first {
-                    self.recover(wait).await?;
+                    self.recover(first_wait).await?;
                 }
                 first = false;
                 let Some(addr) = self.addr else {
@@ -485,10 +541,15 @@ impl Target {
                     Duration::ZERO
                 };
                 let connected =
-                    match tokio::time::timeout(wait, tokio::net::TcpStream::connect(addr)).await {
+                    match tokio::time::timeout(first_wait, tokio::net::TcpStream::connect(addr))
+                        .await
+                    {
                         Ok(Ok(stream)) => Ok(stream),
                         Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err(format!("no connection within {} ms", wait.as_millis())),
+                        Err(_) => Err(format!(
+                            "no connection within {} ms",
+                            first_wait.as_millis()
+                        )),
                     };
                 let stream = match connected {
                     Ok(stream) => stream,
@@ -500,6 +561,11 @@ impl Target {
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let wait = if tried.len() == 1 {
+                    first_wait
+                } else {
+                    later_wait
+                };
                 let first = confab::protocol::Command::Name(self.sentinel_name.clone());
                 let Ok(mut attempt) =
                     detect::attempt(stream, framing, spelling, &first, gw, wait).await
@@ -598,7 +664,7 @@ impl Target {
             Some(f) => TargetError::AnsweredNothing(format!(
                 "no reply within {} ms to NAME {} in {f} framing; if it speaks another \
                  framing, try --framing auto",
-                wait.as_millis(),
+                first_wait.as_millis(),
                 self.sentinel_name
             )),
             None => TargetError::AnsweredNothing(format!(
@@ -720,6 +786,11 @@ impl Target {
                 e.task.abort();
             }
         }
+        if let Some(s) = &self.spawned
+            && let Some(g) = s.group
+        {
+            started_groups().retain(|&x| x != g);
+        }
         if let Some(mut s) = self.spawned.take()
             && let Some(pid) = s.child.id()
         {
@@ -839,7 +910,12 @@ async fn listening(addr: SocketAddr) -> bool {
     )
 }
 
+/// A loopback port that a server without `SO_REUSEADDR` can bind: chosen by the kernel for a
+/// socket bound without that option, so not one held by connections in TIME_WAIT (which a
+/// server started for every case leaves many of).
 fn free_port() -> io::Result<u16> {
-    let l = std::net::TcpListener::bind(("127.0.0.1", 0))?;
-    Ok(l.local_addr()?.port())
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_reuseaddr(false)?;
+    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+    Ok(socket.local_addr()?.port())
 }

@@ -4,6 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../tests/tools/mod.rs"]
+mod tools;
+
 fn conform() -> Command {
     Command::new(env!("CARGO_BIN_EXE_confab-conform"))
 }
@@ -161,6 +164,13 @@ fn exec_without_a_port_needs_an_address() {
 /// assignment and the run passes.
 #[test]
 fn a_crashing_course_server_is_graded_restarted_and_failed() {
+    if !tools::available(
+        "a_crashing_course_server_is_graded_restarted_and_failed",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
     let dir = scratch("course");
     let json = dir.join("report.json");
     let script = fixture("course_server.py");
@@ -234,6 +244,13 @@ fn a_crashing_course_server_is_graded_restarted_and_failed() {
 /// does on a taken port.
 #[test]
 fn a_crashed_server_whose_port_stays_taken_is_reported_and_the_rest_not_run() {
+    if !tools::available(
+        "a_crashed_server_whose_port_stays_taken_is_reported_and_the_rest_not_run",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
     let port = closed_port();
     let script = fixture("course_server.py");
     let mark = scratch("port-taken").join("started");
@@ -301,21 +318,116 @@ fn the_embedded_server_passes_and_every_format_is_written() {
     assert!(err.contains("spec.NAME-1.hello"), "{err}");
 }
 
-/// Whether python3 can be run; a visible skip (or, under `CONFAB_REQUIRE_TOOLS=1`, a
-/// failure) when it cannot.
-fn have_python() -> bool {
-    let found = Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CONFAB_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "python3 is required (CONFAB_REQUIRE_TOOLS=1) but not found: apt-get install python3"
-        );
-        eprintln!("SKIP: python3 not found (apt-get install python3)");
+/// A course server already running, given by address: the harness cannot restart it, so it
+/// detects the dialect on it, keeps its sentinel connected for the whole run, waits for each
+/// case's names to go, and grades the rubric as on a server it starts itself.
+#[test]
+fn a_running_course_server_at_an_address_is_detected_and_graded() {
+    if !tools::available(
+        "a_running_course_server_at_an_address_is_detected_and_graded",
+        "python3",
+        "python3",
+    ) {
+        return;
     }
-    found
+    let port = closed_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo/01_hello_dec2.py");
+    let mut server = Command::new("python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 starts");
+    // The server says when it listens.
+    let mut line = String::new();
+    let stdout = server.stdout.take().expect("piped stdout");
+    let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+    assert!(line.contains("listening"), "{line}");
+    let (code, out, err) = run(conform()
+        .args([
+            "--profile",
+            "course",
+            "--color",
+            "never",
+            "--suite",
+            "rubric",
+        ])
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}")));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("detected dec2 framing, canonical spelling: reply `"),
+        "{out}"
+    );
+    assert!(out.contains("rubric score 100/100"), "{out}");
+}
+
+/// Interrupting the harness (Ctrl-C's SIGINT, or SIGTERM) stops the server it started, with
+/// everything in its process group: nothing of it outlives the run.
+#[test]
+fn an_interrupted_harness_leaves_no_server_running() {
+    if !tools::available(
+        "an_interrupted_harness_leaves_no_server_running",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    for (signal, code) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
+        let dir = scratch(&format!("interrupted-{}", code));
+        let pidfile = dir.join("server.pid");
+        // The server writes its pid, then serves; the harness runs every suite, which takes
+        // far longer than the test waits for the pid.
+        let command = format!(
+            "echo $$ > {}; exec python3 {} {{port}}",
+            pidfile.display(),
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/zoo/01_hello_dec2.py")
+                .display()
+        );
+        let harness = conform()
+            .args(["--profile", "course", "--color", "never", "--exec"])
+            .arg(command)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the harness starts");
+        // Bounded wait for the server's pid (the harness starts it within its startup time).
+        let mut pid = None;
+        for _ in 0..500 {
+            if let Some(p) = std::fs::read_to_string(&pidfile)
+                .ok()
+                .and_then(|t| t.trim().parse::<i32>().ok())
+            {
+                pid = Some(p);
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let pid = pid.expect("the harness started the server");
+        let harness_pid = Pid::from_raw(i32::try_from(harness.id()).expect("a pid"));
+        kill(harness_pid, signal).expect("the harness can be signalled");
+        let output = harness.wait_with_output().expect("the harness exits");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
+        assert!(stderr.contains("interrupted"), "{stderr}");
+        // The server's process is gone: signal 0 reaches no process (a zombie would be reaped
+        // by its parent's exit; the check allows it a moment).
+        let mut gone = false;
+        for _ in 0..100 {
+            if kill(Pid::from_raw(pid), None).is_err() {
+                gone = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert!(gone, "the server {pid} outlived the harness ({signal:?})");
+    }
 }
 
 /// `--format` given several times: one run writes every report, and the terminal still gets
@@ -368,7 +480,11 @@ fn formats_that_would_share_stdout_or_a_file_are_usage_errors() {
 /// the command to run next.
 #[test]
 fn quiet_shows_the_causes_the_summary_and_what_to_run_next() {
-    if !have_python() {
+    if !tools::available(
+        "quiet_shows_the_causes_the_summary_and_what_to_run_next",
+        "python3",
+        "python3",
+    ) {
         return;
     }
     let script = fixture("course_server.py");
@@ -414,7 +530,11 @@ fn quiet_shows_the_causes_the_summary_and_what_to_run_next() {
 /// `--fail-fast`: the run stops after the first failing case, and the rest are not run.
 #[test]
 fn fail_fast_stops_after_the_first_failing_case() {
-    if !have_python() {
+    if !tools::available(
+        "fail_fast_stops_after_the_first_failing_case",
+        "python3",
+        "python3",
+    ) {
         return;
     }
     let dir = scratch("fail-fast");

@@ -21,6 +21,9 @@ use confab_conformance::{
 use futures::StreamExt;
 use serde::Deserialize;
 
+#[path = "../../tests/tools/mod.rs"]
+mod tools;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Truth {
@@ -42,23 +45,6 @@ struct Row {
 
 fn zoo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo")
-}
-
-/// Whether `program` can be run; a visible skip (or, under `CONFAB_REQUIRE_TOOLS=1`, a
-/// failure) when it cannot.
-fn have(program: &str, install: &str) -> bool {
-    let found = std::process::Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CONFAB_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "{program} is required (CONFAB_REQUIRE_TOOLS=1) but not found: {install}"
-        );
-        eprintln!("SKIP: {program} not found ({install})");
-    }
-    found
 }
 
 fn truths() -> Vec<(PathBuf, Truth)> {
@@ -217,7 +203,11 @@ fn quoted_arrivals_are_found() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_zoo_server_is_graded_as_its_truth_says() {
-    if !have("python3", "apt-get install python3") {
+    if !tools::available(
+        "every_zoo_server_is_graded_as_its_truth_says",
+        "python3",
+        "python3",
+    ) {
         return;
     }
     let truths = truths();
@@ -227,7 +217,7 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
     let graded: Vec<(&PathBuf, &Truth, Result<Report, TargetError>)> =
         futures::stream::iter(truths.iter())
             .map(|(path, truth)| async move { (path, truth, grade(python, truth).await) })
-            .buffer_unordered(6)
+            .buffer_unordered(8)
             .collect()
             .await;
     let elapsed = started.elapsed();

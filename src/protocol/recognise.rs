@@ -13,7 +13,7 @@
 //! 2. A fixed prefix naming the server (`Server Sent: Hello Dave`) is dropped.
 //! 3. A delivery, which may come at any moment: `MSG_FROM n t`, `n sent t`, `n SENT: t`,
 //!    `n send t`, `n: t`, `... from n: t`.
-//! 4. A refusal ([`lenient::reads_as_refusal`]).
+//! 4. A refusal ([`reads_as_refusal`]).
 //! 5. The reply to a command waiting for one, oldest first: NAME is answered by a text holding
 //!    the name, GET_NAMES by a names list, MSG by an acknowledgement, EXIT by anything.
 //! 6. A farewell, a hello holding the reader's name, or a names list behind a prefix, asked or

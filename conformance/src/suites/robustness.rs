@@ -55,6 +55,12 @@ pub fn cases() -> Vec<Case> {
             short_payload_then_close,
         ),
         rob(
+            "robustness.killed-mid-command",
+            &["CONN-2", "CONN-3"],
+            "a client killed in the middle of a command (reset, half a frame sent)",
+            killed_mid_command,
+        ),
+        rob(
             "robustness.invalid-utf8",
             &["ENC-2"],
             "payloads that are not UTF-8",
@@ -107,6 +113,28 @@ pub fn cases() -> Vec<Case> {
     }
     v
 }
+
+// A killed client program resets its connection, here with half a command sent: many course
+// servers then send a reply to a socket that has gone, and die. The grading sheet's row 12
+// kills an idle client instead (JUDGE-8); this is the harder case.
+body!(killed_mid_command, |ctx| {
+    let (mut a, an) = client(ctx, "A").await?;
+    let (mut b, bn) = client(ctx, "B").await?;
+    let (mut k, kn) = client(ctx, "K").await?;
+    ctx.step("K starts a command and is killed (reset) without EXIT");
+    let m = msg(ctx, &an, "half")?;
+    let mut part = confab::protocol::frame::frame(k.framing(), &payload(ctx, &m))
+        .map_err(|e| ctx.unsupported(e.to_string()))?;
+    part.truncate(part.len() / 2);
+    ctx.send_raw(&mut k, &part).await?;
+    k.abort();
+    ctx.step("A and B talk, K is gone from the list");
+    let m = msg(ctx, &bn, "carry on")?;
+    ctx.send(&mut a, &m).await?;
+    ctx.expect_delivery(&mut b, &an, "carry on").await?;
+    ctx.expect_names_eventually(&mut a, &[&an, &bn], &[&kn])
+        .await
+});
 
 /// The server still serves: a fresh client names and lists.
 async fn still_serving(ctx: &mut Ctx, also: &[&Name]) -> Check {
