@@ -4,7 +4,7 @@
 //! those cases. A server with several mistakes gets one block per cause.
 //!
 //! The servers need `python3`. Without it the tests say so and pass, unless
-//! `CONFAB_REQUIRE_TOOLS=1`, which makes a missing program a failure.
+//! `CONFAB_REQUIRE_TOOLS=1`, which makes a missing program a failure (`tests/tools`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,25 +13,11 @@ use confab_conformance::report::{causes, text};
 use confab_conformance::{Profile, Report, RunOptions, Silent, TargetSpec};
 use futures::StreamExt;
 
+#[path = "../../tests/tools/mod.rs"]
+mod tools;
+
 fn zoo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo")
-}
-
-/// Whether python3 can be run; a visible skip (or, under `CONFAB_REQUIRE_TOOLS=1`, a
-/// failure) when it cannot.
-fn have_python() -> bool {
-    let found = std::process::Command::new("python3")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var("CONFAB_REQUIRE_TOOLS").as_deref() != Ok("1"),
-            "python3 is required (CONFAB_REQUIRE_TOOLS=1) but not found: apt-get install python3"
-        );
-        eprintln!("SKIP: python3 not found (apt-get install python3)");
-    }
-    found
 }
 
 /// Runs the cases starting with `only` (all, when empty) of the course profile on a zoo
@@ -223,7 +209,11 @@ fn every_cause_is_shown_by_a_zoo_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_cause_gets_its_block_and_fix_on_the_server_that_shows_it() {
-    if !have_python() {
+    if !tools::available(
+        "each_cause_gets_its_block_and_fix_on_the_server_that_shows_it",
+        "python3",
+        "python3",
+    ) {
         return;
     }
     let results: Vec<(&str, &str, &str, Report)> = futures::stream::iter(SHOWN_BY.iter())
@@ -274,7 +264,11 @@ async fn each_cause_gets_its_block_and_fix_on_the_server_that_shows_it() {
 /// causes, and every failed case is in exactly one block or shown on its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_with_several_causes_gets_one_block_per_cause() {
-    if !have_python() {
+    if !tools::available(
+        "a_server_with_several_causes_gets_one_block_per_cause",
+        "python3",
+        "python3",
+    ) {
         return;
     }
     let report = grade("06_blocking_dec4.py", &[]).await;
