@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the workloads of issue 6 against confab-server, Redis (pub/sub) and the Python select()
+# Runs the workloads of BENCHMARKS.md against confab-server, Redis (pub/sub) and the Python select()
 # baseline, in turn and repeated, and prints a table of medians and ratios against the bar.
 #
 #   bench/compare.sh [--reps N] [--servers confab,confab-mt,redis,python]

@@ -1,4 +1,4 @@
-//! Micro-benchmarks of the protocol layer (issue 6): frame decoding, command parsing, reply
+//! Micro-benchmarks of the protocol layer: frame decoding, command parsing, reply
 //! encoding, and the client side's mirror images, in frames per second and bytes per second.
 //!
 //! ```sh

@@ -1,5 +1,5 @@
 //! A quick closed-loop routing benchmark of the `confab-server` binary, for profiling the
-//! server while it is developed (confab-bench is the real load generator, issue 6).
+//! server while it is developed (`confab-bench` is the real load generator).
 //!
 //! `CLIENTS` clients in a ring (`c{i}` sends to `c{i+1}`), each starting with `INFLIGHT`
 //! messages and sending one more for every one it receives, until `MESSAGES` per client have
@@ -10,13 +10,14 @@
 //! cargo bench --bench server_ring -- 100 16 2000
 //! ```
 
-use std::process::Stdio;
+#[path = "../tests/launch/mod.rs"]
+mod launch;
+
 use std::time::Instant;
 
 use bytes::{Buf, BytesMut};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::Command;
 
 fn frame(out: &mut Vec<u8>, payload: &str) {
     out.extend_from_slice(format!("{:04}", payload.len()).as_bytes());
@@ -124,25 +125,8 @@ fn main() {
         .build()
         .unwrap();
     rt.block_on(async move {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_confab-server"))
-            .args(["--listen", "127.0.0.1:0"])
-            .env("RUST_LOG", "info")
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let pid = child.id().unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let mut addr = None;
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("addr=") {
-                let rest = &line[at + 5..];
-                addr = Some(rest[..rest.find(' ').unwrap()].parse().unwrap());
-                break;
-            }
-        }
-        let addr = addr.unwrap();
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let server = launch::server(&[]).await;
+        let (pid, addr) = (server.pid(), server.addr);
         let cpu0 = cpu_ticks(pid);
         let start = Instant::now();
         let mut set = tokio::task::JoinSet::new();
@@ -170,6 +154,6 @@ fn main() {
             cpu as f64 / ticks,
             elapsed.as_secs_f64()
         );
-        let _ = child.start_kill();
+        server.kill().await;
     });
 }

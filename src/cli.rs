@@ -16,6 +16,10 @@ pub const DEFAULT_PORT: u16 = 4774;
 /// The host, when none is given: loopback, so nothing is exposed by default.
 pub const DEFAULT_HOST: &str = "127.0.0.1";
 
+/// [`DEFAULT_HOST`] on [`DEFAULT_PORT`]: where the server listens and the client connects when
+/// not told otherwise.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:4774";
+
 /// A host and a port, as typed: the host is resolved only when connecting or listening.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPort {
@@ -128,6 +132,11 @@ impl FromStr for HostPort {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_address_is_the_default_host_on_the_default_port() {
+        assert_eq!(DEFAULT_ADDR, format!("{DEFAULT_HOST}:{DEFAULT_PORT}"));
+    }
 
     fn hp(host: &str, port: u16) -> HostPort {
         HostPort {

@@ -3,18 +3,20 @@
 //! BENCHMARKS.md. Every run here is bounded by the generator's own connect and stall
 //! timeouts.
 
+mod launch;
 mod tools;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::thread;
 use std::time::Duration;
 
 use bytes::BytesMut;
 use confab::bench::{self, Options, Pattern};
 use confab::protocol::{Command as Cmd, Framing, Name, Reply, ServerCodec, Text};
+use launch::Launched;
 use tokio_util::codec::{Decoder, Encoder};
 
 fn small(pattern: Pattern) -> Options {
@@ -103,38 +105,16 @@ fn bench_bin(args: &[&str]) -> (Output, serde_json::Value) {
     (out, json)
 }
 
-/// The Python baseline, stopped when dropped.
-struct Python(Child);
-
-impl Drop for Python {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn python_baseline() -> (Python, String) {
+/// The Python baseline on a port of its own, stopped when dropped.
+async fn python_baseline() -> Launched {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/python_server.py");
-    let mut child = Command::new("python3")
-        .arg(script)
-        .args(["--port", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python3 runs bench/python_server.py");
-    let stdout = child.stdout.take().expect("stdout");
-    let child = Python(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line).expect("read");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .to_owned();
-    (child, addr)
+    let mut command = tokio::process::Command::new("python3");
+    command.arg(script).args(["--port", "0"]);
+    launch::start(command, launch::Output::Stdout, launch::listening_on).await
 }
 
-#[test]
-fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read() {
     if !tools::available(
         "the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read",
         "python3",
@@ -142,18 +122,23 @@ fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read() {
     ) {
         return;
     }
-    let (server, addr) = python_baseline();
-    let pid = server.0.id().to_string();
-    let (out, json) = bench_bin(&[
-        "--addr",
-        &addr,
-        "--clients",
-        "5",
-        "--messages",
-        "30",
-        "--server-pid",
-        &pid,
-    ]);
+    let server = python_baseline().await;
+    let (addr, pid) = (server.addr.to_string(), server.pid().to_string());
+    // The generator's own connect and stall timeouts bound the run.
+    let (out, json) = tokio::task::spawn_blocking(move || {
+        bench_bin(&[
+            "--addr",
+            &addr,
+            "--clients",
+            "5",
+            "--messages",
+            "30",
+            "--server-pid",
+            &pid,
+        ])
+    })
+    .await
+    .expect("the run");
     assert!(out.status.success(), "{json}");
     assert_eq!(json["ok"], true);
     assert_eq!(json["delivered"], 150);

@@ -5,6 +5,7 @@
 //! exit codes are the ones `--help` lists.
 
 mod client_support;
+mod launch;
 
 use std::process::{Output, Stdio};
 use std::time::Instant;

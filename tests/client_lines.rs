@@ -1,6 +1,8 @@
-//! Line mode through pipes, with the real `confab-client` binary (issue 5, "Line mode").
+//! Line mode through pipes, with the real `confab-client` binary: what [`confab::client`]
+//! documents for a stdin or stdout that is not a terminal.
 
 mod client_support;
+mod launch;
 
 use std::process::{Output, Stdio};
 

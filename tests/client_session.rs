@@ -3,6 +3,7 @@
 //! real terminal, which `client_tmux.rs` covers.
 
 mod client_support;
+mod launch;
 
 use std::io::{self, Write};
 use std::net::SocketAddr;

@@ -1,11 +1,12 @@
 //! End to end on a real terminal: the `confab-client` binary in a tmux pane, typed at with
-//! `send-keys` and read with `capture-pane` (issue 5, "Tests").
+//! `send-keys` and read with `capture-pane`.
 //!
 //! Needs tmux (`apt-get install tmux`); without it each test says SKIP and passes, unless
 //! `CONFAB_REQUIRE_TOOLS=1` (see `tools`). Each test uses its own tmux server (`tmux -L`), which
 //! a guard kills at the end, pass or fail. Waits poll the pane with a bounded deadline.
 
 mod client_support;
+mod launch;
 mod tools;
 
 use std::process::Command;
@@ -333,7 +334,7 @@ async fn chat_on_a_course_server_in_its_own_words_and_leave_without_bye() {
     tmux.shows("* Welcome to the chat server!").await;
     tmux.shows("* you are Dave").await;
     tmux.input_is("Dave> ", 6).await;
-    let mut bob = CoursePeer::named(server.port, 2, "Bob").await;
+    let mut bob = CoursePeer::named(server.port(), 2, "Bob").await;
 
     // `Connected clients: Dave, Bob` is a names list.
     tmux.run("/names");

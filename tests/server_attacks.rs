@@ -11,15 +11,14 @@
 //! do) is recorded in BENCHMARKS.md, not asserted here; what is asserted is that a reader is
 //! served throughout.
 
+mod launch;
 mod server_support;
 
-use std::net::SocketAddr;
-use std::process::Stdio;
 use std::time::Duration;
 
+use launch::Launched;
 use server_support::{Wire, frame};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::io::AsyncWriteExt;
 use tokio::task::JoinSet;
 
 /// Names of 32 bytes registered so that every names list is about 10 KB (NAMES-5).
@@ -34,29 +33,10 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-async fn server() -> (Child, u32, SocketAddr) {
+/// A fresh `confab-server` with its default limits.
+async fn server() -> Launched {
     let _ = confab::server::fit_open_files(0);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confab-server"))
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start confab-server");
-    let pid = child.id().expect("a pid");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut addr = None;
-    while let Ok(Some(line)) = lines.next_line().await {
-        addr = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("addr="))
-            .and_then(|a| a.parse().ok());
-        if addr.is_some() {
-            break;
-        }
-    }
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, pid, addr.expect("the server listens"))
+    launch::server(&[]).await
 }
 
 /// Writes `batch` again and again for [`ATTACK`], never reading.
@@ -77,7 +57,8 @@ enum Attack {
 
 /// One run: answers (idle RSS, peak RSS) in KiB.
 async fn run(attack: Attack) -> (u64, u64) {
-    let (mut child, pid, addr) = server().await;
+    let server = server().await;
+    let (pid, addr) = (server.pid(), server.addr);
     let mut holders = Vec::with_capacity(LONG_NAMES);
     for i in 0..LONG_NAMES {
         holders.push(Wire::named(addr, &format!("N{i:03}{}", "x".repeat(28))).await);
@@ -116,8 +97,7 @@ async fn run(attack: Attack) -> (u64, u64) {
     }
     let peak = status_kib(pid, "VmHWM:").unwrap_or(0);
     drop(holders);
-    let _ = child.start_kill();
-    let _ = child.wait().await;
+    server.kill().await;
     (idle, peak)
 }
 

@@ -1,48 +1,12 @@
 //! The `confab-server` binary: flags, help, exit codes, and a graceful shutdown on SIGTERM.
 
+mod launch;
 mod server_support;
 
-use std::process::Stdio;
-
 use server_support::{GUARD, Wire};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
-const BIN: &str = env!("CARGO_BIN_EXE_confab-server");
-
-/// Starts the binary on port 0 and reads the address it logs.
-async fn start_binary(args: &[&str]) -> (Child, std::net::SocketAddr) {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .env("RUST_LOG", "info")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start confab-server");
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let addr = tokio::time::timeout(GUARD, async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if line.contains("listening") {
-                let at = line
-                    .find("addr=")
-                    .expect("the start line names the address");
-                let rest = &line[at + 5..];
-                let end = rest.find(' ').unwrap_or(rest.len());
-                return rest[..end].parse().expect("an address");
-            }
-        }
-        panic!("the server exited without listening");
-    })
-    .await
-    .expect("the server did not start");
-    // Keep draining stderr so that logging never blocks the server.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    (child, addr)
-}
+const BIN: &str = launch::SERVER;
 
 async fn run_to_end(args: &[&str]) -> std::process::Output {
     tokio::time::timeout(GUARD, Command::new(BIN).args(args).output())
@@ -53,32 +17,28 @@ async fn run_to_end(args: &[&str]) -> std::process::Output {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_shuts_down_gracefully_and_exits_zero() {
-    let (mut child, addr) = start_binary(&[]).await;
-    let mut a = Wire::named(addr, "A").await;
-    let mut b = Wire::connect(addr).await;
+    let server = launch::server(&[]).await;
+    let mut a = Wire::named(server.addr, "A").await;
+    let mut b = Wire::connect(server.addr).await;
     assert_eq!(b.names().await, "A");
-    let pid = child.id().expect("pid").to_string();
     let killed = Command::new("kill")
-        .args(["-TERM", &pid])
+        .args(["-TERM", &server.pid().to_string()])
         .status()
         .await
-        .unwrap();
+        .expect("run kill");
     assert!(killed.success());
     for w in [&mut a, &mut b] {
         w.expect_error("SHUTTING_DOWN").await;
         w.expect_eof().await;
     }
-    let status = tokio::time::timeout(GUARD, child.wait())
-        .await
-        .expect("the server exited")
-        .unwrap();
-    assert!(status.success(), "exit status {status}");
+    let (status, log) = server.exit().await;
+    assert!(status.success(), "exit status {status}: {log:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_binary_serves_a_dialect_from_its_flags() {
-    let (_child, addr) = start_binary(&["--framing", "dec2", "--spelling", "numeric"]).await;
-    let mut a = Wire::connect(addr).await;
+    let server = launch::server(&["--framing", "dec2", "--spelling", "numeric"]).await;
+    let mut a = Wire::connect(server.addr).await;
     a.send(b"031 A").await;
     a.expect(b"07HELLO A").await;
     a.send(b"012").await;
@@ -166,34 +126,18 @@ async fn fault_list_names_every_fault_and_an_unknown_one_is_refused() {
 #[cfg(feature = "faults")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_crash_fault_exits_non_zero_with_a_message() {
-    let mut child = Command::new(BIN)
-        .args(["--listen", "127.0.0.1:0", "--fault", "crash-on-exit"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let mut addr = None;
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.find("addr=") {
-            let rest = &line[at + 5..];
-            addr = Some(rest[..rest.find(' ').unwrap()].parse().unwrap());
-            break;
-        }
-    }
-    let mut a = Wire::connect(addr.expect("listening")).await;
+    let server = launch::server(&["--fault", "crash-on-exit"]).await;
+    let mut a = Wire::connect(server.addr).await;
     a.cmd("EXIT").await;
     a.expect_eof().await;
-    let mut rest = String::new();
-    while let Ok(Some(line)) = lines.next_line().await {
-        rest.push_str(&line);
-    }
-    let status = tokio::time::timeout(GUARD, child.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(status.code(), Some(1));
-    assert!(rest.contains("crash"), "{rest}");
+    let (status, log) = server.exit().await;
+    assert_eq!(status.code(), Some(1), "{log:?}");
+    // What the server says after it listened: the start line names the fault too.
+    let after_start = log.iter().skip_while(|l| launch::logged_addr(l).is_none());
+    assert!(
+        after_start
+            .skip(1)
+            .any(|l| l.contains("EXIT crashed the server")),
+        "{log:?}"
+    );
 }

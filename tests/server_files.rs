@@ -3,14 +3,13 @@
 //! says so with both numbers, and answers every one of 1,500 simultaneous connections with
 //! `HELLO` or `ERROR SERVER_FULL`: never silence.
 
+mod launch;
 mod server_support;
 
 use std::os::unix::process::CommandExt;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
 
 use server_support::{GUARD, frame};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
@@ -58,12 +57,8 @@ async fn a_server_with_1024_files_answers_every_connection_with_hello_or_server_
         CLIENTS + 100,
         own.hard
     );
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_confab-server"));
-    command
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn,confab=info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
+    let mut command = launch::server_command(&[]);
+    command.env("RUST_LOG", "warn,confab=info");
     let limit = libc::rlimit {
         rlim_cur: SERVER_FILES,
         rlim_max: SERVER_FILES,
@@ -78,38 +73,14 @@ async fn a_server_with_1024_files_answers_every_connection_with_hello_or_server_
             }
         });
     }
-    let mut child = command.spawn().expect("start confab-server");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let log = Arc::new(Mutex::new(Vec::<String>::new()));
-    let mut addr = None;
-    while let Ok(Ok(Some(line))) = timeout(GUARD, lines.next_line()).await {
-        let found = line
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix("addr="))
-            .and_then(|a| a.parse::<std::net::SocketAddr>().ok());
-        log.lock().unwrap().push(line);
-        if found.is_some() {
-            addr = found;
-            break;
-        }
-    }
-    let addr = addr.unwrap_or_else(|| panic!("the server listens: {:?}", log.lock().unwrap()));
+    let server = launch::start(command, launch::Output::Stderr, launch::logged_addr).await;
+    let addr = server.addr;
+    // The warning comes before the server listens.
+    let log = server.log();
     let warned = log
-        .lock()
-        .unwrap()
         .iter()
         .any(|l| l.contains("--max-clients 16384") && l.contains("open-file limit of 1024"));
-    assert!(
-        warned,
-        "no warning with both numbers: {:?}",
-        log.lock().unwrap()
-    );
-    let collect = Arc::clone(&log);
-    tokio::spawn(async move {
-        while let Ok(Some(line)) = lines.next_line().await {
-            collect.lock().unwrap_or_else(|p| p.into_inner()).push(line);
-        }
-    });
+    assert!(warned, "no warning with both numbers: {log:?}");
 
     let mut set = tokio::task::JoinSet::new();
     for i in 0..CLIENTS {
@@ -139,9 +110,8 @@ async fn a_server_with_1024_files_answers_every_connection_with_hello_or_server_
         hello as u64 <= SERVER_FILES,
         "{hello} served with 1,024 descriptors"
     );
-    let accept_failures = log
-        .lock()
-        .unwrap()
+    let accept_failures = server
+        .log()
         .iter()
         .filter(|l| l.contains("accept failed"))
         .count();
@@ -150,6 +120,5 @@ async fn a_server_with_1024_files_answers_every_connection_with_hello_or_server_
         "accept failures logged: {accept_failures}"
     );
     drop(held);
-    let _ = child.start_kill();
-    let _ = timeout(GUARD, child.wait()).await;
+    server.kill().await;
 }

@@ -9,14 +9,12 @@
 //! It prints the server's resident memory with everyone connected; the target (under 100 MB)
 //! is recorded in BENCHMARKS.md, not asserted here.
 
+mod launch;
 mod server_support;
 
-use std::process::Stdio;
 use std::time::Instant;
 
-use server_support::{GUARD, Wire, frame};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use server_support::{Wire, frame};
 
 const CLIENTS: usize = 10_000;
 
@@ -29,25 +27,8 @@ fn rss_kib(pid: u32) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "slow: 10,000 connections; run explicitly"]
 async fn ten_thousand_named_clients_are_served() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_confab-server"))
-        .args(["--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start confab-server");
-    let pid = child.id().unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let mut addr = None;
-    while let Some(line) = lines.next_line().await.unwrap() {
-        if let Some(at) = line.find("addr=") {
-            let rest = &line[at + 5..];
-            addr = Some(rest[..rest.find(' ').unwrap()].parse().unwrap());
-            break;
-        }
-    }
-    let addr: std::net::SocketAddr = addr.expect("the server listens");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let server = launch::server(&[]).await;
+    let (pid, addr) = (server.pid(), server.addr);
     let idle_rss = rss_kib(pid);
 
     let start = Instant::now();
@@ -68,8 +49,10 @@ async fn ten_thousand_named_clients_are_served() {
 
     // Everyone is registered, in order: the list is cut with a count (NAMES-5).
     let list = wires[0].1.names().await;
-    let (shown, more) = list.rsplit_once(' ').unwrap();
-    let omitted: usize = more.strip_prefix('+').unwrap().parse().unwrap();
+    let omitted = list
+        .rsplit_once(' ')
+        .and_then(|(shown, more)| Some((shown, more.strip_prefix('+')?.parse::<usize>().ok()?)));
+    let (shown, omitted) = omitted.unwrap_or_else(|| panic!("no `+N` ending: {list:?}"));
     let shown: std::collections::HashSet<&str> = shown.split(' ').collect();
     assert_eq!(shown.len() + omitted, CLIENTS);
     assert!(shown.iter().all(|n| n.starts_with('c')));
@@ -101,6 +84,5 @@ async fn ten_thousand_named_clients_are_served() {
     drop(wires);
     let mut fresh = Wire::named(addr, "c0").await;
     assert_eq!(fresh.names().await, "c0");
-    let _ = child.start_kill();
-    let _ = tokio::time::timeout(GUARD, child.wait()).await;
+    server.kill().await;
 }

@@ -143,7 +143,7 @@ async fn the_reference_server_in_course_framing_passes_the_course_profile() {
     assert_eq!(summary.rubric, (100, 100), "{}", explain(&report));
 }
 
-/// The reference server configured as the course-style dialects of `shared/dialects.md`:
+/// The reference server configured as course-style dialects (PROTOCOL.md §11):
 /// 2, 3 and 4 digits, an 8-byte binary length, no length at all, numeric commands.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reference_server_as_course_style_dialects_passes() {

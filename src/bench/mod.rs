@@ -1,4 +1,4 @@
-//! The load generator behind `confab-bench` (issue 6): many named clients sending one another
+//! The load generator behind `confab-bench`: many named clients sending one another
 //! small messages as fast as a server routes them, checking every delivery.
 //!
 //! A run has two phases. Phase 1 connects and names every client (for Redis: subscribes each
@@ -43,7 +43,7 @@ use std::time::Duration;
 use crate::protocol::{Framing, MAX_TEXT_LEN};
 
 pub use ledger::Integrity;
-pub use pattern::Pattern;
+pub use pattern::{ClientsError, Pattern, UnknownPattern};
 pub use report::Report;
 
 /// Default number of clients.
@@ -101,16 +101,21 @@ impl fmt::Display for Target {
 }
 
 impl FromStr for Target {
-    type Err = String;
+    type Err = UnknownTarget;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "confab" => Ok(Target::Confab),
             "redis" => Ok(Target::Redis),
-            _ => Err(format!("target {s:?} is not one of: confab, redis")),
+            _ => Err(UnknownTarget(s.to_owned())),
         }
     }
 }
+
+/// A `--target` that is not one of [`Target`]'s names; it holds the word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("target {0:?} is not one of: confab, redis")]
+pub struct UnknownTarget(pub String);
 
 /// Everything that defines a run.
 #[derive(Debug, Clone)]
@@ -177,8 +182,8 @@ impl Options {
     /// Checks that the options describe a run that can be made.
     pub fn validate(&self) -> Result<(), BenchError> {
         let bad = |m: String| Err(BenchError::Options(m));
-        if let Err(m) = self.pattern.check(self.clients) {
-            return bad(m);
+        if let Err(e) = self.pattern.check(self.clients) {
+            return bad(e.to_string());
         }
         if self.clients > u32::MAX as usize / 2 {
             return bad(format!("--clients {} is too many", self.clients));
@@ -285,5 +290,20 @@ pub fn run(options: &Options) -> Result<Report, BenchError> {
             server.stop();
             result
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn target_names_round_trip_and_an_unknown_one_is_named() {
+        for target in [Target::Confab, Target::Redis] {
+            assert_eq!(target.as_str().parse::<Target>(), Ok(target));
+        }
+        let err = "Redis".parse::<Target>().unwrap_err();
+        assert_eq!(err, UnknownTarget("Redis".to_owned()));
+        assert!(err.to_string().contains("\"Redis\""), "{err}");
     }
 }

@@ -31,14 +31,12 @@ impl Pattern {
     }
 
     /// Why `clients` clients cannot follow this pattern, if they cannot.
-    pub fn check(self, clients: usize) -> Result<(), String> {
+    pub fn check(self, clients: usize) -> Result<(), ClientsError> {
         if clients == 0 {
-            return Err("at least one client is needed".into());
+            return Err(ClientsError::None);
         }
         if self == Pattern::Pairs && !clients.is_multiple_of(2) {
-            return Err(format!(
-                "pattern pairs needs an even number of clients, not {clients}"
-            ));
+            return Err(ClientsError::OddPairs(clients));
         }
         Ok(())
     }
@@ -70,14 +68,30 @@ impl fmt::Display for Pattern {
 }
 
 impl FromStr for Pattern {
-    type Err = String;
+    type Err = UnknownPattern;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Pattern::ALL
             .into_iter()
             .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("pattern {s:?} is not one of: random, ring, pairs"))
+            .ok_or_else(|| UnknownPattern(s.to_owned()))
     }
+}
+
+/// A `--pattern` that is not one of [`Pattern::ALL`]; it holds the word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("pattern {0:?} is not one of: random, ring, pairs")]
+pub struct UnknownPattern(pub String);
+
+/// Why a number of clients cannot follow a pattern ([`Pattern::check`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum ClientsError {
+    /// No client at all.
+    #[error("at least one client is needed")]
+    None,
+    /// [`Pattern::Pairs`] with an odd number of clients (the number).
+    #[error("pattern pairs needs an even number of clients, not {0}")]
+    OddPairs(usize),
 }
 
 /// SplitMix64: small, fast, and good enough to spread recipients; seeded per client so that a
@@ -150,9 +164,10 @@ mod tests {
 
     #[test]
     fn pairs_refuses_an_odd_number_of_clients() {
-        assert!(Pattern::Pairs.check(3).is_err());
-        assert!(Pattern::Pairs.check(4).is_ok());
-        assert!(Pattern::Random.check(0).is_err());
+        assert_eq!(Pattern::Pairs.check(3), Err(ClientsError::OddPairs(3)));
+        assert_eq!(Pattern::Pairs.check(4), Ok(()));
+        assert_eq!(Pattern::Random.check(0), Err(ClientsError::None));
+        assert_eq!(Pattern::Pairs.check(0), Err(ClientsError::None));
     }
 
     #[test]
@@ -160,7 +175,10 @@ mod tests {
         for p in Pattern::ALL {
             assert_eq!(p.to_string().parse::<Pattern>(), Ok(p));
         }
-        assert!("Random".parse::<Pattern>().is_err());
+        assert_eq!(
+            "Random".parse::<Pattern>(),
+            Err(UnknownPattern("Random".to_owned()))
+        );
     }
 
     #[test]

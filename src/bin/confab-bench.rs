@@ -1,4 +1,5 @@
-//! `confab-bench`: the load generator (issue 6). All the work is in `confab::bench`.
+//! `confab-bench`: the load generator, whose bar and figures are in BENCHMARKS.md. All the work
+//! is in `confab::bench`.
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -117,11 +118,11 @@ struct Args {
     stall_timeout: f64,
 }
 
-fn parse_target(s: &str) -> Result<Target, String> {
+fn parse_target(s: &str) -> Result<Target, bench::UnknownTarget> {
     s.parse()
 }
 
-fn parse_pattern(s: &str) -> Result<Pattern, String> {
+fn parse_pattern(s: &str) -> Result<Pattern, bench::UnknownPattern> {
     s.parse()
 }
 

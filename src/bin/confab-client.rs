@@ -45,7 +45,7 @@ use confab::protocol::{Dialect, Framing, Name, Spelling};
 #[command(name = "confab-client", version, after_help = EXIT_CODES)]
 struct Args {
     /// The server to connect to: HOST:PORT, PORT (on 127.0.0.1) or HOST (port 4774).
-    #[arg(long, default_value = confab::server::DEFAULT_ADDR, value_name = "HOST:PORT")]
+    #[arg(long, default_value = confab::cli::DEFAULT_ADDR, value_name = "HOST:PORT")]
     addr: HostPort,
 
     /// The server's port, replacing the port of --addr.

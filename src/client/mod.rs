@@ -1,4 +1,4 @@
-//! The reference terminal client (issue 5): type while messages arrive.
+//! The reference terminal client (PROTOCOL.md §10): type while messages arrive.
 //!
 //! Two modes, chosen by what stdin and stdout are:
 //!
@@ -100,16 +100,21 @@ impl Profile {
 }
 
 impl std::str::FromStr for Profile {
-    type Err = String;
+    type Err = UnknownProfile;
 
-    fn from_str(s: &str) -> Result<Profile, String> {
+    fn from_str(s: &str) -> Result<Profile, UnknownProfile> {
         match s {
             "confab" => Ok(Profile::Confab),
             "course" => Ok(Profile::Course),
-            _ => Err(format!("{s:?} is not a profile: confab or course")),
+            _ => Err(UnknownProfile(s.to_owned())),
         }
     }
 }
+
+/// A `--profile` that is neither `confab` nor `course`; it holds the word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a profile: confab or course")]
+pub struct UnknownProfile(pub String);
 
 /// What the client is asked to do.
 #[derive(Debug, Clone)]
@@ -138,7 +143,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
-            addr: crate::server::DEFAULT_ADDR.to_owned(),
+            addr: crate::cli::DEFAULT_ADDR.to_owned(),
             name: None,
             dialect: Dialect::CANONICAL,
             wait: DEFAULT_WAIT,
@@ -344,5 +349,19 @@ async fn stop_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn profiles_parse_by_name_and_an_unknown_one_is_named() {
+        assert_eq!("confab".parse::<Profile>(), Ok(Profile::Confab));
+        assert_eq!("course".parse::<Profile>(), Ok(Profile::Course));
+        let err = "Course".parse::<Profile>().unwrap_err();
+        assert_eq!(err, UnknownProfile("Course".to_owned()));
+        assert!(err.to_string().contains("\"Course\""), "{err}");
     }
 }

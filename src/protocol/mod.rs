@@ -51,7 +51,9 @@ pub use frame::{
     ParseDialectError,
 };
 pub use name::{Name, NameError};
-pub use reply::{ErrorCode, Message, NameList, Reply, ReplyError, ReplyErrorKind};
+pub use reply::{
+    ErrorCode, Message, NameList, Reply, ReplyError, ReplyErrorKind, UnknownErrorCode,
+};
 pub use text::{Text, TextError};
 
 /// The largest payload of a canonical frame, in bytes (FRAME-3).

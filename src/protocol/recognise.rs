@@ -488,8 +488,9 @@ mod tests {
         }
     }
 
-    /// Every wording of /work/shared/dialects.md, read as the client reads it: its name is
-    /// Dave (or A, as in the handout), Bob is known, and the command is what was just sent.
+    /// The wordings course servers answer with, read as the client reads them (CLIENT-5): its
+    /// name is Dave (or A, as in the example run of PROTOCOL.md §12), Bob is known, and the
+    /// command is what was just sent.
     #[test]
     fn course_wordings_are_recognised_in_context_client_5() {
         use Verb::*;

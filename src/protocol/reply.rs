@@ -124,15 +124,21 @@ impl fmt::Display for ErrorCode {
 }
 
 impl FromStr for ErrorCode {
-    type Err = ();
+    type Err = UnknownErrorCode;
 
+    /// The code spelled exactly `s`, as the table of §7 spells it.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         ErrorCode::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or(())
+            .ok_or_else(|| UnknownErrorCode(s.to_owned()))
     }
 }
+
+/// A word that is not one of the error codes of §7 ([`ErrorCode::ALL`]); it holds the word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown error code '{}'", escape::quote(.0, 40))]
+pub struct UnknownErrorCode(pub String);
 
 /// The human-readable part of an error reply: one line, not empty, no control characters
 /// (ERR-2).
@@ -340,10 +346,12 @@ impl Reply {
             "ERROR" => {
                 let (end, c) = argument(after)
                     .map_err(|_| fail(after, ReplyErrorKind::Missing("the error code")))?;
-                let code = c.parse::<ErrorCode>().map_err(|()| ReplyError {
-                    offset: at(after) + 1,
-                    kind: ReplyErrorKind::UnknownCode(c.to_owned()),
-                })?;
+                let code = c
+                    .parse::<ErrorCode>()
+                    .map_err(|UnknownErrorCode(c)| ReplyError {
+                        offset: at(after) + 1,
+                        kind: ReplyErrorKind::UnknownCode(c),
+                    })?;
                 if end.is_empty() {
                     return Ok(Reply::Error {
                         code,
@@ -639,6 +647,23 @@ mod tests {
             assert_eq!(payload, format!("ERROR {code} why").as_bytes());
             assert_eq!(Reply::parse(&payload), Ok(reply));
         }
+    }
+
+    #[test]
+    fn every_error_code_parses_from_its_spelling_and_nothing_else_does() {
+        for code in ErrorCode::ALL {
+            assert_eq!(code.as_str().parse::<ErrorCode>(), Ok(code));
+        }
+        for word in ["", "NOPE", "bad_frame", "BAD_FRAME ", " TIMEOUT"] {
+            assert_eq!(
+                word.parse::<ErrorCode>(),
+                Err(UnknownErrorCode(word.to_owned())),
+                "{word:?}"
+            );
+        }
+        // The message names the word, with control characters escaped.
+        let shown = "nope\n".parse::<ErrorCode>().unwrap_err().to_string();
+        assert!(shown.contains("nope") && !shown.contains('\n'), "{shown:?}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Deliberate faults (feature `faults`), for proving that the conformance harness catches what
 //! real servers of the course get wrong.
 //!
-//! Each [`Fault`] breaks exactly one requirement of PROTOCOL.md, the way student servers were
-//! seen to break it (`shared/dialects.md`), and leaves everything else as the spec says. The
-//! server runs with at most one at a time (`--fault NAME`, [`Config::fault`]).
+//! Each [`Fault`] breaks exactly one requirement of PROTOCOL.md, the way servers written for the
+//! course break it (the servers whose framings and spellings PROTOCOL.md §11 lists as dialects),
+//! and leaves everything else as the spec says. The server runs with at most one at a time
+//! (`--fault NAME`, [`Config::fault`]).
 //!
 //! Without the feature none of this is compiled: the checks in the server are written with the
 //! `fault!` macro, which is the constant `false` then.

@@ -1,4 +1,4 @@
-//! The reference server (issue 3): PROTOCOL.md implemented the way a production service would
+//! The reference server: PROTOCOL.md implemented the way a production service would
 //! be. The harness and the benchmark embed it through [`spawn`]; the `confab-server` binary
 //! only parses flags and calls [`listen`] and [`run`].
 //!
@@ -98,7 +98,7 @@ use outbox::Budget;
 use registry::Registry;
 
 /// Where the server listens when not told otherwise: loopback, port 4774.
-pub const DEFAULT_ADDR: &str = "127.0.0.1:4774";
+pub use crate::cli::DEFAULT_ADDR;
 
 /// The listen backlog: large enough for thousands of simultaneous connects.
 pub const LISTEN_BACKLOG: u32 = 4096;

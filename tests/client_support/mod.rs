@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::launch::{self, Launched, Output};
 use bytes::Bytes;
 use confab::client::input::Outgoing;
 use confab::client::wire::{ClientWire, Incoming};
@@ -335,48 +336,33 @@ pub fn payload(s: &str) -> Bytes {
 /// loop): replies in its own words and no reply to EXIT. Killed on drop; it also stops when
 /// its stdin, held here, closes.
 pub struct CourseServer {
-    child: tokio::process::Child,
-    pub port: u16,
+    server: Launched,
 }
 
 impl CourseServer {
     /// Starts the fixture with `args` (`--framing dec4`, `--greeting TEXT`).
     pub async fn start(args: &[&str]) -> CourseServer {
-        use tokio::io::AsyncBufReadExt;
         let fixture = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/course_server.py"
         );
-        let mut child = tokio::process::Command::new("python3")
+        let mut command = tokio::process::Command::new("python3");
+        command
             .arg(fixture)
             .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("python3 is needed for the course server fixture");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = tokio::io::BufReader::new(stdout).lines();
-        let line = within(lines.next_line())
-            .await
-            .expect("read the fixture's stdout")
-            .expect("the fixture prints `listening PORT`");
-        let port = line
-            .strip_prefix("listening ")
-            .and_then(|p| p.trim().parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line from the fixture: {line:?}"));
-        CourseServer { child, port }
+            .stdin(std::process::Stdio::piped());
+        let server = launch::start(command, Output::Stdout, launch::listening_port).await;
+        CourseServer { server }
     }
 
     /// `127.0.0.1:PORT`.
     pub fn addr(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
+        self.server.addr.to_string()
     }
-}
 
-impl Drop for CourseServer {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
+    /// The port it listens on, on loopback.
+    pub fn port(&self) -> u16 {
+        self.server.addr.port()
     }
 }
 

@@ -1,7 +1,8 @@
-//! Bad input and load of the kinds that break real course servers (see
-//! `shared/dialects.md`): split and joined frames, bad headers, short payloads, invalid UTF-8,
-//! commands out of order, abrupt disconnects, and many clients at once. The liveness probe
-//! after each case tells whether the server survived.
+//! Bad input and load of the kinds that break real course servers (the zoo in
+//! `conformance/tests/zoo/` has examples): split and joined frames, bad headers, short
+//! payloads, invalid UTF-8, commands out of order, abrupt disconnects, clients killed in the
+//! middle of a command, and many clients at once. The sentinel's check after each case tells
+//! whether the server survived.
 
 use confab::protocol::{Command, ErrorCode, Framing, Name, Reply};
 use futures::future::BoxFuture;

@@ -1,6 +1,6 @@
 """Chat server that follows the handout closely (a good student's submission).
 
-Behaviours shown (all seen in real submissions, see dialects.md):
+Behaviours shown (all seen in real submissions):
 - dec2 framing both ways: two ASCII digits, zero-padded, then the payload; the length counts
   characters (len(text)). Frames are cut out of a per-client buffer, so half a frame just
   waits for its rest and nobody else is held up.

@@ -1,6 +1,6 @@
 """Friendly-wording chat server with acknowledgements, written from a select() tutorial.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; the header is read with recv(2) and the payload with a single
   recv(n) that accepts a short read (half a frame is handled as a short command).
 - NAME -> "Hello Alice"; a taken name -> "Name already in use, pick another".

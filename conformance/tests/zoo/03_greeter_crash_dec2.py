@@ -1,6 +1,6 @@
 """Chat server that greets on connect and dies when a client leaves without a word.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) for the header, one recv(n) for the payload.
 - a greeting frame on connect, before any command: "27Welcome to the chat server!".
 - per-client state is only created when the client first says something. A client that

@@ -1,6 +1,6 @@
 """Chat server with 4-digit lengths, letters-only names, and anything unknown echoed as chat.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec4 framing both ways ("0011Hello Alice"); recv(4) header, single recv(n) payload.
 - names must be letters only: "NAME Aar5001" -> "The name must consist of only letters".
 - NAME -> "Hello Alice"; a taken name -> "ERROR: name already in use".

@@ -1,6 +1,6 @@
 """Chat server that uses numeric command codes and prefixes its replies with "Server Sent: ".
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - numeric verbs: "1 <name>" (NAME), "2" (GET_NAMES), "3 <name> <text>" (MSG), "4" (EXIT).
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - every reply goes through one helper that puts "Server Sent: " in front:

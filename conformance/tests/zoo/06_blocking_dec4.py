@@ -1,7 +1,7 @@
 """Class-based chat server with 4-digit lengths that reads every frame to the end before
 doing anything else.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec4 framing both ways ("0011Hello Alice").
 - recv_exact() loops recv() until the declared length has arrived, on a blocking socket.
   Correct for a frame that arrives in pieces, but while one client has sent half a frame

@@ -1,7 +1,7 @@
 """Chat server with an 8-byte binary length, BLOCK and broadcast extras, and an EXIT that
 kills it.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - bin8 framing both ways: struct.pack(">Q", len(text)) then the text; recv(8) for the header,
   one recv(n) for the payload (a short read is used as it is).
 - NAME -> "HELLO Alice"; a taken name -> "ERR name taken".

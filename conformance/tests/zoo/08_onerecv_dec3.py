@@ -1,6 +1,6 @@
 """Chat server with 3-digit lengths that takes exactly one frame out of each recv(1024).
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec3 framing both ways ("011Hello Alice").
 - reads with recv(1024) and takes the first three bytes as the length and the next `length`
   bytes as the payload; whatever else came in the same recv() is thrown away. So two frames

@@ -1,7 +1,7 @@
 """Chat server without a length field whose replies end in a newline, and whose only answer
 to NAME is the names list broadcast to everybody.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - no framing on input: one recv(1024) is one command (stripped); every reply ends with "\\n".
 - NAME -> no greeting at all: the server sends "CONNECTED_NAMES Alice Bob\\n" to every named
   client (the new one included). A taken name -> "ERROR name already taken\\n".

@@ -1,6 +1,6 @@
 """Chat server without a length field that never notices a closed connection.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - no framing: one recv(1024) is one command, replies are sent raw (no length, no newline).
 - only the first ready socket of each select() round is served (ready[0]).
 - when recv() returns b"" the server just skips it: the closed socket stays in the select()

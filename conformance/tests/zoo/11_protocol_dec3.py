@@ -1,7 +1,7 @@
 """Chat server with 3-digit lengths and protocol-style replies ("NAME SUCCESS ..."), letters-
 only names, and a read loop that waits for whole frames.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec3 framing both ways ("032NAME SUCCESS Name set to Alice").
 - read_exact() loops recv() until the declared length has arrived: one client's half frame
   (or a length larger than what it sent) holds up the whole server until the rest comes or

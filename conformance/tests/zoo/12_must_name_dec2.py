@@ -1,6 +1,6 @@
 """Strict chat server: nothing works before NAME, and every MSG is acknowledged.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - every command from a connection that has no name yet, GET_NAMES and EXIT included, gets
   "ERROR You must set a name first".

@@ -1,7 +1,7 @@
 """Chat server built on the select() tutorial's message queues, that dies when a reply is
 still queued for a client that has just gone.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - replies are put in a per-client queue.Queue and sent when select() reports the socket
   writable; each round first sends what is queued, then reads. The loop sleeps 0.02 s per

@@ -1,7 +1,7 @@
 """Chat server that greets on connect (and survives clients that leave), delivers only the
 first word of a message and echoes EXIT back.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - a greeting frame on connect: "27Welcome to the chat server!". A client that connects and
   leaves without a word is simply removed (resets are caught too).

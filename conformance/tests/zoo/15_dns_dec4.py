@@ -1,7 +1,7 @@
 """Chat server with 4-digit lengths, a DNS command, and no answer at all to things it does
 not know.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec4 framing both ways; recv(4) header, one recv(n) payload.
 - GET_NAMES while nobody has a name gets no reply at all (the list is only sent when it is
   not empty); once someone is named it answers "Connected clients: Alice, Bob".

@@ -1,6 +1,6 @@
 """Chat server that keeps a name -> socket table and never takes a name out of it.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - every reply, deliveries included, goes through one helper that prefixes "Server Sent: ":
   NAME -> "Server Sent: Hello Alice"; a taken name -> "Server Sent: Error, name in use".

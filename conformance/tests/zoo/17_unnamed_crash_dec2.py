@@ -1,7 +1,7 @@
 """Chat server that takes one frame per recv(1024), delivers only the first word, and dies
 when a client without a name disconnects.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways, but the input side reads recv(1024) and parses one frame from the
   start of it: the rest of that recv() is lost (two frames in one write get one reply), and
   a header that arrives alone is an empty command after which the payload is read as a

@@ -1,7 +1,7 @@
 """Quick unframed chat server: case-insensitive verbs, no duplicate check, and silence
 whenever a message cannot go anywhere.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - no framing: one recv(1024) is one command; replies are sent raw.
 - verbs are case-insensitive ("name Alice", "get_names", "Msg ..." all work).
 - NAME -> "HELLO Alice!". There is no duplicate check: a second "NAME Alice" is greeted

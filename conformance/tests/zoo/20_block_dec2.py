@@ -1,7 +1,7 @@
 """Chat server with a table of command handlers, BLOCK and BROADCAST extras, and an EXIT
 handler that closes the socket before the loop sends its reply.
 
-Behaviours shown (see dialects.md):
+Behaviours shown:
 - dec2 framing both ways; recv(2) header, one recv(n) payload.
 - each handler returns the reply text and the main loop sends it.
 - NAME -> "HELLO Alice"; a taken name -> "ERROR Name in use".
