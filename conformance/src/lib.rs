@@ -10,7 +10,8 @@
 //! - [`target`]: the server under test (embedded, an address, or a command), liveness probes,
 //!   restarts.
 //! - [`runner`]: runs cases one by one with a probe after each.
-//! - [`report`]: verdicts, summary, exit code, and the text, JSON, JUnit and Markdown forms.
+//! - [`report`]: verdicts, summary, exit code, failures grouped by root cause with their fixes,
+//!   and the text, JSON, JUnit and Markdown forms.
 
 pub mod case;
 pub mod judge;

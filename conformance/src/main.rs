@@ -85,13 +85,25 @@ struct Args {
     #[arg(long, default_value = "70s", value_parser = parse_duration)]
     restart_timeout: Duration,
 
-    /// Report format, written to --output or else to stdout.
-    #[arg(long, value_enum, default_value = "text")]
-    format: Format,
+    /// Report format (text, json, junit, markdown), written to --output or else to stdout;
+    /// `FORMAT=FILE` writes that format to FILE. Repeatable, so that one run writes every
+    /// report: `--format json=out.json --format junit=out.xml`.
+    #[arg(long, default_value = "text", value_name = "FORMAT[=FILE]", value_parser = parse_format)]
+    format: Vec<FormatSpec>,
 
-    /// Write the report in --format to this file (the terminal still gets the text report).
+    /// Write the report of the --format given without a file to this file (the terminal
+    /// still gets the text report).
     #[arg(long, short, value_name = "FILE")]
     output: Option<PathBuf>,
+
+    /// Quiet: no line per case, no transcripts; the failure causes and the summary only.
+    #[arg(long, short)]
+    quiet: bool,
+
+    /// Stop after the first case that fails (or crashes or hangs the server); the rest are
+    /// reported as not run.
+    #[arg(long, short = 'x')]
+    fail_fast: bool,
 
     /// Write each case's transcript to DIR/<case-id>.txt.
     #[arg(long, value_name = "DIR")]
@@ -120,7 +132,9 @@ Examples:
   confab-conform --addr 127.0.0.1:5555 --profile course
   confab-conform --exec 'python3 server.py {port}' --profile course   # framing detected
   confab-conform --exec 'python3 server.py {port}' --profile course --framing dec3
+  confab-conform --exec 'python3 server.py {port}' --profile course -q   # causes and fixes only
   confab-conform --suite rubric --format markdown --output grade.md
+  confab-conform --format json=report.json --format junit=report.xml    # one run, two reports
 
 Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info (not
 observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG
@@ -151,6 +165,64 @@ enum Format {
     Json,
     Junit,
     Markdown,
+}
+
+/// A `--format`: the format, and the file it goes to if given as `FORMAT=FILE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FormatSpec {
+    format: Format,
+    file: Option<PathBuf>,
+}
+
+fn parse_format(s: &str) -> Result<FormatSpec, String> {
+    let (name, file) = match s.split_once('=') {
+        Some((name, "")) => {
+            return Err(format!("{name}= needs a file name after the ="));
+        }
+        Some((name, file)) => (name, Some(PathBuf::from(file))),
+        None => (s, None),
+    };
+    let format = Format::from_str(name, true)
+        .map_err(|_| format!("unknown format {name:?} (text, json, junit or markdown)"))?;
+    Ok(FormatSpec { format, file })
+}
+
+/// Where each report goes: `(format, file)`, a file of `None` meaning stdout. The text
+/// report without a file is the terminal's and is left out.
+fn destinations(
+    formats: &[FormatSpec],
+    output: Option<&PathBuf>,
+) -> anyhow::Result<Vec<(Format, Option<PathBuf>)>> {
+    let unnamed: Vec<&FormatSpec> = formats.iter().filter(|f| f.file.is_none()).collect();
+    if let Some(path) = output {
+        match unnamed.as_slice() {
+            [_] => {}
+            [] => anyhow::bail!(
+                "--output {} names no format: give a --format without a file",
+                path.display()
+            ),
+            _ => anyhow::bail!(
+                "--output {} would get {} formats: write each to its own file with \
+                 --format FORMAT=FILE",
+                path.display(),
+                unnamed.len()
+            ),
+        }
+    } else if unnamed.iter().filter(|f| f.format != Format::Text).count() > 1 {
+        anyhow::bail!(
+            "only one report can go to stdout: write the others to files with \
+             --format FORMAT=FILE"
+        );
+    }
+    Ok(formats
+        .iter()
+        .filter_map(|f| match (&f.file, output) {
+            (Some(file), _) => Some((f.format, Some(file.clone()))),
+            (None, Some(path)) => Some((f.format, Some(path.clone()))),
+            (None, None) if f.format == Format::Text => None,
+            (None, None) => Some((f.format, None)),
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -230,6 +302,8 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.timeout = args.timeout;
     options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
+    options.fail_fast = args.fail_fast;
+    let destinations = destinations(&args.format, args.output.as_ref())?;
     if let Some(tag) = &options.tag
         && !tag.chars().all(|c| c.is_ascii_alphabetic())
     {
@@ -283,7 +357,12 @@ fn run(args: Args) -> anyhow::Result<i32> {
     };
     let style = text::Style { color };
     // The text report goes to stdout, unless stdout carries another format.
-    let progress_to_stderr = args.format != Format::Text && args.output.is_none();
+    let progress_to_stderr = destinations.iter().any(|(_, file)| file.is_none());
+    let terminal_style = if progress_to_stderr {
+        text::Style { color: false }
+    } else {
+        style
+    };
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -291,14 +370,17 @@ fn run(args: Args) -> anyhow::Result<i32> {
         .context("cannot start the async runtime")?;
     let report = runtime.block_on(async {
         let run = async {
-            if progress_to_stderr {
-                let mut observer =
-                    text::Progress::new(std::io::stderr(), text::Style { color: false });
-                confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
+            let mut silent = confab_conformance::Silent;
+            let mut to_stderr = text::Progress::new(std::io::stderr(), terminal_style);
+            let mut to_stdout = text::Progress::new(std::io::stdout(), terminal_style);
+            let observer: &mut dyn confab_conformance::Observer = if args.quiet {
+                &mut silent
+            } else if progress_to_stderr {
+                &mut to_stderr
             } else {
-                let mut observer = text::Progress::new(std::io::stdout(), style);
-                confab_conformance::run(spec, &options, args.startup_timeout, &mut observer).await
-            }
+                &mut to_stdout
+            };
+            confab_conformance::run(spec, &options, args.startup_timeout, observer).await
         };
         tokio::select! {
             report = run => Ok(report),
@@ -322,33 +404,31 @@ fn run(args: Args) -> anyhow::Result<i32> {
         }
     };
 
-    let tail = text::render_tail(
-        &report,
-        if progress_to_stderr {
-            text::Style { color: false }
-        } else {
-            style
-        },
-    );
-    if progress_to_stderr {
-        eprint!("{tail}");
-    } else {
-        print!("{tail}");
-    }
-    let rendered = match args.format {
-        Format::Text => text::render_tail(&report, text::Style { color: false }),
-        Format::Json => report::json::render(&report),
-        Format::Junit => report::junit::render(&report),
-        Format::Markdown => report::markdown::render(&report),
+    let tail = text::Tail {
+        quiet: args.quiet,
+        command: Some(rerun_command(&args)),
     };
-    match (&args.output, args.format) {
-        (Some(path), _) => {
-            std::fs::write(path, rendered)
-                .with_context(|| format!("cannot write the report to {}", path.display()))?;
-            eprintln!("report written to {}", path.display());
+    let rendered_tail = text::render_tail_with(&report, terminal_style, &tail);
+    if progress_to_stderr {
+        eprint!("{rendered_tail}");
+    } else {
+        print!("{rendered_tail}");
+    }
+    for (format, file) in &destinations {
+        let rendered = match format {
+            Format::Text => text::render_tail_with(&report, text::Style { color: false }, &tail),
+            Format::Json => report::json::render(&report),
+            Format::Junit => report::junit::render(&report),
+            Format::Markdown => report::markdown::render(&report),
+        };
+        match file {
+            Some(path) => {
+                std::fs::write(path, rendered)
+                    .with_context(|| format!("cannot write the report to {}", path.display()))?;
+                eprintln!("report written to {}", path.display());
+            }
+            None => print!("{rendered}"),
         }
-        (None, Format::Text) => {}
-        (None, _) => print!("{rendered}"),
     }
     if let Some(dir) = &args.transcripts {
         let n = report::write_transcripts(&report, dir)
@@ -356,6 +436,43 @@ fn run(args: Args) -> anyhow::Result<i32> {
         eprintln!("{n} transcripts written to {}", dir.display());
     }
     Ok(report.exit_code())
+}
+
+/// The command that ran, without what selects cases or writes reports: the start of the
+/// commands the report advises to run next.
+fn rerun_command(args: &Args) -> String {
+    let mut cmd = String::from("confab-conform");
+    if let Some(addr) = &args.addr {
+        cmd.push_str(&format!(" --addr {}", shell_quote(addr)));
+    }
+    if let Some(exec) = &args.exec {
+        cmd.push_str(&format!(" --exec {}", shell_quote(exec)));
+    }
+    if args.profile != "confab" {
+        cmd.push_str(&format!(" --profile {}", shell_quote(&args.profile)));
+    }
+    if let Some(Choice::Fixed(f)) = args.framing {
+        cmd.push_str(&format!(" --framing {f}"));
+    }
+    if let Some(Choice::Fixed(s)) = args.spelling {
+        cmd.push_str(&format!(" --spelling {s}"));
+    }
+    if let Some(m) = args.matching {
+        cmd.push_str(&format!(" --matching {m}"));
+    }
+    cmd
+}
+
+/// `s` as one word for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
+    {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// Waits for Ctrl-C (SIGINT) or SIGTERM; answers the exit code a shell gives for it (130,

@@ -27,6 +27,9 @@ pub struct RunOptions {
     pub tag: Option<String>,
     /// How long to keep trying to restart a crashed server.
     pub restart_deadline: Duration,
+    /// Stop after the first case that fails, crashes or hangs the server; the rest are
+    /// reported as not run.
+    pub fail_fast: bool,
 }
 
 impl RunOptions {
@@ -39,6 +42,7 @@ impl RunOptions {
             timeout: Duration::from_secs(2),
             tag: None,
             restart_deadline: Duration::from_secs(70),
+            fail_fast: false,
         }
     }
 
@@ -256,7 +260,17 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             duration,
         );
         observer.finished(index, cases.len(), &report);
+        let failed = report.verdict.is_failure();
         reports.push(report);
+        if options.fail_fast && failed && index + 1 < cases.len() {
+            let msg = format!(
+                "--fail-fast: stopped after the first failing case, {}; the rest are not run",
+                case.id
+            );
+            observer.notice(&msg);
+            down = Some(msg);
+            continue;
+        }
         if silent_cases >= SILENT_CASES && index + 1 < cases.len() {
             let msg = format!(
                 "the server answered nothing in the last {SILENT_CASES} cases; the rest are not run"

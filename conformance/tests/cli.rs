@@ -429,3 +429,163 @@ fn an_interrupted_harness_leaves_no_server_running() {
         assert!(gone, "the server {pid} outlived the harness ({signal:?})");
     }
 }
+
+/// `--format` given several times: one run writes every report, and the terminal still gets
+/// the text report.
+#[test]
+fn one_run_writes_every_format_given() {
+    let dir = scratch("many-formats");
+    let (json, xml, md) = (dir.join("r.json"), dir.join("r.xml"), dir.join("r.md"));
+    let (code, out, err) = run(conform()
+        .args(["--color", "never", "--case", "spec.NAME-1"])
+        .arg("--format")
+        .arg(format!("json={}", json.display()))
+        .arg("--format")
+        .arg(format!("junit={}", xml.display()))
+        .arg("--format")
+        .arg(format!("markdown={}", md.display())));
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("result: PASS (exit 0)"), "{out}");
+    let read = |p: &Path| std::fs::read_to_string(p).expect("a report file");
+    let doc: serde_json::Value = serde_json::from_str(&read(&json)).expect("valid JSON");
+    assert_eq!(doc["cases"][0]["id"], "spec.NAME-1.hello");
+    assert!(read(&xml).contains("<testsuite name=\"spec\""));
+    assert!(read(&md).contains("`spec.NAME-1.hello`"));
+    for path in [&json, &xml, &md] {
+        assert!(
+            err.contains(&format!("report written to {}", path.display())),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn formats_that_would_share_stdout_or_a_file_are_usage_errors() {
+    let (code, _, err) = run(conform().args(["--format", "json", "--format", "junit"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--format FORMAT=FILE"), "{err}");
+    let (code, _, err) =
+        run(conform().args(["--format", "json", "--format", "junit", "--output", "r.out"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("--output r.out would get 2 formats"), "{err}");
+    let (code, _, err) = run(conform().args(["--format", "json="]));
+    assert_eq!(code, 2);
+    assert!(err.contains("needs a file name"), "{err}");
+    let (code, _, err) = run(conform().args(["--format", "yaml=r.yaml"]));
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown format \"yaml\""), "{err}");
+}
+
+/// `-q`: no line per case and no transcripts; the causes with their fixes, the summary, and
+/// the command to run next.
+#[test]
+fn quiet_shows_the_causes_the_summary_and_what_to_run_next() {
+    if !tools::available(
+        "quiet_shows_the_causes_the_summary_and_what_to_run_next",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let script = fixture("course_server.py");
+    let exec = format!("python3 {} {{port}}", script.display());
+    let (code, out, err) = run(conform()
+        .args(["--profile", "course", "--color", "never", "-q"])
+        .args([
+            "--timeout",
+            "500ms",
+            "--case",
+            "spec.ENC-2",
+            "--case",
+            "robustness.invalid-utf8",
+        ])
+        .arg("--exec")
+        .arg(&exec));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(!out.contains("[1/2]"), "no line per case with -q:\n{out}");
+    assert!(
+        !out.contains("transcript:"),
+        "no transcripts with -q:\n{out}"
+    );
+    assert!(
+        out.contains("cause: the server dies on bytes that are not UTF-8 (2 cases"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  fix:      your server calls `.decode()`"),
+        "{out}"
+    );
+    assert!(out.contains("\nsummary\n"), "{out}");
+    let last = out.lines().last().unwrap_or_default();
+    assert_eq!(
+        last,
+        format!(
+            "next: confab-conform --exec '{exec}' --profile course --case spec.ENC-2.invalid-utf8 \
+             --transcripts transcripts   (the first failure, every byte)"
+        ),
+        "{out}"
+    );
+}
+
+/// `--fail-fast`: the run stops after the first failing case, and the rest are not run.
+#[test]
+fn fail_fast_stops_after_the_first_failing_case() {
+    if !tools::available(
+        "fail_fast_stops_after_the_first_failing_case",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let dir = scratch("fail-fast");
+    let json = dir.join("r.json");
+    let script = fixture("course_server.py");
+    let (code, out, err) = run(conform()
+        .args(["--profile", "course", "--color", "never", "--fail-fast"])
+        .args(["--timeout", "500ms"])
+        .args([
+            "--case",
+            "spec.NAME-1",
+            "--case",
+            "spec.ENC-2",
+            "--case",
+            "spec.CMD-2",
+        ])
+        .arg("--exec")
+        .arg(format!("python3 {} {{port}}", script.display()))
+        .arg("--format")
+        .arg(format!("json={}", json.display())));
+    assert_eq!(code, 1, "{out}\n{err}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report"))
+            .expect("valid JSON");
+    let cases = doc["cases"].as_array().cloned().unwrap_or_default();
+    assert_eq!(cases.len(), 3, "{out}");
+    let first_failing = cases
+        .iter()
+        .position(|c| {
+            !c["verdict"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("pass")
+        })
+        .expect("a failing case");
+    assert_eq!(
+        cases[first_failing]["id"], "spec.ENC-2.invalid-utf8",
+        "{out}"
+    );
+    assert_eq!(cases[first_failing]["verdict"], "server-crashed", "{out}");
+    assert!(first_failing < 2, "a case after it: {out}");
+    for c in &cases[first_failing + 1..] {
+        assert_eq!(c["verdict"], "not-run", "{out}");
+    }
+    assert!(
+        out.contains("--fail-fast: stopped after the first failing case, spec.ENC-2.invalid-utf8"),
+        "{out}"
+    );
+    // The cases not run are one line in the tail, not one failure block each.
+    assert!(
+        out.contains("\nnot run 2 cases: --fail-fast: stopped after the first failing case"),
+        "{out}"
+    );
+}

@@ -1,9 +1,11 @@
 //! The results of a run, and the exit code scripts can trust.
 //!
 //! Renderers: [`text`] for the terminal (streaming, colour on a TTY), and [`json`],
-//! [`junit`] and [`markdown`] for files. Transcripts are written per case by
+//! [`junit`] and [`markdown`] for files. [`causes`] groups failures by the mistake in the
+//! server behind them, with what to change. Transcripts are written per case, whole, by
 //! [`write_transcripts`].
 
+pub mod causes;
 pub mod junit;
 pub mod markdown;
 pub mod text;
@@ -233,7 +235,7 @@ impl Report {
         }
     }
 
-    /// The report as JSON (transcripts included, as text).
+    /// The report as JSON (the failures by cause, and the transcripts as text, included).
     pub fn to_json(&self) -> String {
         #[derive(Serialize)]
         struct WithTranscripts<'a> {
@@ -241,12 +243,31 @@ impl Report {
             report: &'a Report,
             summary: Summary,
             exit_code: i32,
+            /// The failures grouped by root cause, as the terminal report shows them.
+            causes: Vec<CauseJson<'a>>,
             transcripts: BTreeMap<&'a str, String>,
+        }
+        #[derive(Serialize)]
+        struct CauseJson<'a> {
+            id: &'static str,
+            title: &'static str,
+            fix: &'static str,
+            cases: Vec<&'a str>,
         }
         let doc = WithTranscripts {
             report: self,
             summary: self.summary(),
             exit_code: self.exit_code(),
+            causes: causes::group(self.cases.iter())
+                .0
+                .into_iter()
+                .map(|g| CauseJson {
+                    id: g.cause.id,
+                    title: g.cause.title,
+                    fix: g.cause.fix,
+                    cases: g.cases.iter().map(|c| c.id.as_str()).collect(),
+                })
+                .collect(),
             transcripts: self
                 .cases
                 .iter()
@@ -319,4 +340,22 @@ pub fn write_transcripts(report: &Report, dir: &Path) -> std::io::Result<usize> 
         written += 1;
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the terminal and Markdown reports cut, the transcript files keep whole.
+    #[test]
+    fn transcript_files_keep_every_byte() {
+        let report = markdown::tests::flooded();
+        let dir = std::env::temp_dir().join(format!("confab-transcripts-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(write_transcripts(&report, &dir).ok(), Some(1));
+        let text = std::fs::read_to_string(dir.join("spec.MSG-1.delivery.txt")).unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(text.contains(&format!("got `{}`", "x".repeat(9999))));
+        assert_eq!(text.matches(&"x".repeat(9999)).count(), 501);
+    }
 }

@@ -3,8 +3,8 @@
 
 use std::io::Write;
 
-use crate::case::Verdict;
-use crate::report::{CaseReport, Report};
+use crate::case::{Suite, Verdict};
+use crate::report::{CaseReport, Report, causes};
 use crate::runner::Observer;
 
 /// ANSI colour, or none.
@@ -14,7 +14,7 @@ pub struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, s: &str) -> String {
+    pub(crate) fn paint(&self, code: &str, s: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{s}\x1b[0m")
         } else {
@@ -90,22 +90,86 @@ impl<W: Write> Observer for Progress<W> {
     }
 }
 
+/// What the tail of the terminal report shows.
+#[derive(Debug, Clone, Default)]
+pub struct Tail {
+    /// Only the summary and the failure causes: no transcripts, no deviations, one line per
+    /// failure no cause claims.
+    pub quiet: bool,
+    /// The command that ran, for the last line's advice on what to run next (e.g.
+    /// `confab-conform --exec 'python3 server.py {port}' --profile course`); no such line
+    /// when `None`.
+    pub command: Option<String>,
+}
+
 /// The part of the report that follows the per-case lines.
 pub fn render_tail(report: &Report, style: Style) -> String {
+    render_tail_with(report, style, &Tail::default())
+}
+
+/// As [`render_tail`], as `tail` says.
+pub fn render_tail_with(report: &Report, style: Style, tail: &Tail) -> String {
     let mut out = String::new();
-    let failures: Vec<&CaseReport> = report
-        .cases
-        .iter()
-        .filter(|c| c.verdict.is_failure() || c.verdict == Verdict::HarnessError)
-        .collect();
-    if !failures.is_empty() {
-        out.push_str(&format!("\n{}\n", style.bold("failures")));
-        for c in failures {
-            out.push_str(&failure(c, style));
+    let (mut groups, unclaimed) = causes::group(report.cases.iter());
+    // The causes that cost rubric points first (most points first), then by how many cases
+    // each failed; the sort is stable, so ties keep run order.
+    groups.sort_by(|a, b| {
+        let (pa, pb) = (a.rubric_cost().1, b.rubric_cost().1);
+        pb.cmp(&pa).then(b.cases.len().cmp(&a.cases.len()))
+    });
+    if !groups.is_empty() {
+        out.push_str(&format!("\n{}\n", style.bold("failures by cause")));
+        for g in &groups {
+            out.push_str(&cause_block(report, g, style, tail.quiet));
         }
     }
+    let others: Vec<&CaseReport> = unclaimed
+        .into_iter()
+        .chain(
+            report
+                .cases
+                .iter()
+                .filter(|c| c.verdict == Verdict::HarnessError),
+        )
+        .collect();
+    if !others.is_empty() {
+        let head = if groups.is_empty() {
+            "failures"
+        } else {
+            "other failures"
+        };
+        out.push_str(&format!("\n{}\n", style.bold(head)));
+        for c in others {
+            if tail.quiet {
+                out.push_str(&format!(
+                    "  {} {} — {}\n",
+                    style.verdict(c.verdict),
+                    c.id,
+                    c.title
+                ));
+            } else {
+                out.push_str(&failure(c, style));
+            }
+        }
+    }
+    let not_run: Vec<&CaseReport> = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict == Verdict::NotRun)
+        .collect();
+    if let Some(first) = not_run.first() {
+        out.push_str(&format!(
+            "\n{} {} case{}: {}\n",
+            style.paint("1;31", Verdict::NotRun.label()),
+            not_run.len(),
+            if not_run.len() == 1 { "" } else { "s" },
+            first.liveness.as_deref().unwrap_or("the run stopped")
+        ));
+        let ids: Vec<&str> = not_run.iter().map(|c| c.id.as_str()).collect();
+        out.push_str(&format!("  {}\n", cut(&ids.join(", "), TEXT_CHARS)));
+    }
     let deviations = report.deviations();
-    if !deviations.is_empty() {
+    if !deviations.is_empty() && !tail.quiet {
         out.push_str(&format!(
             "\n{}\n",
             style.bold("deviations accepted by lenient matching")
@@ -118,14 +182,238 @@ pub fn render_tail(report: &Report, style: Style) -> String {
                 String::new()
             };
             out.push_str(&format!(
-                "  {d}\n    {}\n",
+                "  {}\n    {}\n",
+                cut(&d, TEXT_CHARS),
                 style.dim(&format!("in {first}{more}"))
             ));
         }
     }
     out.push_str(&summary(report, style));
+    if let Some(command) = &tail.command {
+        out.push_str(&format!("{}\n", next_step(report, command)));
+    }
     out
 }
+
+/// Characters of a `step:`, `expected:` or `actual:` text shown on the terminal; the rest is
+/// in `--transcripts`.
+const TEXT_CHARS: usize = 240;
+
+/// Bytes of a transcript line shown on the terminal.
+const LINE_CHARS: usize = 160;
+
+/// Width the `fix:` text is wrapped to.
+const WRAP: usize = 96;
+
+/// `text` cut to `max` characters, with a count of what was left out.
+pub fn cut(text: &str, max: usize) -> String {
+    let total = text.chars().count();
+    if total <= max {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!(
+        "{kept}… ({} more characters; all of it in --transcripts DIR)",
+        total - max
+    )
+}
+
+/// `text` wrapped at spaces to `width` columns, each line after the first behind `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            out.push_str(indent);
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += n;
+    }
+    out
+}
+
+/// The lines that say where a wrong reply differs from the one expected, for an `actual:`
+/// of the form ``expected `X`, got `Y` ``; `None` for any other failure, or when the two
+/// have nothing in common at either end (the `actual:` line already says all).
+pub fn diff(actual: &str) -> Option<String> {
+    let rest = actual.strip_prefix("expected `")?;
+    let (expected, rest) = rest.split_once("`, got `")?;
+    let got = &rest[..rest.rfind('`')?];
+    let e: Vec<char> = expected.chars().collect();
+    let g: Vec<char> = got.chars().collect();
+    let prefix = e.iter().zip(&g).take_while(|(a, b)| a == b).count();
+    let suffix = e[prefix..]
+        .iter()
+        .rev()
+        .zip(g[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    if e == g || (prefix == 0 && suffix == 0) {
+        return None;
+    }
+    let part = |chars: &[char]| -> String {
+        let s: String = chars.iter().collect();
+        if s.is_empty() {
+            "nothing".to_owned()
+        } else {
+            format!("`{s}`")
+        }
+    };
+    let e_mid = part(&e[prefix..e.len() - suffix]);
+    let g_mid = part(&g[prefix..g.len() - suffix]);
+    let shown = |chars: &[char]| cut(&chars.iter().collect::<String>(), TEXT_CHARS);
+    let mut out = format!("  diff:     expected `{}`\n", shown(&e));
+    out.push_str(&format!("            got      `{}`\n", shown(&g)));
+    if prefix < TEXT_CHARS {
+        out.push_str(&format!(
+            "            {}^ from character {}: expected {e_mid}, got {g_mid}\n",
+            " ".repeat(10 + prefix),
+            prefix + 1
+        ));
+    } else {
+        out.push_str(&format!(
+            "            from character {}: expected {e_mid}, got {g_mid}\n",
+            prefix + 1
+        ));
+    }
+    Some(out)
+}
+
+/// The evidence of one failed case: step, expected, actual (with the diff of a wrong
+/// reply), and what the liveness probe found.
+fn evidence(c: &CaseReport) -> String {
+    let mut out = String::new();
+    if let Some(f) = &c.failure {
+        out.push_str(&format!("  step:     {}\n", cut(&f.step, TEXT_CHARS)));
+        out.push_str(&format!("  expected: {}\n", cut(&f.expected, TEXT_CHARS)));
+        out.push_str(&format!("  actual:   {}\n", cut(&f.actual, TEXT_CHARS)));
+        if let Some(d) = diff(&f.actual) {
+            out.push_str(&d);
+        }
+    }
+    if let Some(l) = &c.liveness {
+        for (i, line) in l.lines().enumerate() {
+            let head = if i == 0 {
+                "  server:   "
+            } else {
+                "            "
+            };
+            out.push_str(&format!("{head}{}\n", cut(line, TEXT_CHARS)));
+        }
+    }
+    out
+}
+
+/// Which lines of a long transcript are shown.
+#[derive(Debug, Clone, Copy)]
+enum Keep {
+    /// The first lines: how the case went.
+    First(usize),
+    /// The last lines: where it went wrong.
+    Last(usize),
+}
+
+fn transcript(c: &CaseReport, style: Style, keep: Keep) -> String {
+    let mut out = String::new();
+    let transcript = crate::wire::render_cut(&c.events, true, LINE_CHARS);
+    if transcript.is_empty() {
+        return out;
+    }
+    out.push_str("  transcript:\n");
+    let all: Vec<&str> = transcript.lines().collect();
+    let left_out = |n: usize, which: &str| {
+        format!(
+            "    {}\n",
+            style.dim(&format!(
+                "... {n} {which} line{} (all of them in --transcripts DIR)",
+                if n == 1 { "" } else { "s" }
+            ))
+        )
+    };
+    match keep {
+        Keep::First(n) => {
+            for line in all.iter().take(n) {
+                out.push_str(&format!("    {line}\n"));
+            }
+            if all.len() > n {
+                out.push_str(&left_out(all.len() - n, "more"));
+            }
+        }
+        Keep::Last(n) => {
+            let skip = all.len().saturating_sub(n);
+            if skip > 0 {
+                out.push_str(&left_out(skip, "earlier"));
+            }
+            for line in &all[skip..] {
+                out.push_str(&format!("    {line}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// One block per cause: what the server does, the fix, every case it failed, and the
+/// evidence of the first.
+fn cause_block(report: &Report, g: &causes::Group<'_>, style: Style, quiet: bool) -> String {
+    let n = g.cases.len();
+    let (rows, points) = g.rubric_cost();
+    let cost = if !rows.is_empty() {
+        format!(
+            "costs {points} rubric point{}",
+            if points == 1 { "" } else { "s" }
+        )
+    } else if report.graded_by_rubric() {
+        "beyond the assignment".to_owned()
+    } else {
+        String::new()
+    };
+    let mut out = format!(
+        "\n{} {} ({n} case{}{}{})\n",
+        style.paint("1;31", "cause:"),
+        style.bold(g.cause.title),
+        if n == 1 { "" } else { "s" },
+        if cost.is_empty() { "" } else { ", " },
+        cost
+    );
+    out.push_str(&format!(
+        "  fix:      {}\n",
+        wrap(g.cause.fix, WRAP, "            ")
+    ));
+    for (i, c) in g.cases.iter().enumerate() {
+        out.push_str(&format!(
+            "{}{} {}\n",
+            if i == 0 {
+                "  failed:   "
+            } else {
+                "            "
+            },
+            style.verdict(c.verdict),
+            c.id
+        ));
+    }
+    if quiet {
+        return out;
+    }
+    if let Some(first) = g.cases.first() {
+        out.push_str(&format!("  in {}:\n", first.id));
+        out.push_str(&evidence(first));
+        out.push_str(&transcript(
+            first,
+            style,
+            Keep::Last(CAUSE_TRANSCRIPT_LINES),
+        ));
+    }
+    out
+}
+
+/// Transcript lines shown for the first case of a cause: the last ones, where it went wrong.
+const CAUSE_TRANSCRIPT_LINES: usize = 12;
 
 fn failure(c: &CaseReport, style: Style) -> String {
     let mut out = format!(
@@ -136,39 +424,49 @@ fn failure(c: &CaseReport, style: Style) -> String {
         c.cites.join(", "),
         c.level
     );
-    if let Some(f) = &c.failure {
-        out.push_str(&format!("  step:     {}\n", f.step));
-        out.push_str(&format!("  expected: {}\n", f.expected));
-        out.push_str(&format!("  actual:   {}\n", f.actual));
-    }
-    if let Some(l) = &c.liveness {
-        for (i, line) in l.lines().enumerate() {
-            let head = if i == 0 {
-                "  server:   "
-            } else {
-                "            "
-            };
-            out.push_str(&format!("{head}{line}\n"));
-        }
-    }
-    let transcript = crate::wire::render_cut(&c.events, true, 160);
-    if !transcript.is_empty() {
-        out.push_str("  transcript:\n");
-        let lines: Vec<&str> = transcript.lines().collect();
-        for line in lines.iter().take(TRANSCRIPT_LINES) {
-            out.push_str(&format!("    {line}\n"));
-        }
-        if lines.len() > TRANSCRIPT_LINES {
-            out.push_str(&format!(
-                "    {}\n",
-                style.dim(&format!(
-                    "... {} more lines (use --transcripts DIR)",
-                    lines.len() - TRANSCRIPT_LINES
-                ))
-            ));
-        }
-    }
+    out.push_str(&evidence(c));
+    out.push_str(&transcript(c, style, Keep::First(TRANSCRIPT_LINES)));
     out
+}
+
+/// The last line: what to run next.
+pub fn next_step(report: &Report, command: &str) -> String {
+    let first_failing = report
+        .cases
+        .iter()
+        .find(|c| c.verdict.is_failure() && c.verdict != Verdict::NotRun)
+        .or_else(|| report.cases.iter().find(|c| c.verdict.is_failure()));
+    let beyond_assignment = report
+        .suites
+        .iter()
+        .any(|s| !matches!(s, Suite::Example | Suite::Rubric));
+    match first_failing {
+        None if report.cases.is_empty() => {
+            format!("next: {command} --list   (the cases there are)")
+        }
+        None => format!(
+            "next: nothing failed; {command} --format markdown --output report.md writes a report to keep"
+        ),
+        Some(_) if report.graded_by_rubric() && beyond_assignment => {
+            let assignment_fails = report.cases.iter().any(|c| {
+                matches!(c.suite, Suite::Example | Suite::Rubric) && c.verdict.is_failure()
+            });
+            if assignment_fails {
+                format!(
+                    "next: fix the causes above, then run the assignment alone: {command} --suite example,rubric"
+                )
+            } else {
+                format!(
+                    "next: the assignment passes; the failures above are beyond it. One at a time: {command} --case {}",
+                    first_failing.map(|c| c.id.as_str()).unwrap_or_default()
+                )
+            }
+        }
+        Some(c) => format!(
+            "next: {command} --case {} --transcripts transcripts   (the first failure, every byte)",
+            c.id
+        ),
+    }
 }
 
 fn summary(report: &Report, style: Style) -> String {
@@ -235,4 +533,99 @@ fn summary(report: &Report, style: Style) -> String {
     };
     out.push_str(&format!("  result: {result} (exit {code})\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_reply_shows_where_it_differs() {
+        let d = diff("expected `A SENT carry on`, got `A SENT carry`").expect("a diff");
+        let lines: Vec<&str> = d.lines().collect();
+        assert_eq!(lines[0], "  diff:     expected `A SENT carry on`");
+        assert_eq!(lines[1], "            got      `A SENT carry`");
+        // The caret stands under the 13th character of both quoted texts.
+        let column = lines[1].find('`').map(|i| i + 1 + 12);
+        assert_eq!(lines[2].find('^'), column, "{d}");
+        assert!(
+            lines[2].ends_with("^ from character 13: expected ` on`, got nothing"),
+            "{d}"
+        );
+        let d = diff("expected `HELLO Bob`, got `Hello Bob`").expect("a diff");
+        assert!(
+            d.contains("from character 2: expected `ELLO`, got `ello`"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn no_diff_for_replies_with_nothing_in_common_or_other_failures() {
+        assert_eq!(diff("expected `BYE`, got `ERROR: not supported`"), None);
+        assert_eq!(diff("nothing arrived on A within 2000 ms"), None);
+        assert_eq!(diff("expected `BYE`, got `BYE`"), None);
+    }
+
+    #[test]
+    fn long_texts_are_cut_with_a_count_of_what_was_left_out() {
+        assert_eq!(cut("short", 10), "short");
+        let long = "é".repeat(250);
+        let shown = cut(&long, 240);
+        assert!(
+            shown.starts_with(&"é".repeat(240))
+                && shown.ends_with("… (10 more characters; all of it in --transcripts DIR)"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_long_actual_line_is_cut_in_the_evidence() {
+        let failure = crate::case::Failure {
+            kind: crate::case::FailureKind::Wrong,
+            step: "A ← the delivery".into(),
+            expected: "`A SENT x`".into(),
+            actual: format!("expected `A SENT x`, got `{}`", "y".repeat(50_000)),
+        };
+        let mut c = CaseReport::not_run(
+            &crate::suites::all()
+                .into_iter()
+                .next()
+                .expect("at least one case"),
+            "",
+        );
+        c.verdict = Verdict::Fail;
+        c.liveness = None;
+        c.failure = Some(failure);
+        let shown = evidence(&c);
+        assert!(shown.lines().all(|l| l.chars().count() < 400), "{shown}");
+        assert!(shown.contains("more characters; all of it in --transcripts DIR"));
+    }
+
+    /// A server that floods 9999-byte frames gets a terminal report of short lines: the
+    /// outcome, the transcript and the deviations are cut, with counts.
+    #[test]
+    fn a_flooding_server_gets_a_report_of_short_lines() {
+        let mut report = crate::report::markdown::tests::flooded();
+        report.cases[0].verdict = Verdict::PassWithDeviation;
+        report.cases[0]
+            .deviations
+            .push(format!("accepted `{}`", "#".repeat(5000)));
+        let mut failed = report.cases[0].clone();
+        failed.verdict = Verdict::Fail;
+        report.cases.push(failed);
+        let shown = render_tail(&report, Style { color: false });
+        assert!(shown.len() < 20_000, "{} bytes", shown.len());
+        assert!(
+            shown.lines().all(|l| l.chars().count() < 400),
+            "a long line in\n{shown}"
+        );
+        assert!(shown.contains("... 460 more lines (all of them in --transcripts DIR)"));
+        assert!(shown.contains("more characters; all of it in --transcripts DIR"));
+    }
+
+    #[test]
+    fn fix_lines_wrap_at_spaces() {
+        let w = wrap("aaa bbb ccc ddd", 7, "  ");
+        assert_eq!(w, "aaa bbb\n  ccc ddd");
+    }
 }

@@ -1,0 +1,353 @@
+//! The root causes of the student report (`report::causes`), each recognised on a zoo server
+//! (`tests/zoo/*.py`, see its README) that has that mistake: the harness runs the cases that
+//! show it, and the terminal report must have the cause's block, with its fix line, naming
+//! those cases. A server with several mistakes gets one block per cause.
+//!
+//! The servers need `python3`. Without it the tests say so and pass, unless
+//! `CONFAB_REQUIRE_TOOLS=1`, which makes a missing program a failure (`tests/tools`).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use confab_conformance::report::{causes, text};
+use confab_conformance::{Profile, Report, RunOptions, Silent, TargetSpec};
+use futures::StreamExt;
+
+#[path = "../../tests/tools/mod.rs"]
+mod tools;
+
+fn zoo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo")
+}
+
+/// Runs the cases starting with `only` (all, when empty) of the course profile on a zoo
+/// server.
+async fn grade(server: &str, only: &[&str]) -> Report {
+    let mut options = RunOptions::new(Profile::course());
+    options.only = only.iter().map(|s| (*s).to_owned()).collect();
+    options.timeout = Duration::from_millis(700);
+    options.restart_deadline = Duration::from_secs(5);
+    let command = format!("exec python3 -S {} {{port}}", zoo().join(server).display());
+    // The free port the harness picks can be taken by another test's server before this one
+    // binds it (the zoo servers do not set SO_REUSEADDR); that start is tried again.
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = confab_conformance::run(
+            TargetSpec::Exec {
+                command: command.clone(),
+                addr: None,
+            },
+            &options,
+            Duration::from_secs(10),
+            &mut Silent,
+        )
+        .await;
+        match result {
+            Ok(report) => return report,
+            Err(e) if attempts < 3 && e.to_string().contains("Address already in use") => {
+                eprintln!("{server}: its port was taken, starting it again: {e}");
+            }
+            Err(e) => panic!("{server} could not be graded: {e}"),
+        }
+    }
+}
+
+fn render(report: &Report) -> String {
+    text::render_tail(report, text::Style { color: false })
+}
+
+/// The block of the cause titled `title` in a rendered report: from its `cause:` line to the
+/// next blank line.
+fn block<'a>(rendered: &'a str, title: &str) -> Option<&'a str> {
+    let start = rendered.find(&format!("cause: {title} ("))?;
+    let rest = &rendered[start..];
+    Some(rest.find("\n\n").map_or(rest, |end| &rest[..end]))
+}
+
+/// Each cause, a zoo server that has it, and a case it fails there.
+const SHOWN_BY: &[(&str, &str, &str)] = &[
+    (
+        "crash-invalid-utf8",
+        "06_blocking_dec4.py",
+        "robustness.invalid-utf8",
+    ),
+    (
+        "crash-non-digit-length",
+        "02_friendly_dec2.py",
+        "robustness.non-digit-length",
+    ),
+    (
+        "crash-closed-socket",
+        "07_bin8_exitcrash.py",
+        "rubric.04-exit-is-safe",
+    ),
+    (
+        "crash-missing-entry",
+        "05_numeric_dec2.py",
+        "robustness.msg-before-name",
+    ),
+    (
+        "crash-peer-reset",
+        "03_greeter_crash_dec2.py",
+        "spec.CONN-3.close-releases",
+    ),
+    (
+        "blocking-partial-frame",
+        "06_blocking_dec4.py",
+        "rubric.13-nothing-blocks",
+    ),
+    (
+        "length-counts-characters",
+        "02_friendly_dec2.py",
+        "spec.FRAME-2.lengths-count-bytes",
+    ),
+    (
+        "reply-too-long",
+        "02_friendly_dec2.py",
+        "spec.DIALECT-4.small-frames",
+    ),
+    (
+        "bad-length-ignored",
+        "14_greeter_dec2.py",
+        "robustness.non-digit-length",
+    ),
+    (
+        "closes-instead-of-error",
+        "04_echo_chat_dec4.py",
+        "spec.ENC-2.invalid-utf8",
+    ),
+    (
+        "no-length-field",
+        "09_line_broadcast.py",
+        "rubric.14-length-field",
+    ),
+    (
+        "exit-not-finished",
+        "06_blocking_dec4.py",
+        "spec.EXIT-2.bye-then-close",
+    ),
+    (
+        "one-frame-per-recv",
+        "08_onerecv_dec3.py",
+        "rubric.14-length-field",
+    ),
+    (
+        "end-of-stream-ignored",
+        "10_raw_wedge.py",
+        "spec.CONN-3.close-releases",
+    ),
+    (
+        "name-kept-after-leave",
+        "14_greeter_dec2.py",
+        "spec.NAMES-4.release-and-return",
+    ),
+    (
+        "duplicate-name-accepted",
+        "19_lazy_raw.py",
+        "rubric.07-duplicate-name-refused",
+    ),
+    (
+        "names-not-checked",
+        "02_friendly_dec2.py",
+        "spec.NAME-4.invalid-names",
+    ),
+    (
+        "unknown-command-not-refused",
+        "04_echo_chat_dec4.py",
+        "rubric.10-unknown-command-error",
+    ),
+    (
+        "first-word-only",
+        "14_greeter_dec2.py",
+        "spec.MSG-1.delivery",
+    ),
+    (
+        "msg-before-name-delivered",
+        "02_friendly_dec2.py",
+        "spec.MSG-5.name-required",
+    ),
+    (
+        "silent-on-error",
+        "19_lazy_raw.py",
+        "rubric.09-missing-recipient-error",
+    ),
+    (
+        "getnames-spelling",
+        "02_friendly_dec2.py",
+        "spec.CMD-2.getnames-spelling",
+    ),
+    (
+        "control-characters-echoed",
+        "02_friendly_dec2.py",
+        "spec.ERR-2.messages",
+    ),
+    (
+        "message-acknowledged",
+        "02_friendly_dec2.py",
+        "spec.MSG-2.no-ack",
+    ),
+];
+
+#[test]
+fn every_cause_is_shown_by_a_zoo_server() {
+    for cause in causes::CAUSES {
+        assert!(
+            SHOWN_BY.iter().any(|(id, _, _)| *id == cause.id),
+            "no zoo server shows the cause {}",
+            cause.id
+        );
+    }
+    for (id, server, _) in SHOWN_BY {
+        assert!(
+            causes::CAUSES.iter().any(|c| c.id == *id),
+            "{id} is not a cause"
+        );
+        assert!(zoo().join(server).exists(), "no zoo server {server}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_cause_gets_its_block_and_fix_on_the_server_that_shows_it() {
+    if !tools::available(
+        "each_cause_gets_its_block_and_fix_on_the_server_that_shows_it",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let results: Vec<(&str, &str, &str, Report)> = futures::stream::iter(SHOWN_BY.iter())
+        .map(|&(id, server, case)| async move { (id, server, case, grade(server, &[case]).await) })
+        .buffer_unordered(3)
+        .collect()
+        .await;
+    let mut problems = Vec::new();
+    for (id, server, case, report) in &results {
+        let Some(cause) = causes::CAUSES.iter().find(|c| c.id == *id) else {
+            problems.push(format!("{id} is not a cause"));
+            continue;
+        };
+        let rendered = render(report);
+        let Some(found) = block(&rendered, cause.title) else {
+            problems.push(format!(
+                "{server}: no block for {id} ({}) in\n{rendered}",
+                cause.title
+            ));
+            continue;
+        };
+        let fix_start = first_words(cause.fix);
+        if !found.contains(&format!("  fix:      {fix_start}")) {
+            problems.push(format!(
+                "{server}: the block of {id} has no fix line:\n{found}"
+            ));
+        }
+        if !found
+            .lines()
+            .any(|l| l.trim_end().ends_with(&format!(" {case}")))
+        {
+            problems.push(format!(
+                "{server}: the block of {id} does not name {case}:\n{found}"
+            ));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} problems:\n{}",
+        problems.len(),
+        problems.join("\n\n")
+    );
+}
+
+/// 06 loops `recv` for a frame, does not implement EXIT, dies on invalid UTF-8, frames with
+/// `len(text)`, says nothing to some commands and takes any name: each of those is one block
+/// with its fix line, however many cases each one fails, the JSON report has the same
+/// causes, and every failed case is in exactly one block or shown on its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_several_causes_gets_one_block_per_cause() {
+    if !tools::available(
+        "a_server_with_several_causes_gets_one_block_per_cause",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let report = grade("06_blocking_dec4.py", &[]).await;
+    let rendered = render(&report);
+    let (groups, unclaimed) = causes::group(report.cases.iter());
+    for id in [
+        "blocking-partial-frame",
+        "exit-not-finished",
+        "crash-invalid-utf8",
+        "length-counts-characters",
+    ] {
+        let Some(g) = groups.iter().find(|g| g.cause.id == id) else {
+            panic!("no {id} among the causes found:\n{rendered}");
+        };
+        assert!(g.cases.len() >= 2, "{id} failed {} case(s)", g.cases.len());
+    }
+    assert_eq!(
+        rendered.matches("\ncause: ").count(),
+        groups.len(),
+        "{rendered}"
+    );
+    for g in &groups {
+        assert_eq!(
+            rendered
+                .matches(&format!("cause: {} (", g.cause.title))
+                .count(),
+            1,
+            "{}:\n{rendered}",
+            g.cause.id
+        );
+        assert_eq!(
+            rendered
+                .matches(&format!("  fix:      {}", first_words(g.cause.fix)))
+                .count(),
+            1,
+            "{}:\n{rendered}",
+            g.cause.id
+        );
+    }
+    assert!(
+        groups.len() >= 6,
+        "six causes or more expected:\n{rendered}"
+    );
+    // The JSON report has the same causes, with the same cases.
+    let doc: serde_json::Value = serde_json::from_str(&report.to_json()).expect("valid JSON");
+    let in_json: Vec<(String, usize)> = doc["causes"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    (
+                        c["id"].as_str().unwrap_or_default().to_owned(),
+                        c["cases"].as_array().map_or(0, Vec::len),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let in_groups: Vec<(String, usize)> = groups
+        .iter()
+        .map(|g| (g.cause.id.to_owned(), g.cases.len()))
+        .collect();
+    assert_eq!(in_json, in_groups);
+    let in_blocks: usize = groups.iter().map(|g| g.cases.len()).sum();
+    let failed = report
+        .cases
+        .iter()
+        .filter(|c| c.verdict.is_failure() && c.verdict != confab_conformance::Verdict::NotRun)
+        .count();
+    assert_eq!(in_blocks + unclaimed.len(), failed);
+    for c in unclaimed {
+        assert!(
+            rendered.contains(&format!(" {} — ", c.id)),
+            "{} has no block of its own:\n{rendered}",
+            c.id
+        );
+    }
+}
+
+fn first_words(s: &str) -> String {
+    s.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
+}
