@@ -1,5 +1,8 @@
 //! Shutdown under full traffic (POLICY-4, POLICY-6, POLICY-7): a hundred clients send and read
-//! as fast as they can when the server stops. Every client that reads must get
+//! as fast as they can when the server stops. Each keeps a window of its messages in flight
+//! (it sends a batch when it has read as many deliveries), as a busy client that reads does:
+//! without one, writers on a loaded machine outrun their own readers and are cut as slow
+//! consumers (POLICY-5), which is another policy. Every client that reads must get
 //! `ERROR SHUTTING_DOWN` (the bar is 99 %: one may lose a race with the kernel), after whole
 //! frames only, then end-of-stream rather than a reset.
 
@@ -17,6 +20,12 @@ use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 
 const CLIENTS: usize = 100;
+
+/// Messages a client may have sent beyond those it has received.
+const WINDOW: usize = 40;
+
+/// Deliveries a client has read, and a wake-up for its writer.
+type Progress = Arc<(AtomicUsize, Notify)>;
 
 /// How one client's connection ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +46,7 @@ enum Ending {
 async fn read_to_end(
     mut rd: OwnedReadHalf,
     busy: Arc<(AtomicUsize, Notify)>,
+    read: Progress,
     stop: CancellationToken,
 ) -> Ending {
     let mut first = true;
@@ -72,6 +82,8 @@ async fn read_to_end(
                 stop.cancel();
             }
             Ok(Reply::Delivery { .. }) => {
+                read.0.fetch_add(1, Ordering::AcqRel);
+                read.1.notify_one();
                 if std::mem::take(&mut first) {
                     busy.0.fetch_add(1, Ordering::AcqRel);
                     busy.1.notify_one();
@@ -101,16 +113,27 @@ async fn shutdown_under_full_traffic_reaches_busy_readers_with_whole_frames() {
             .flat_map(|_| frame(format!("MSG c{} {text}", (i + 1) % CLIENTS)))
             .collect();
         let writing = stop.clone();
+        let read: Progress = Arc::new((AtomicUsize::new(0), Notify::new()));
+        let credit = Arc::clone(&read);
         tokio::spawn(async move {
+            let mut sent = 0;
             loop {
+                // The window: wait until enough deliveries have been read.
+                while sent >= credit.0.load(Ordering::Acquire) + WINDOW {
+                    tokio::select! {
+                        () = writing.cancelled() => return,
+                        () = credit.1.notified() => {}
+                    }
+                }
                 tokio::select! {
                     () = writing.cancelled() => break,
                     r = wr.write_all(&batch) => if r.is_err() { break },
                 }
+                sent += 10;
             }
             // Dropping the write half half-closes: the server's linger sees the end.
         });
-        clients.spawn(read_to_end(rd, Arc::clone(&busy), stop));
+        clients.spawn(read_to_end(rd, Arc::clone(&busy), read, stop));
     }
     // Everyone is sending and receiving.
     timeout(GUARD, async {
