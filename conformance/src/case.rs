@@ -444,21 +444,7 @@ impl Ctx {
         match conn.recv(self.timeout).await {
             Received::Frame(p) => Ok(p),
             Received::Timeout => {
-                let arrived = self.arrived_since_last_write(conn.label());
-                let actual = if arrived.is_empty() {
-                    format!(
-                        "nothing arrived on {} within {} ms",
-                        conn.label(),
-                        self.timeout.as_millis()
-                    )
-                } else {
-                    format!(
-                        "{} arrived on {} since the last command, then nothing more within {} ms",
-                        arrived.join(", "),
-                        conn.label(),
-                        self.timeout.as_millis()
-                    )
-                };
+                let actual = self.nothing_more(conn.label());
                 Err(self.fail(FailureKind::NoReply, what.to_owned(), actual))
             }
             Received::Closed => Err(self.fail(
@@ -476,6 +462,33 @@ impl Ctx {
                 format!("{what}, framed in {}", self.profile.framing),
                 format!("bytes that are not a {} frame: {e}", self.profile.framing),
             )),
+        }
+    }
+
+    /// What a wait on `label` that timed out saw: nothing, or what arrived since the case's
+    /// last action and then nothing more.
+    fn nothing_more(&self, label: &str) -> String {
+        let arrived = self.arrived_since_last_write(label);
+        if arrived.is_empty() {
+            format!(
+                "nothing arrived on {label} within {} ms",
+                self.timeout.as_millis()
+            )
+        } else {
+            format!(
+                "{} arrived on {label} since the last command, then nothing more within {} ms",
+                arrived.join(", "),
+                self.timeout.as_millis()
+            )
+        }
+    }
+
+    /// Says what a read on `label` produced, for failure reports; a timeout names what did
+    /// arrive before it.
+    pub fn describe(&self, r: &Received, label: &str) -> String {
+        match r {
+            Received::Timeout => self.nothing_more(label),
+            other => describe(other, label, self.timeout),
         }
     }
 
@@ -699,7 +712,7 @@ impl Ctx {
                 return Err(self.fail(
                     FailureKind::Wrong,
                     "`BYE`, then the server closes",
-                    describe(&other, conn.label(), self.timeout),
+                    self.describe(&other, conn.label()),
                 ));
             }
         }
@@ -718,7 +731,7 @@ impl Ctx {
             other => Err(self.fail(
                 FailureKind::Wrong,
                 what.to_owned(),
-                describe(&other, conn.label(), self.timeout),
+                self.describe(&other, conn.label()),
             )),
         }
     }

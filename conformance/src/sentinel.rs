@@ -198,11 +198,5 @@ impl Sentinel {
 }
 
 fn describe(r: &Received) -> String {
-    match r {
-        Received::Frame(p) => format!("got `{}`", escape_bytes(p)),
-        Received::Closed => "the server closed the connection".into(),
-        Received::Failed(e) => format!("the connection failed: {e}"),
-        Received::Timeout => "nothing arrived".into(),
-        Received::BadFrame(e) => format!("bytes that are not a frame: {e}"),
-    }
+    crate::case::describe(r, "the sentinel", Duration::ZERO)
 }

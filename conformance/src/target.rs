@@ -527,7 +527,7 @@ impl Target {
                 }
                 tried.push((framing, spelling));
                 if !first {
-                    self.recover(first_wait).await?;
+                    self.recover().await?;
                 }
                 first = false;
                 let Some(addr) = self.addr else {
@@ -625,8 +625,9 @@ impl Target {
                             traits.dialect,
                             detect::cut(&p)
                         ));
-                        // The framing is right; the next spelling may be.
-                        queue.retain(|q| *q == framing);
+                        // The framing is right; the next spelling may be, and no other
+                        // framing needs trying.
+                        queue.clear();
                         continue;
                     }
                     Reading::OtherFraming(fits) => {
@@ -677,7 +678,7 @@ impl Target {
 
     /// After a failed detection attempt: a fresh server if the harness starts it, else a
     /// check that the one at the address still accepts.
-    async fn recover(&mut self, timeout: Duration) -> Result<(), TargetError> {
+    async fn recover(&mut self) -> Result<(), TargetError> {
         if self.restartable() {
             self.stop().await;
             self.start().await?;
@@ -686,7 +687,6 @@ impl Target {
         if let Some(reason) = self.await_exit(Duration::ZERO).await {
             return Err(TargetError::Died(reason));
         }
-        let _ = timeout;
         Ok(())
     }
 

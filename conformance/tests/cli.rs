@@ -30,6 +30,14 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// Runs the harness with `args` and expects a usage error (exit 2) whose message names
+/// `names`.
+fn usage_error(args: &[&str], names: &str) {
+    let (code, _, err) = run(conform().args(args));
+    assert_eq!(code, 2, "{args:?}: {err}");
+    assert!(err.contains(names), "{args:?}: {err}");
+}
+
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("confab-cli-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -60,22 +68,17 @@ fn list_shows_every_case_with_its_citations() {
 
 #[test]
 fn a_bad_flag_is_a_usage_error_naming_it() {
-    let (code, _, err) = run(conform().args(["--suite", "everything"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("everything"), "{err}");
-    let (code, _, err) = run(conform().args(["--timeout", "soon"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("soon"), "{err}");
-    let (code, _, err) = run(conform().args(["--framing", "dec12"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("dec12"), "{err}");
+    usage_error(&["--suite", "everything"], "everything");
+    usage_error(&["--timeout", "soon"], "soon");
+    usage_error(&["--framing", "dec12"], "dec12");
 }
 
 #[test]
 fn a_missing_profile_is_an_error_naming_it() {
-    let (code, _, err) = run(conform().args(["--profile", "/no/such/profile.toml"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("/no/such/profile.toml"), "{err}");
+    usage_error(
+        &["--profile", "/no/such/profile.toml"],
+        "/no/such/profile.toml",
+    );
 }
 
 #[test]
@@ -144,17 +147,15 @@ fn a_command_that_exits_at_once_exits_2_with_its_status() {
 
 #[test]
 fn a_command_that_never_listens_exits_2_after_the_startup_timeout() {
-    let (code, _, err) =
-        run(conform().args(["--exec", "sleep 30 # {port}", "--startup-timeout", "500ms"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("did not accept connections"), "{err}");
+    usage_error(
+        &["--exec", "sleep 30 # {port}", "--startup-timeout", "500ms"],
+        "did not accept connections",
+    );
 }
 
 #[test]
 fn exec_without_a_port_needs_an_address() {
-    let (code, _, err) = run(conform().args(["--exec", "sleep 1"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("{port}"), "{err}");
+    usage_error(&["--exec", "sleep 1"], "{port}");
 }
 
 /// The course-style fixture speaks 2-digit frames with its own wording, and dies on a payload
@@ -461,19 +462,16 @@ fn one_run_writes_every_format_given() {
 
 #[test]
 fn formats_that_would_share_stdout_or_a_file_are_usage_errors() {
-    let (code, _, err) = run(conform().args(["--format", "json", "--format", "junit"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("--format FORMAT=FILE"), "{err}");
-    let (code, _, err) =
-        run(conform().args(["--format", "json", "--format", "junit", "--output", "r.out"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("--output r.out would get 2 formats"), "{err}");
-    let (code, _, err) = run(conform().args(["--format", "json="]));
-    assert_eq!(code, 2);
-    assert!(err.contains("needs a file name"), "{err}");
-    let (code, _, err) = run(conform().args(["--format", "yaml=r.yaml"]));
-    assert_eq!(code, 2);
-    assert!(err.contains("unknown format \"yaml\""), "{err}");
+    usage_error(
+        &["--format", "json", "--format", "junit"],
+        "--format FORMAT=FILE",
+    );
+    usage_error(
+        &["--format", "json", "--format", "junit", "--output", "r.out"],
+        "--output r.out would get 2 formats",
+    );
+    usage_error(&["--format", "json="], "needs a file name");
+    usage_error(&["--format", "yaml=r.yaml"], "unknown format \"yaml\"");
 }
 
 /// `-q`: no line per case and no transcripts; the causes with their fixes, the summary, and

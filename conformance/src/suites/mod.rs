@@ -280,7 +280,7 @@ pub(crate) async fn leave_by_half_close(ctx: &mut Ctx, mut conn: Conn) -> Check 
                 return Err(ctx.fail(
                     FailureKind::Wrong,
                     "the server closes the connection after end of stream (CONN-3)",
-                    crate::case::describe(&other, conn.label(), ctx.timeout),
+                    ctx.describe(&other, conn.label()),
                 ));
             }
         }

@@ -224,7 +224,7 @@ async fn survives_bad_frame(
         other => Err(ctx.fail(
             FailureKind::Wrong,
             format!("`ERROR {code} ...`, then the close"),
-            crate::case::describe(&other, conn.label(), ctx.timeout),
+            ctx.describe(&other, conn.label()),
         )),
     }
 }

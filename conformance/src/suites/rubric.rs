@@ -206,7 +206,7 @@ body!(message_to_self, |ctx| {
         other => Err(ctx.fail(
             FailureKind::NoReply,
             "the message, or a polite refusal",
-            crate::case::describe(&other, "A", ctx.timeout),
+            ctx.describe(&other, "A"),
         )),
     }
 });

@@ -616,7 +616,7 @@ async fn bad_header(ctx: &mut Ctx, conn: &mut crate::wire::Conn, bytes: &[u8]) -
         other => Err(ctx.fail(
             FailureKind::Wrong,
             "`ERROR BAD_FRAME ...`, then the close",
-            crate::case::describe(&other, conn.label(), ctx.timeout),
+            ctx.describe(&other, conn.label()),
         )),
     }
 }
