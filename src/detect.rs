@@ -16,8 +16,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout_at};
 
+use crate::protocol::Framing;
 use crate::protocol::escape::escape_bytes;
-use crate::protocol::frame::{self, Framing};
+use crate::protocol::frame;
 use crate::protocol::lenient::{framings_of, has_word, reads_as_refusal};
 use crate::protocol::{Command, Name, Spelling};
 

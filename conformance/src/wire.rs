@@ -302,7 +302,7 @@ impl Conn {
 
     /// Writes `bytes` exactly as they are.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.framing == Framing::Raw
+        if self.framing.needs_write_gap()
             && let Some(last) = self.last_write
         {
             tokio::time::sleep_until(last + RAW_GAP).await;

@@ -206,7 +206,7 @@ impl Options {
             return bad("--target redis needs --addr (the Redis server to measure)".into());
         }
         if self.target == Target::Confab {
-            if self.framing == Framing::Raw {
+            if !self.framing.delimits() {
                 return bad(
                     "raw framing cannot be benchmarked: pipelined messages arriving in one read \
                      cannot be told apart (DIALECT-5)"

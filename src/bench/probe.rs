@@ -13,7 +13,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use super::{BenchError, Target};
-use crate::protocol::frame::{self, Framing};
+use crate::protocol::Framing;
+use crate::protocol::frame;
 use crate::protocol::{Command, Name, Reply, escape, lenient};
 
 /// How long the probe waits for a reply.

@@ -25,7 +25,7 @@ use bytes::Bytes;
 
 use super::{ClientError, connect};
 use crate::detect::{self, Reading};
-use crate::protocol::frame::Framing;
+use crate::protocol::Framing;
 use crate::protocol::{Command, Dialect, Name, lenient};
 
 /// How long a new connection is watched for a greeting.

@@ -25,7 +25,7 @@ use std::fmt;
 
 use crate::protocol::frame;
 use crate::protocol::{
-    Command, CommandError, CommandErrorKind, Dialect, EncodeError, Name, NameError, Spelling,
+    Command, CommandError, CommandErrorKind, Dialect, EncodeError, Name, NameError, Spelling, Verb,
 };
 
 /// Something to send to the server.
@@ -141,8 +141,10 @@ pub fn read_line(line: &str, dialect: Dialect) -> Result<Typed, Refusal> {
     read_typed(line, dialect, None)
 }
 
-/// The verbs of §4, as typed.
-const VERBS: [&str; 5] = ["NAME", "GET_NAMES", "GETNAMES", "MSG", "EXIT"];
+/// Whether `word` is a verb of §4 as typed (canonical spelling, `GETNAMES` included).
+fn is_verb(word: &str) -> bool {
+    Spelling::Canonical.verb(word).is_some()
+}
 
 /// Reads one typed line, as [`read_line`] does, in a conversation with `query` when there is
 /// one (`/query NAME`): a line that does not start with a verb in capitals or `/` is a text
@@ -155,9 +157,9 @@ pub fn read_typed(line: &str, dialect: Dialect, query: Option<&Name>) -> Result<
         let (word, rest) = local.split_once(' ').unwrap_or((local, ""));
         return match word {
             "help" => Ok(Typed::Help),
-            "msg" => command(&format!("MSG {rest}"), dialect),
-            "names" if rest.trim().is_empty() => command("GET_NAMES", dialect),
-            "quit" | "exit" => command("EXIT", dialect),
+            "msg" => command(&format!("{} {rest}", Verb::Msg), dialect),
+            "names" if rest.trim().is_empty() => command(Verb::GetNames.as_str(), dialect),
+            "quit" | "exit" => command(Verb::Exit.as_str(), dialect),
             "query" if rest.trim().is_empty() => Ok(Typed::Query(None)),
             "query" => Name::new(rest.trim())
                 .map(|name| Typed::Query(Some(name)))
@@ -173,11 +175,11 @@ pub fn read_typed(line: &str, dialect: Dialect, query: Option<&Name>) -> Result<
     }
     let verb = line.split(' ').next().unwrap_or_default();
     let upper = verb.to_ascii_uppercase();
-    let lower_verb = verb == verb.to_ascii_lowercase() && VERBS.contains(&upper.as_str());
+    let lower_verb = verb == verb.to_ascii_lowercase() && is_verb(&upper);
     if let Some(to) = query
-        && !VERBS.contains(&verb)
+        && !is_verb(verb)
     {
-        return command(&format!("MSG {to} {line}"), dialect);
+        return command(&format!("{} {to} {line}", Verb::Msg), dialect);
     }
     if lower_verb {
         return command(&format!("{upper}{}", &line[verb.len()..]), dialect);

@@ -52,7 +52,7 @@ pub const RAW_GAP: Duration = Duration::from_millis(100);
 /// Waits, in `raw` framing, until [`RAW_GAP`] has passed since `last`; then sets `last` to
 /// now. Other framings do not wait.
 pub async fn pace(framing: crate::protocol::Framing, last: &mut Option<tokio::time::Instant>) {
-    if framing == crate::protocol::Framing::Raw
+    if framing.needs_write_gap()
         && let Some(at) = *last
     {
         tokio::time::sleep_until(at + RAW_GAP).await;

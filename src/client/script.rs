@@ -35,7 +35,7 @@ use super::show;
 use super::wire::ClientWire;
 use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
 use crate::protocol::recognise::{Conversation, Recognised};
-use crate::protocol::{Command, Framing};
+use crate::protocol::Command;
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
@@ -99,7 +99,7 @@ where
     loop {
         // Send what may be sent now.
         while let Some(outgoing) = queue.front() {
-            if options.dialect.framing == Framing::Raw
+            if options.dialect.framing.needs_write_gap()
                 && let Some(at) = last_sent.map(|t| t + RAW_GAP)
                 && Instant::now() < at
             {

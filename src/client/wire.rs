@@ -16,7 +16,8 @@ use bytes::{Bytes, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
 use super::input::Outgoing;
-use crate::protocol::frame::{self, FrameError, Framing};
+use crate::protocol::Framing;
+use crate::protocol::frame::{self, FrameError};
 use crate::protocol::lenient;
 use crate::protocol::{ClientCodec, CodecError, Dialect, FrameCodec, Reply, ReplyError};
 
@@ -117,7 +118,7 @@ impl ClientWire {
         };
         self.checked = true;
         let payload = &src[span.payload()];
-        let odd = (payload.is_empty() && self.framing != Framing::Line)
+        let odd = (payload.is_empty() && self.framing.has_length_field())
             || std::str::from_utf8(payload).map_or(true, |t| t.contains('\0'));
         match likely_framing(self.framing, src) {
             Some(likely) if odd && !matches!(likely, Framing::Raw) => Err(WireError::BadFrame {

@@ -12,10 +12,10 @@ use std::io;
 use bytes::{Buf, BufMut, BytesMut};
 use tokio_util::codec::{Decoder, Encoder};
 
-use super::command::{Command, CommandError, Spelling};
+use super::command::{Command, CommandError};
+use super::dialect::{Dialect, Framing, Spelling};
 use super::frame::{
-    Dialect, EncodeError, FrameError, Framing, check_payload, decode_frame, frame_len_hint,
-    write_header,
+    EncodeError, FrameError, check_payload, decode_frame, frame_len_hint, write_header,
 };
 use super::reply::{Reply, ReplyError};
 

@@ -12,7 +12,6 @@
 //! values that the server answers with an error reply, never a reason to drop the connection.
 //! The error knows its [`ErrorCode`] and where in the payload parsing failed.
 
-use std::fmt;
 use std::str::FromStr;
 
 use bytes::BufMut;
@@ -22,8 +21,8 @@ use nom::bytes::complete::{tag, take_till};
 use nom::combinator::rest;
 use nom::sequence::preceded;
 
+use super::dialect::{Spelling, Verb};
 use super::escape;
-use super::frame::ParseDialectError;
 use super::name::{Name, NameError};
 use super::reply::{ErrorCode, Message, Reply};
 use super::text::{Text, TextError};
@@ -39,111 +38,6 @@ pub enum Command {
     Msg { to: Name, text: Text },
     /// `EXIT`: leave (EXIT-1).
     Exit,
-}
-
-/// The verb of a command, for messages and reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Verb {
-    Name,
-    GetNames,
-    Msg,
-    Exit,
-}
-
-impl Verb {
-    /// The canonical spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Verb::Name => "NAME",
-            Verb::GetNames => "GET_NAMES",
-            Verb::Msg => "MSG",
-            Verb::Exit => "EXIT",
-        }
-    }
-
-    /// What the arguments should look like.
-    pub const fn usage(self) -> &'static str {
-        match self {
-            Verb::Name => "NAME <name>",
-            Verb::GetNames => "GET_NAMES",
-            Verb::Msg => "MSG <name> <text>",
-            Verb::Exit => "EXIT",
-        }
-    }
-}
-
-impl fmt::Display for Verb {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// How commands are spelled on the wire (§4, §11).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Spelling {
-    /// `NAME`, `GET_NAMES`, `MSG`, `EXIT`; `GETNAMES` is accepted too (CMD-2).
-    #[default]
-    Canonical,
-    /// As canonical, but `GETNAMES` is what gets sent.
-    GetNames,
-    /// `1 <name>`, `2`, `3 <name> <text>`, `4`.
-    Numeric,
-}
-
-impl Spelling {
-    fn verb(self, word: &str) -> Option<Verb> {
-        match (self, word) {
-            (Spelling::Numeric, "1") => Some(Verb::Name),
-            (Spelling::Numeric, "2") => Some(Verb::GetNames),
-            (Spelling::Numeric, "3") => Some(Verb::Msg),
-            (Spelling::Numeric, "4") => Some(Verb::Exit),
-            (Spelling::Numeric, _) => None,
-            (_, "NAME") => Some(Verb::Name),
-            (_, "GET_NAMES" | "GETNAMES") => Some(Verb::GetNames),
-            (_, "MSG") => Some(Verb::Msg),
-            (_, "EXIT") => Some(Verb::Exit),
-            _ => None,
-        }
-    }
-
-    /// The word this spelling sends for `verb`.
-    pub const fn word(self, verb: Verb) -> &'static str {
-        match (self, verb) {
-            (Spelling::Numeric, Verb::Name) => "1",
-            (Spelling::Numeric, Verb::GetNames) => "2",
-            (Spelling::Numeric, Verb::Msg) => "3",
-            (Spelling::Numeric, Verb::Exit) => "4",
-            (Spelling::GetNames, Verb::GetNames) => "GETNAMES",
-            (_, verb) => verb.as_str(),
-        }
-    }
-}
-
-impl fmt::Display for Spelling {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Spelling::Canonical => "canonical",
-            Spelling::GetNames => "getnames",
-            Spelling::Numeric => "numeric",
-        })
-    }
-}
-
-impl FromStr for Spelling {
-    type Err = ParseDialectError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "canonical" => Ok(Spelling::Canonical),
-            "getnames" => Ok(Spelling::GetNames),
-            "numeric" => Ok(Spelling::Numeric),
-            _ => Err(ParseDialectError {
-                what: "spelling",
-                input: s.to_owned(),
-                expected: "canonical, getnames, numeric",
-            }),
-        }
-    }
 }
 
 /// A payload that is not a command, and where parsing stopped.

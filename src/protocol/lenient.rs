@@ -6,7 +6,8 @@
 //! refusal, and which framings a run of received bytes could have been sent in. The harness
 //! judges with these, and the client shows with them, so both read a server the same way.
 
-use super::frame::{self, BinaryWidth, DecimalWidth, Framing};
+use super::dialect::{BinaryWidth, DecimalWidth, Framing};
+use super::frame;
 
 /// The words of a payload: maximal runs of ASCII letters and digits. A payload that is not
 /// UTF-8 has no words.

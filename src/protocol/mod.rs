@@ -2,7 +2,8 @@
 //!
 //! Bottom up:
 //!
-//! - [`frame`]: where one message ends and the next begins, for every [`Dialect`] of framing.
+//! - [`dialect`]: the ways peers differ: [`Framing`], [`Spelling`], the verb table.
+//! - [`frame`]: where one message ends and the next begins, for every [`Framing`].
 //!   The only streaming layer: it answers a payload, "need more bytes", or a [`FrameError`].
 //! - [`name`] and [`text`]: the values that travel inside payloads, as types that only
 //!   validation can build.
@@ -36,6 +37,7 @@
 
 pub mod codec;
 pub mod command;
+pub mod dialect;
 pub mod escape;
 pub mod frame;
 pub mod lenient;
@@ -45,11 +47,9 @@ pub mod reply;
 pub mod text;
 
 pub use codec::{ClientCodec, CodecError, FrameCodec, ServerCodec};
-pub use command::{Command, CommandError, CommandErrorKind, Spelling, Verb};
-pub use frame::{
-    BinaryWidth, DecimalWidth, Dialect, EncodeError, FrameError, FrameSpan, Framing,
-    ParseDialectError,
-};
+pub use command::{Command, CommandError, CommandErrorKind};
+pub use dialect::{BinaryWidth, DecimalWidth, Dialect, Framing, ParseDialectError, Spelling, Verb};
+pub use frame::{EncodeError, FrameError, FrameSpan};
 pub use name::{Name, NameError};
 pub use reply::{
     ErrorCode, Message, NameList, Reply, ReplyError, ReplyErrorKind, UnknownErrorCode,
