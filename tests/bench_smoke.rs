@@ -84,6 +84,38 @@ fn options_that_cannot_run_are_refused_before_connecting() {
         ..small(Pattern::Random)
     };
     assert!(bench::run(&too_big).is_err());
+    let no_batch = Options {
+        max_batch: Some(0),
+        ..small(Pattern::Random)
+    };
+    assert!(bench::run(&no_batch).is_err());
+}
+
+#[test]
+fn at_max_batch_one_every_message_is_its_own_write_and_unbounded_batches_share_writes() {
+    // With 4 in flight a client's first turn has four messages to send: unbounded, they go
+    // in one write; at --max-batch 1 each is written alone, as a person typing sends them.
+    let typed = Options {
+        max_batch: Some(1),
+        ..small(Pattern::Random)
+    };
+    let report = bench::run(&typed).expect("run");
+    assert!(report.ok, "{report}");
+    assert_eq!(report.max_batch, Some(1));
+    assert!(
+        report.bench_io.writes >= report.sent,
+        "{} writes for {} messages",
+        report.bench_io.writes,
+        report.sent
+    );
+    let batched = bench::run(&small(Pattern::Random)).expect("run");
+    assert!(batched.ok, "{batched}");
+    assert!(
+        batched.bench_io.writes < batched.sent,
+        "{} writes for {} messages",
+        batched.bench_io.writes,
+        batched.sent
+    );
 }
 
 // ---- the binary ------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 //! Tokens: client `i` owns token `2i` (its confab connection, or its Redis subscriber) and,
 //! for Redis, token `2i + 1` (its publisher). Each connection has a read buffer, decoded to the
 //! last complete frame after every read, and a write buffer, filled with every message the
-//! client may send and then written with one call.
+//! client may send and then written with one call, or with one call per `--max-batch`
+//! messages (one per message at 1, as a person typing writes).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -444,6 +445,8 @@ impl Driver<'_> {
             return;
         };
         let mut broken = false;
+        let mut batch = 0;
+        let mut failed = None;
         while !client.dead && client.sent < opts.messages && client.inflight < opts.inflight {
             let sent_ns = match self.rate_interval {
                 Some(interval) => {
@@ -504,9 +507,26 @@ impl Driver<'_> {
             client.inflight += 1;
             self.sent += 1;
             self.last_progress_ns = now_ns;
+            batch += 1;
+            if opts.max_batch == Some(batch) {
+                batch = 0;
+                if conn.connected && conn.open {
+                    if let Err(why) = write_out(conn, &mut self.io) {
+                        failed = Some(why);
+                        break;
+                    }
+                    if !conn.wbuf.is_empty() {
+                        // The socket takes no more: a blocking client would wait here too.
+                        break;
+                    }
+                }
+            }
         }
         if client.sent == opts.messages || broken {
             self.retire(i);
+        }
+        if let Some(why) = failed {
+            return self.conn_failed(out, why);
         }
         self.flush(out);
     }
@@ -566,15 +586,8 @@ impl Driver<'_> {
         if !conn.connected || !conn.open {
             return;
         }
-        while !conn.wbuf.is_empty() {
-            self.io.writes += 1;
-            match conn.sock.write(&conn.wbuf) {
-                Ok(0) => return self.conn_failed(t, "the connection accepts no more bytes".into()),
-                Ok(k) => conn.wbuf.advance(k),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return self.conn_failed(t, format!("write: {e}")),
-            }
+        if let Err(why) = write_out(conn, &mut self.io) {
+            self.conn_failed(t, why);
         }
     }
 
@@ -880,6 +893,12 @@ impl Driver<'_> {
             text_bytes: self.text_bytes,
             pattern: opts.pattern,
             inflight: opts.inflight,
+            max_batch: opts.max_batch,
+            writes_per_message: if self.sent > 0 {
+                self.io.writes as f64 / self.sent as f64
+            } else {
+                0.0
+            },
             rate: opts.rate,
             seed: opts.seed,
             connect_secs,
@@ -903,6 +922,22 @@ impl Driver<'_> {
             bench_io: self.io,
         }
     }
+}
+
+/// Writes `conn`'s buffer until it is empty or the socket would block; the error says why the
+/// connection cannot go on.
+fn write_out(conn: &mut Conn, io: &mut IoCounts) -> Result<(), String> {
+    while !conn.wbuf.is_empty() {
+        io.writes += 1;
+        match conn.sock.write(&conn.wbuf) {
+            Ok(0) => return Err("the connection accepts no more bytes".into()),
+            Ok(k) => conn.wbuf.advance(k),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(format!("write: {e}")),
+        }
+    }
+    Ok(())
 }
 
 fn interrupted_is_ok(e: io::Error) -> io::Result<()> {

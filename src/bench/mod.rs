@@ -136,6 +136,9 @@ pub struct Options {
     pub pattern: Pattern,
     /// Each client's messages sent and not yet received, at most.
     pub inflight: u32,
+    /// The most messages a client puts in one `write`; `None` for no bound (everything the
+    /// window allows goes in one write). 1 is a person typing: one write per message.
+    pub max_batch: Option<u32>,
     /// Messages per second over all clients; `None` sends as fast as `inflight` allows.
     pub rate: Option<f64>,
     /// Seed of the random recipients.
@@ -164,6 +167,7 @@ impl Default for Options {
             size: DEFAULT_SIZE,
             pattern: Pattern::Random,
             inflight: DEFAULT_INFLIGHT,
+            max_batch: None,
             rate: None,
             seed: DEFAULT_SEED,
             server_pid: None,
@@ -193,6 +197,9 @@ impl Options {
         }
         if self.inflight == 0 {
             return bad("--inflight must be at least 1".into());
+        }
+        if self.max_batch == Some(0) {
+            return bad("--max-batch must be at least 1".into());
         }
         if self.connect_concurrency == 0 {
             return bad("--connect-concurrency must be at least 1".into());

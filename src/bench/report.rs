@@ -28,6 +28,10 @@ pub struct Report {
     pub text_bytes: usize,
     pub pattern: Pattern,
     pub inflight: u32,
+    /// The most messages per `write` (`None`: as many as the window allows).
+    pub max_batch: Option<u32>,
+    /// Writes per message sent in phase 2, as the generator made them.
+    pub writes_per_message: f64,
     pub rate: Option<f64>,
     pub seed: u64,
     /// Phase 1: seconds to connect and name every client.
@@ -152,10 +156,20 @@ impl fmt::Display for Report {
         let rate = self
             .rate
             .map_or_else(|| "no rate limit".into(), |r| format!("{r} msg/s in all"));
+        let batch = self.max_batch.map_or_else(
+            || "unbounded batch".into(),
+            |b| format!("at most {b} per write"),
+        );
         writeln!(
             f,
-            "workload    {} clients x {} messages, {}-byte texts, pattern {}, {} in flight, {rate}",
-            self.clients, self.messages, self.text_bytes, self.pattern, self.inflight
+            "workload    {} clients x {} messages, {}-byte texts, pattern {}, {} in flight, \
+             {batch} ({:.2} writes per message), {rate}",
+            self.clients,
+            self.messages,
+            self.text_bytes,
+            self.pattern,
+            self.inflight,
+            self.writes_per_message
         )?;
         writeln!(
             f,

@@ -79,6 +79,12 @@ struct Args {
     #[arg(long, short = 'k', default_value_t = bench::DEFAULT_INFLIGHT)]
     inflight: u32,
 
+    /// The most messages a client puts in one write. 1 is a person typing: every message its
+    /// own write, as a chat client sends it. Default: no bound (a client writes everything
+    /// its --inflight window allows at once, which spares the server reads).
+    #[arg(long, value_name = "N")]
+    max_batch: Option<u32>,
+
     /// Messages per second over all clients, spread evenly. Latency is then measured from
     /// when each message was due, so a server that falls behind is not hidden. Default: as
     /// fast as --inflight allows.
@@ -191,6 +197,7 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         size: args.size,
         pattern: args.pattern,
         inflight: args.inflight,
+        max_batch: args.max_batch,
         rate: args.rate,
         seed: args.seed,
         server_pid: args.server_pid,

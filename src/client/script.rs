@@ -34,8 +34,8 @@ use super::input::{self, Outgoing, Typed};
 use super::show;
 use super::wire::ClientWire;
 use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
-use crate::protocol::recognise::{Conversation, Recognised};
 use crate::protocol::Command;
+use crate::protocol::recognise::{Conversation, Recognised};
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
