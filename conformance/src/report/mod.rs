@@ -8,6 +8,7 @@
 pub mod causes;
 pub mod junit;
 pub mod markdown;
+pub mod shorten;
 pub mod text;
 
 use std::collections::BTreeMap;

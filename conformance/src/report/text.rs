@@ -7,6 +7,9 @@ use crate::case::{Suite, Verdict};
 use crate::report::{CaseReport, Report, causes};
 use crate::runner::Observer;
 
+use super::shorten::{LINE_CHARS, TEXT_CHARS, WRAP, wrap};
+pub use super::shorten::{cut, diff};
+
 /// ANSI colour, or none.
 #[derive(Debug, Clone, Copy)]
 pub struct Style {
@@ -193,96 +196,6 @@ pub fn render_tail_with(report: &Report, style: Style, tail: &Tail) -> String {
         out.push_str(&format!("{}\n", next_step(report, command)));
     }
     out
-}
-
-/// Characters of a `step:`, `expected:` or `actual:` text shown on the terminal; the rest is
-/// in `--transcripts`.
-const TEXT_CHARS: usize = 240;
-
-/// Bytes of a transcript line shown on the terminal.
-const LINE_CHARS: usize = 160;
-
-/// Width the `fix:` text is wrapped to.
-const WRAP: usize = 96;
-
-/// `text` cut to `max` characters, with a count of what was left out.
-pub fn cut(text: &str, max: usize) -> String {
-    let total = text.chars().count();
-    if total <= max {
-        return text.to_owned();
-    }
-    let kept: String = text.chars().take(max).collect();
-    format!(
-        "{kept}… ({} more characters; all of it in --transcripts DIR)",
-        total - max
-    )
-}
-
-/// `text` wrapped at spaces to `width` columns, each line after the first behind `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = 0;
-    for word in text.split_whitespace() {
-        let n = word.chars().count();
-        if line > 0 && line + 1 + n > width {
-            out.push('\n');
-            out.push_str(indent);
-            line = 0;
-        } else if line > 0 {
-            out.push(' ');
-            line += 1;
-        }
-        out.push_str(word);
-        line += n;
-    }
-    out
-}
-
-/// The lines that say where a wrong reply differs from the one expected, for an `actual:`
-/// of the form ``expected `X`, got `Y` ``; `None` for any other failure, or when the two
-/// have nothing in common at either end (the `actual:` line already says all).
-pub fn diff(actual: &str) -> Option<String> {
-    let rest = actual.strip_prefix("expected `")?;
-    let (expected, rest) = rest.split_once("`, got `")?;
-    let got = &rest[..rest.rfind('`')?];
-    let e: Vec<char> = expected.chars().collect();
-    let g: Vec<char> = got.chars().collect();
-    let prefix = e.iter().zip(&g).take_while(|(a, b)| a == b).count();
-    let suffix = e[prefix..]
-        .iter()
-        .rev()
-        .zip(g[prefix..].iter().rev())
-        .take_while(|(a, b)| a == b)
-        .count();
-    if e == g || (prefix == 0 && suffix == 0) {
-        return None;
-    }
-    let part = |chars: &[char]| -> String {
-        let s: String = chars.iter().collect();
-        if s.is_empty() {
-            "nothing".to_owned()
-        } else {
-            format!("`{s}`")
-        }
-    };
-    let e_mid = part(&e[prefix..e.len() - suffix]);
-    let g_mid = part(&g[prefix..g.len() - suffix]);
-    let shown = |chars: &[char]| cut(&chars.iter().collect::<String>(), TEXT_CHARS);
-    let mut out = format!("  diff:     expected `{}`\n", shown(&e));
-    out.push_str(&format!("            got      `{}`\n", shown(&g)));
-    if prefix < TEXT_CHARS {
-        out.push_str(&format!(
-            "            {}^ from character {}: expected {e_mid}, got {g_mid}\n",
-            " ".repeat(10 + prefix),
-            prefix + 1
-        ));
-    } else {
-        out.push_str(&format!(
-            "            from character {}: expected {e_mid}, got {g_mid}\n",
-            prefix + 1
-        ));
-    }
-    Some(out)
 }
 
 /// The evidence of one failed case: step, expected, actual (with the diff of a wrong
@@ -540,45 +453,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_wrong_reply_shows_where_it_differs() {
-        let d = diff("expected `A SENT carry on`, got `A SENT carry`").expect("a diff");
-        let lines: Vec<&str> = d.lines().collect();
-        assert_eq!(lines[0], "  diff:     expected `A SENT carry on`");
-        assert_eq!(lines[1], "            got      `A SENT carry`");
-        // The caret stands under the 13th character of both quoted texts.
-        let column = lines[1].find('`').map(|i| i + 1 + 12);
-        assert_eq!(lines[2].find('^'), column, "{d}");
-        assert!(
-            lines[2].ends_with("^ from character 13: expected ` on`, got nothing"),
-            "{d}"
-        );
-        let d = diff("expected `HELLO Bob`, got `Hello Bob`").expect("a diff");
-        assert!(
-            d.contains("from character 2: expected `ELLO`, got `ello`"),
-            "{d}"
-        );
-    }
-
-    #[test]
-    fn no_diff_for_replies_with_nothing_in_common_or_other_failures() {
-        assert_eq!(diff("expected `BYE`, got `ERROR: not supported`"), None);
-        assert_eq!(diff("nothing arrived on A within 2000 ms"), None);
-        assert_eq!(diff("expected `BYE`, got `BYE`"), None);
-    }
-
-    #[test]
-    fn long_texts_are_cut_with_a_count_of_what_was_left_out() {
-        assert_eq!(cut("short", 10), "short");
-        let long = "é".repeat(250);
-        let shown = cut(&long, 240);
-        assert!(
-            shown.starts_with(&"é".repeat(240))
-                && shown.ends_with("… (10 more characters; all of it in --transcripts DIR)"),
-            "{shown}"
-        );
-    }
-
-    #[test]
     fn a_long_actual_line_is_cut_in_the_evidence() {
         let failure = crate::case::Failure {
             kind: crate::case::FailureKind::Wrong,
@@ -621,11 +495,5 @@ mod tests {
         );
         assert!(shown.contains("... 460 more lines (all of them in --transcripts DIR)"));
         assert!(shown.contains("more characters; all of it in --transcripts DIR"));
-    }
-
-    #[test]
-    fn fix_lines_wrap_at_spaces() {
-        let w = wrap("aaa bbb ccc ddd", 7, "  ");
-        assert_eq!(w, "aaa bbb\n  ccc ddd");
     }
 }
