@@ -12,6 +12,9 @@ macro_rules! body {
     };
 }
 
+#[macro_use]
+mod decl;
+
 pub mod example;
 pub mod robustness;
 pub mod rubric;
