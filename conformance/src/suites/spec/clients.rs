@@ -1,4 +1,5 @@
-//! §10 Clients
+//! PROTOCOL.md §10, Clients (CLIENT-*): requirements on clients, which a server cannot be tested
+//! for; informational.
 
 use crate::case::{Case, Check, Ctx};
 

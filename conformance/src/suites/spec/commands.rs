@@ -1,4 +1,5 @@
-//! §4 Commands
+//! PROTOCOL.md §4, Commands (CMD-*): verbs and their spellings, unknown commands, bad
+//! arguments, which error comes first, and one reply per command in order.
 
 use confab::protocol::{Command, ErrorCode, Framing};
 

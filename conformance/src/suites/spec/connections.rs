@@ -1,4 +1,5 @@
-//! §8 Lifecycle
+//! PROTOCOL.md §8, Connection lifecycle (CONN-*): no greeting, independent connections, and
+//! names released by a close.
 
 use confab::protocol::Command;
 

@@ -1,4 +1,4 @@
-//! §11 Dialects
+//! PROTOCOL.md §11, Dialects (DIALECT-*): limits of small and unframed framings.
 
 use confab::protocol::{ErrorCode, Framing};
 
@@ -63,7 +63,10 @@ pub(super) fn cases() -> Vec<Case> {
                 refused(ctx, &mut a, &filler, ErrorCode::UnknownCommand, &[&an, &bn]).await?;
                 let room = max.saturating_sub(4 + bn.len() + 1);
                 if room > 0 {
-                    ctx.step("A → MSG B with the longest text the frame holds: its delivery would not fit");
+                    ctx.step(
+                        "A → MSG B with the longest text the frame holds: \
+                         its delivery would not fit",
+                    );
                     let text = "y".repeat(room);
                     let m = format!("MSG {bn} {text}");
                     if an.len() + 6 + room > max {

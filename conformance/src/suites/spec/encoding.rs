@@ -1,4 +1,4 @@
-//! §3 Encoding
+//! PROTOCOL.md §3, Character encoding (ENC-*): UTF-8 both ways, bytes taken as they come.
 
 use confab::protocol::Name;
 

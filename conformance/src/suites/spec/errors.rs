@@ -1,4 +1,4 @@
-//! §7 Errors
+//! PROTOCOL.md §7, Errors (ERR-*): the code for each situation, and messages safe to show.
 
 use confab::protocol::Reply;
 

@@ -1,4 +1,4 @@
-//! §5.4 EXIT
+//! PROTOCOL.md §5.4, EXIT (EXIT-*): the name released before BYE, then the close.
 
 use confab::protocol::{Command, Framing};
 

@@ -1,4 +1,5 @@
-//! §2 Framing
+//! PROTOCOL.md §2, Framing (FRAME-*): replies framed like commands, lengths in bytes, frames
+//! split and joined, bad headers and partial frames.
 
 use confab::protocol::{Command, ErrorCode};
 

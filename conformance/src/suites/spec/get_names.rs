@@ -1,4 +1,5 @@
-//! §5.2 GET_NAMES
+//! PROTOCOL.md §5.2, GET_NAMES (NAMES-*): the list in registration order, empty, asked for
+//! unnamed, and cut to fit a frame.
 
 use confab::protocol::{Command, Framing, Name, Reply};
 

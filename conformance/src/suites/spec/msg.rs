@@ -1,4 +1,5 @@
-//! §5.3 MSG
+//! PROTOCOL.md §5.3, MSG (MSG-*): delivery without acknowledgement, to oneself, refusals,
+//! texts relayed byte for byte, their limits, order, and causality.
 
 use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Reply};
 

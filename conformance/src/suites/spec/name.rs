@@ -1,4 +1,5 @@
-//! §5.1 NAME
+//! PROTOCOL.md §5.1, NAME (NAME-*): registering, taken and invalid names, no renaming, races,
+//! and names released.
 
 use confab::protocol::{Command, ErrorCode, Name};
 

@@ -1,4 +1,5 @@
-//! §9 Policies
+//! PROTOCOL.md §9, Server policies (POLICY-*): their limits are the server's own, so these
+//! cases are informational.
 
 use crate::case::{Case, Check, Ctx};
 

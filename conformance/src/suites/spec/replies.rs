@@ -1,4 +1,4 @@
-//! §6 Replies
+//! PROTOCOL.md §6, Replies (REPLY-*): reserved words and the reply grammar.
 
 use confab::protocol::{Command, Reply};
 
