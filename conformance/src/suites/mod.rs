@@ -1,16 +1,11 @@
 //! The four suites, and the steps their cases share.
 //!
 //! Case IDs are stable: `<suite>.<what>`, and spec cases `spec.<REQ-ID>.<what>`. A case cites
-//! what it checks (PROTOCOL.md requirement IDs, or the grading sheet's row).
+//! what it checks (PROTOCOL.md requirement IDs, or the grading sheet's row). Each case is
+//! declared once, its metadata beside its body, with `case!` (module `decl`).
 
-/// Defines a case body, `fn name(ctx: &mut Ctx) -> BoxFuture<'_, Check>`, from a block.
-macro_rules! body {
-    ($name:ident, |$ctx:ident| $body:block) => {
-        fn $name($ctx: &mut Ctx) -> BoxFuture<'_, Check> {
-            Box::pin(async move $body)
-        }
-    };
-}
+#[macro_use]
+mod decl;
 
 pub mod example;
 pub mod robustness;
@@ -21,7 +16,7 @@ use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
 use confab::protocol::{Command, ErrorCode, Framing, Name};
 
-use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
+use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::judge::{self, Judgement};
 use crate::wire::Conn;
 
@@ -32,28 +27,6 @@ pub fn all() -> Vec<Case> {
     cases.extend(spec::cases());
     cases.extend(robustness::cases());
     cases
-}
-
-/// Builds a case (the fields in the order they read best in a table).
-pub(crate) const fn case(
-    id: &'static str,
-    suite: Suite,
-    level: Level,
-    cites: &'static [&'static str],
-    title: &'static str,
-    run: crate::case::CaseFn,
-) -> Case {
-    Case {
-        id,
-        suite,
-        title,
-        cites,
-        level,
-        points: 0,
-        concurrent: false,
-        alone: false,
-        run,
-    }
 }
 
 /// Judges `payload` as a names list showing `present` in order.

@@ -6,366 +6,375 @@
 //! the middle of a command is a robustness case.
 
 use confab::protocol::{Command, ErrorCode, Framing};
-use futures::future::BoxFuture;
 
-use super::{case, client, frames, greets, msg, payload, refused, refused_or};
-use crate::case::{Case, Check, Ctx, FailureKind, Level, Suite};
+use super::{client, frames, greets, msg, payload, refused, refused_or};
+use crate::case::{Case, FailureKind};
 use crate::judge;
 use crate::judge::Judgement;
 use crate::wire::Received;
 
-const fn row(
-    id: &'static str,
-    points: u32,
-    cites: &'static [&'static str],
-    title: &'static str,
-    run: crate::case::CaseFn,
-) -> Case {
-    let mut c = case(id, Suite::Rubric, Level::Must, cites, title, run);
-    c.points = points;
-    c
-}
-
 pub fn cases() -> Vec<Case> {
     vec![
-        row(
-            "rubric.01-two-clients-connect",
-            5,
-            &["row 1", "CONN-1"],
-            "two clients connect and are answered",
-            two_clients_connect,
+        case!(
+            Rubric {
+                id: "rubric.01-two-clients-connect",
+                title: "two clients connect and are answered",
+                cites: ["row 1", "CONN-1"],
+                level: Must,
+                points: 5,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("both get answers");
+                ctx.expect_names(&mut a, &[&an, &bn], &[]).await?;
+                ctx.expect_names(&mut b, &[&an, &bn], &[]).await
+            }
         ),
-        row(
-            "rubric.02-names-listed",
-            10,
-            &["row 2", "NAMES-1"],
-            "NAME then GET_NAMES shows both names",
-            names_listed,
+        case!(
+            Rubric {
+                id: "rubric.02-names-listed",
+                title: "NAME then GET_NAMES shows both names",
+                cites: ["row 2", "NAMES-1"],
+                level: Must,
+                points: 10,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("A → GET_NAMES");
+                ctx.expect_names(&mut a, &[&an, &bn], &[]).await?;
+                ctx.step("B → GET_NAMES");
+                ctx.expect_names(&mut b, &[&an, &bn], &[]).await
+            }
         ),
-        row(
-            "rubric.03-message-arrives",
-            10,
-            &["row 3", "MSG-1"],
-            "a one-word message arrives with the right sender",
-            message_arrives,
+        case!(
+            Rubric {
+                id: "rubric.03-message-arrives",
+                title: "a one-word message arrives with the right sender",
+                cites: ["row 3", "MSG-1"],
+                level: Must,
+                points: 10,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("A → MSG B HELLO");
+                let m = msg(ctx, &bn, "HELLO")?;
+                ctx.send(&mut a, &m).await?;
+                ctx.expect_delivery(&mut b, &an, "HELLO").await
+            }
         ),
-        row(
-            "rubric.04-exit-is-safe",
-            8,
-            &["row 4", "EXIT-2"],
-            "EXIT does not crash or hang the server",
-            exit_is_safe,
+        case!(
+            Rubric {
+                id: "rubric.04-exit-is-safe",
+                title: "EXIT does not crash or hang the server",
+                cites: ["row 4", "EXIT-2"],
+                level: Must,
+                points: 8,
+            },
+            |ctx| {
+                let (mut a, _an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("A → EXIT (any reply, or none, will do)");
+                ctx.send(&mut a, &Command::Exit).await?;
+                // The row asks only that the server survives: a reply, a close, an error for an
+                // EXIT it does not know, or silence are all fine. Waiting for one of them orders
+                // B's request after the server has handled the EXIT.
+                match a.recv(ctx.timeout).await {
+                    Received::Frame(p) if !judge::bye(&ctx.profile, &p).accepted() => {
+                        ctx.deviation(format!(
+                            "EXIT got `{}`",
+                            confab::protocol::escape::escape_bytes(&p)
+                        ));
+                    }
+                    _ => {}
+                }
+                ctx.step("B is still served");
+                ctx.expect_names(&mut b, &[&bn], &[]).await
+            }
         ),
-        row(
-            "rubric.05-unknown-command-is-safe",
-            7,
-            &["row 5", "CMD-3"],
-            "an undefined command does not crash the server",
-            unknown_is_safe,
+        case!(
+            Rubric {
+                id: "rubric.05-unknown-command-is-safe",
+                title: "an undefined command does not crash the server",
+                cites: ["row 5", "CMD-3"],
+                level: Must,
+                points: 7,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                ctx.step("A → DANCE");
+                ctx.send_payload(&mut a, b"DANCE").await?;
+                let _ = a.recv(ctx.timeout).await;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("the server still serves");
+                ctx.expect_names(&mut b, &[&an, &bn], &[]).await
+            }
         ),
-        row(
-            "rubric.06-message-to-self",
-            5,
-            &["row 6", "MSG-3"],
-            "a message to yourself is delivered or politely refused",
-            message_to_self,
+        case!(
+            Rubric {
+                id: "rubric.06-message-to-self",
+                title: "a message to yourself is delivered or politely refused",
+                cites: ["row 6", "MSG-3"],
+                level: Must,
+                points: 5,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                ctx.step("A → MSG A me");
+                let m = msg(ctx, &an, "me")?;
+                ctx.send(&mut a, &m).await?;
+                match a.recv(ctx.timeout).await {
+                    Received::Frame(p) => {
+                        if !judge::delivery(&ctx.profile, &p, an.as_str(), "me").accepted()
+                            && !judge::reads_as_refusal(&p)
+                        {
+                            ctx.deviation(format!(
+                                "`{}` is neither the delivery nor a refusal",
+                                confab::protocol::escape::escape_bytes(&p)
+                            ));
+                        }
+                        Ok(())
+                    }
+                    other => Err(ctx.fail(
+                        FailureKind::NoReply,
+                        "the message, or a polite refusal",
+                        ctx.describe(&other, "A"),
+                    )),
+                }
+            }
         ),
-        row(
-            "rubric.07-duplicate-name-refused",
-            8,
-            &["row 7", "NAME-2"],
-            "a duplicate name is refused",
-            duplicate_refused,
+        case!(
+            Rubric {
+                id: "rubric.07-duplicate-name-refused",
+                title: "a duplicate name is refused",
+                cites: ["row 7", "NAME-2"],
+                level: Must,
+                points: 8,
+            },
+            |ctx| {
+                let (_a, an) = client(ctx, "A").await?;
+                let mut b = ctx.connect("B").await?;
+                let success = greets(ctx, &an);
+                refused_or(
+                    ctx,
+                    &mut b,
+                    &payload(ctx, &Command::Name(an.clone())),
+                    ErrorCode::NameTaken,
+                    &[&an],
+                    &success,
+                )
+                .await?;
+                Ok(())
+            }
         ),
-        row(
-            "rubric.08-disconnect-removes-name",
-            8,
-            &["row 8", "CONN-3"],
-            "a disconnect removes the name",
-            disconnect_removes,
+        case!(
+            Rubric {
+                id: "rubric.08-disconnect-removes-name",
+                title: "a disconnect removes the name",
+                cites: ["row 8", "CONN-3"],
+                level: Must,
+                points: 8,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (b, bn) = client(ctx, "B").await?;
+                ctx.step("B closes");
+                b.close();
+                ctx.step("A → GET_NAMES until B is gone");
+                ctx.expect_names_eventually(&mut a, &[&an], &[&bn]).await
+            }
         ),
-        row(
-            "rubric.09-missing-recipient-error",
-            7,
-            &["row 9", "MSG-4"],
-            "a message to a missing client gets an error",
-            missing_recipient,
+        case!(
+            Rubric {
+                id: "rubric.09-missing-recipient-error",
+                title: "a message to a missing client gets an error",
+                cites: ["row 9", "MSG-4"],
+                level: Must,
+                points: 7,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let nobody = ctx.name("Nobody");
+                let m = msg(ctx, &nobody, "hello")?;
+                refused(
+                    ctx,
+                    &mut a,
+                    &payload(ctx, &m),
+                    ErrorCode::NoSuchUser,
+                    &[&an],
+                )
+                .await?;
+                Ok(())
+            }
         ),
-        row(
-            "rubric.10-unknown-command-error",
-            7,
-            &["row 10", "CMD-3"],
-            "an undefined command gets an error",
-            unknown_error,
+        case!(
+            Rubric {
+                id: "rubric.10-unknown-command-error",
+                title: "an undefined command gets an error",
+                cites: ["row 10", "CMD-3"],
+                level: Must,
+                points: 7,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                // An error, in any words; `DANCE` handed back as chat is not one.
+                let echoed = |p: &[u8]| judge::has_word(p, "DANCE") && !judge::reads_as_refusal(p);
+                refused_or(
+                    ctx,
+                    &mut a,
+                    b"DANCE",
+                    ErrorCode::UnknownCommand,
+                    &[&an],
+                    &echoed,
+                )
+                .await?;
+                Ok(())
+            }
         ),
-        row(
-            "rubric.11-extra-parameters",
-            5,
-            &["row 11", "CMD-4"],
-            "extra parameters are ignored or refused, without a crash",
-            extra_parameters,
+        case!(
+            Rubric {
+                id: "rubric.11-extra-parameters",
+                title: "extra parameters are ignored or refused, without a crash",
+                cites: ["row 11", "CMD-4"],
+                level: Must,
+                points: 5,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let mut extra = payload(ctx, &Command::GetNames);
+                extra.extend_from_slice(b" extra words");
+                ctx.step("A → GET_NAMES extra words (a list, a refusal or silence will do)");
+                ctx.send_payload(&mut a, &extra).await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                ctx.step("the server still serves");
+                ctx.expect_names(&mut b, &[&an, &bn], &[]).await
+            }
         ),
-        row(
-            "rubric.12-killed-client",
-            8,
-            &["row 12", "CONN-2", "CONN-3"],
-            "killing a client without EXIT does not affect the others",
-            killed_client,
+        case!(
+            Rubric {
+                id: "rubric.12-killed-client",
+                title: "killing a client without EXIT does not affect the others",
+                cites: ["row 12", "CONN-2", "CONN-3"],
+                level: Must,
+                points: 8,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                let (k, _kn) = client(ctx, "K").await?;
+                ctx.step("K's program is killed while idle (its connection closes, without EXIT)");
+                k.close();
+                ctx.step("A → MSG B carry on; B gets it (at least its first word)");
+                let m = msg(ctx, &bn, "carry on")?;
+                ctx.send(&mut a, &m).await?;
+                let profile = ctx.profile.clone();
+                let from = an.clone();
+                let carries =
+                    move |p: &[u8]| judge::delivery(&profile, p, from.as_str(), "carry").accepted();
+                let got = ctx
+                    .recv_awaited(&mut b, &format!("a delivery from {an}"), &carries)
+                    .await?;
+                match judge::delivery(&ctx.profile, &got, an.as_str(), "carry on") {
+                    Judgement::Mismatch(m) if !carries(&got) => {
+                        return Err(ctx.fail(
+                            FailureKind::Wrong,
+                            format!("`{an} SENT carry on`"),
+                            m,
+                        ));
+                    }
+                    Judgement::Mismatch(_) => ctx.deviation(format!(
+                        "only part of a two-word text arrived: `{}`",
+                        confab::protocol::escape::escape_bytes(&got)
+                    )),
+                    Judgement::Deviation(d) => ctx.deviation(d),
+                    Judgement::Exact => {}
+                }
+                ctx.step("A is still answered (whether K is still listed is row 8's business)");
+                ctx.expect_names(&mut a, &[&an, &bn], &[]).await
+            }
         ),
-        row(
-            "rubric.13-nothing-blocks",
-            7,
-            &["row 13", "FRAME-6", "CONN-2"],
-            "nothing blocks: a stalled client holds no one up",
-            nothing_blocks,
+        case!(
+            Rubric {
+                id: "rubric.13-nothing-blocks",
+                title: "nothing blocks: a stalled client holds no one up",
+                cites: ["row 13", "FRAME-6", "CONN-2"],
+                level: Must,
+                points: 7,
+            },
+            |ctx| {
+                let (mut a, an) = client(ctx, "A").await?;
+                let (mut b, bn) = client(ctx, "B").await?;
+                let (mut s, _sn) = client(ctx, "S").await?;
+                ctx.step("S sends the first half of a command and stalls");
+                let m = msg(ctx, &an, "stalled")?;
+                let mut part = confab::protocol::frame::frame(s.framing(), &payload(ctx, &m))
+                    .map_err(|e| ctx.unsupported(e.to_string()))?;
+                part.truncate(part.len() / 2);
+                ctx.send_raw(&mut s, &part).await?;
+                ctx.step("a new client names, A and B exchange messages");
+                let (mut c, cn) = client(ctx, "C").await?;
+                let m = msg(ctx, &bn, "ping")?;
+                ctx.send(&mut a, &m).await?;
+                ctx.expect_delivery(&mut b, &an, "ping").await?;
+                let m = msg(ctx, &an, "pong")?;
+                ctx.send(&mut b, &m).await?;
+                ctx.expect_delivery(&mut a, &bn, "pong").await?;
+                ctx.expect_names(&mut c, &[&an, &bn, &cn], &[]).await
+            }
         ),
-        row(
-            "rubric.14-length-field",
-            5,
-            &["row 14", "FRAME-1", "FRAME-4"],
-            "a length field is used, both ways",
-            length_field,
+        case!(
+            Rubric {
+                id: "rubric.14-length-field",
+                title: "a length field is used, both ways",
+                cites: ["row 14", "FRAME-1", "FRAME-4"],
+                level: Must,
+                points: 5,
+            },
+            |ctx| {
+                if !ctx.profile.has_length_field() {
+                    return Err(ctx.fail(
+                        FailureKind::Wrong,
+                        "a length field in every frame",
+                        format!(
+                            "the profile says this server speaks {} framing, \
+                             without a length field",
+                            ctx.profile.framing
+                        ),
+                    ));
+                }
+                ctx.step("A connects");
+                let mut a = ctx.connect("A").await?;
+                let an = ctx.name("A");
+                ctx.step("A → NAME as the header alone, then the payload");
+                let whole = confab::protocol::frame::frame(
+                    a.framing(),
+                    &payload(ctx, &Command::Name(an.clone())),
+                )
+                .map_err(|e| ctx.unsupported(e.to_string()))?;
+                let (head, rest) = whole.split_at(a.framing().header_len());
+                ctx.send_raw(&mut a, head).await?;
+                ctx.send_raw(&mut a, rest).await?;
+                ctx.expect_hello(&mut a, &an).await?;
+                if a.framing() != Framing::Raw {
+                    ctx.step("A → two GET_NAMES in one write");
+                    let gn = payload(ctx, &Command::GetNames);
+                    let joined = frames(ctx, &[&gn, &gn])?;
+                    ctx.send_raw(&mut a, &joined).await?;
+                    for _ in 0..2 {
+                        let p = ctx.recv(&mut a, "a names list").await?;
+                        if !judge::words(&p).contains(&an.as_str()) {
+                            return Err(ctx.fail(
+                                FailureKind::Wrong,
+                                "a names list",
+                                format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
+                            ));
+                        }
+                    }
+                }
+                Ok(())
+            }
         ),
     ]
 }
-
-body!(two_clients_connect, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("both get answers");
-    ctx.expect_names(&mut a, &[&an, &bn], &[]).await?;
-    ctx.expect_names(&mut b, &[&an, &bn], &[]).await
-});
-
-body!(names_listed, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("A → GET_NAMES");
-    ctx.expect_names(&mut a, &[&an, &bn], &[]).await?;
-    ctx.step("B → GET_NAMES");
-    ctx.expect_names(&mut b, &[&an, &bn], &[]).await
-});
-
-body!(message_arrives, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("A → MSG B HELLO");
-    let m = msg(ctx, &bn, "HELLO")?;
-    ctx.send(&mut a, &m).await?;
-    ctx.expect_delivery(&mut b, &an, "HELLO").await
-});
-
-body!(exit_is_safe, |ctx| {
-    let (mut a, _an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("A → EXIT (any reply, or none, will do)");
-    ctx.send(&mut a, &Command::Exit).await?;
-    // The row asks only that the server survives: a reply, a close, an error for an EXIT it
-    // does not know, or silence are all fine. Waiting for one of them orders B's request
-    // after the server has handled the EXIT.
-    match a.recv(ctx.timeout).await {
-        Received::Frame(p) if !judge::bye(&ctx.profile, &p).accepted() => {
-            ctx.deviation(format!(
-                "EXIT got `{}`",
-                confab::protocol::escape::escape_bytes(&p)
-            ));
-        }
-        _ => {}
-    }
-    ctx.step("B is still served");
-    ctx.expect_names(&mut b, &[&bn], &[]).await
-});
-
-body!(unknown_is_safe, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    ctx.step("A → DANCE");
-    ctx.send_payload(&mut a, b"DANCE").await?;
-    let _ = a.recv(ctx.timeout).await;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("the server still serves");
-    ctx.expect_names(&mut b, &[&an, &bn], &[]).await
-});
-
-body!(message_to_self, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    ctx.step("A → MSG A me");
-    let m = msg(ctx, &an, "me")?;
-    ctx.send(&mut a, &m).await?;
-    match a.recv(ctx.timeout).await {
-        Received::Frame(p) => {
-            if !judge::delivery(&ctx.profile, &p, an.as_str(), "me").accepted()
-                && !judge::reads_as_refusal(&p)
-            {
-                ctx.deviation(format!(
-                    "`{}` is neither the delivery nor a refusal",
-                    confab::protocol::escape::escape_bytes(&p)
-                ));
-            }
-            Ok(())
-        }
-        other => Err(ctx.fail(
-            FailureKind::NoReply,
-            "the message, or a polite refusal",
-            ctx.describe(&other, "A"),
-        )),
-    }
-});
-
-body!(duplicate_refused, |ctx| {
-    let (_a, an) = client(ctx, "A").await?;
-    let mut b = ctx.connect("B").await?;
-    let success = greets(ctx, &an);
-    refused_or(
-        ctx,
-        &mut b,
-        &payload(ctx, &Command::Name(an.clone())),
-        ErrorCode::NameTaken,
-        &[&an],
-        &success,
-    )
-    .await?;
-    Ok(())
-});
-
-body!(disconnect_removes, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (b, bn) = client(ctx, "B").await?;
-    ctx.step("B closes");
-    b.close();
-    ctx.step("A → GET_NAMES until B is gone");
-    ctx.expect_names_eventually(&mut a, &[&an], &[&bn]).await
-});
-
-body!(missing_recipient, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let nobody = ctx.name("Nobody");
-    let m = msg(ctx, &nobody, "hello")?;
-    refused(
-        ctx,
-        &mut a,
-        &payload(ctx, &m),
-        ErrorCode::NoSuchUser,
-        &[&an],
-    )
-    .await?;
-    Ok(())
-});
-
-body!(unknown_error, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    // An error, in any words; `DANCE` handed back as chat is not one.
-    let echoed = |p: &[u8]| judge::has_word(p, "DANCE") && !judge::reads_as_refusal(p);
-    refused_or(
-        ctx,
-        &mut a,
-        b"DANCE",
-        ErrorCode::UnknownCommand,
-        &[&an],
-        &echoed,
-    )
-    .await?;
-    Ok(())
-});
-
-body!(extra_parameters, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let mut extra = payload(ctx, &Command::GetNames);
-    extra.extend_from_slice(b" extra words");
-    ctx.step("A → GET_NAMES extra words (a list, a refusal or silence will do)");
-    ctx.send_payload(&mut a, &extra).await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    ctx.step("the server still serves");
-    ctx.expect_names(&mut b, &[&an, &bn], &[]).await
-});
-
-body!(killed_client, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    let (k, _kn) = client(ctx, "K").await?;
-    ctx.step("K's program is killed while idle (its connection closes, without EXIT)");
-    k.close();
-    ctx.step("A → MSG B carry on; B gets it (at least its first word)");
-    let m = msg(ctx, &bn, "carry on")?;
-    ctx.send(&mut a, &m).await?;
-    let profile = ctx.profile.clone();
-    let from = an.clone();
-    let carries = move |p: &[u8]| judge::delivery(&profile, p, from.as_str(), "carry").accepted();
-    let got = ctx
-        .recv_awaited(&mut b, &format!("a delivery from {an}"), &carries)
-        .await?;
-    match judge::delivery(&ctx.profile, &got, an.as_str(), "carry on") {
-        Judgement::Mismatch(m) if !carries(&got) => {
-            return Err(ctx.fail(FailureKind::Wrong, format!("`{an} SENT carry on`"), m));
-        }
-        Judgement::Mismatch(_) => ctx.deviation(format!(
-            "only part of a two-word text arrived: `{}`",
-            confab::protocol::escape::escape_bytes(&got)
-        )),
-        Judgement::Deviation(d) => ctx.deviation(d),
-        Judgement::Exact => {}
-    }
-    ctx.step("A is still answered (whether K is still listed is row 8's business)");
-    ctx.expect_names(&mut a, &[&an, &bn], &[]).await
-});
-
-body!(nothing_blocks, |ctx| {
-    let (mut a, an) = client(ctx, "A").await?;
-    let (mut b, bn) = client(ctx, "B").await?;
-    let (mut s, _sn) = client(ctx, "S").await?;
-    ctx.step("S sends the first half of a command and stalls");
-    let m = msg(ctx, &an, "stalled")?;
-    let mut part = confab::protocol::frame::frame(s.framing(), &payload(ctx, &m))
-        .map_err(|e| ctx.unsupported(e.to_string()))?;
-    part.truncate(part.len() / 2);
-    ctx.send_raw(&mut s, &part).await?;
-    ctx.step("a new client names, A and B exchange messages");
-    let (mut c, cn) = client(ctx, "C").await?;
-    let m = msg(ctx, &bn, "ping")?;
-    ctx.send(&mut a, &m).await?;
-    ctx.expect_delivery(&mut b, &an, "ping").await?;
-    let m = msg(ctx, &an, "pong")?;
-    ctx.send(&mut b, &m).await?;
-    ctx.expect_delivery(&mut a, &bn, "pong").await?;
-    ctx.expect_names(&mut c, &[&an, &bn, &cn], &[]).await
-});
-
-body!(length_field, |ctx| {
-    if !ctx.profile.has_length_field() {
-        return Err(ctx.fail(
-            FailureKind::Wrong,
-            "a length field in every frame",
-            format!(
-                "the profile says this server speaks {} framing, without a length field",
-                ctx.profile.framing
-            ),
-        ));
-    }
-    ctx.step("A connects");
-    let mut a = ctx.connect("A").await?;
-    let an = ctx.name("A");
-    ctx.step("A → NAME as the header alone, then the payload");
-    let whole =
-        confab::protocol::frame::frame(a.framing(), &payload(ctx, &Command::Name(an.clone())))
-            .map_err(|e| ctx.unsupported(e.to_string()))?;
-    let (head, rest) = whole.split_at(a.framing().header_len());
-    ctx.send_raw(&mut a, head).await?;
-    ctx.send_raw(&mut a, rest).await?;
-    ctx.expect_hello(&mut a, &an).await?;
-    if a.framing() != Framing::Raw {
-        ctx.step("A → two GET_NAMES in one write");
-        let gn = payload(ctx, &Command::GetNames);
-        let joined = frames(ctx, &[&gn, &gn])?;
-        ctx.send_raw(&mut a, &joined).await?;
-        for _ in 0..2 {
-            let p = ctx.recv(&mut a, "a names list").await?;
-            if !judge::words(&p).contains(&an.as_str()) {
-                return Err(ctx.fail(
-                    FailureKind::Wrong,
-                    "a names list",
-                    format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
-                ));
-            }
-        }
-    }
-    Ok(())
-});
