@@ -47,7 +47,7 @@ pub async fn run(
     let spec = match spec {
         // The embedded server speaks the profile's dialect (its first guess, if detected).
         TargetSpec::Embedded(mut config) => {
-            config.dialect = profile.dialect();
+            config.dialect = profile.dialect;
             TargetSpec::Embedded(config)
         }
         other => other,
@@ -56,14 +56,14 @@ pub async fn run(
     let result = async {
         target.start().await?;
         let choice = target::DialectChoice {
-            framing: (!profile.detect_framing).then_some(profile.framing),
-            spelling: (!profile.detect_spelling).then_some(profile.spelling),
+            framing: (!profile.detect_framing).then_some(profile.dialect.framing),
+            spelling: (!profile.detect_spelling).then_some(profile.dialect.spelling),
         };
         let detected = if embedded && choice.framing.is_some() && choice.spelling.is_some() {
             target
                 .assume(
                     sentinel::ServerTraits {
-                        dialect: profile.dialect(),
+                        dialect: profile.dialect,
                         greets: false,
                     },
                     options.timeout,
@@ -86,8 +86,8 @@ pub async fn run(
         );
         observer.notice(&found);
         let mut resolved = (*profile).clone();
-        resolved.framing = detected.traits.dialect.framing;
-        resolved.spelling = detected.traits.dialect.spelling;
+        resolved.dialect.framing = detected.traits.dialect.framing;
+        resolved.dialect.spelling = detected.traits.dialect.spelling;
         options.profile = std::sync::Arc::new(resolved);
         let mut report = runner::run(&mut target, &options, observer).await;
         report.profile.detect_framing = profile.detect_framing;

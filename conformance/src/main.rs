@@ -276,7 +276,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     match args.framing {
         Some(Choice::Auto) => profile.detect_framing = true,
         Some(Choice::Fixed(f)) => {
-            profile.framing = f;
+            profile.dialect.framing = f;
             profile.detect_framing = false;
         }
         None => {}
@@ -284,7 +284,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     match args.spelling {
         Some(Choice::Auto) => profile.detect_spelling = true,
         Some(Choice::Fixed(s)) => {
-            profile.spelling = s;
+            profile.dialect.spelling = s;
             profile.detect_spelling = false;
         }
         None => {}

@@ -83,13 +83,11 @@ pub struct Profile {
     pub name: String,
     /// One line on what this profile is for.
     pub description: String,
-    /// How messages are delimited (when `detect_framing`, the first guess, and what the
-    /// embedded server speaks).
-    pub framing: Framing,
+    /// How the server frames messages and spells commands. When detected, the first guess
+    /// (and what an embedded server speaks) until detection replaces it.
+    pub dialect: Dialect,
     /// Whether the framing is found from the server's replies (`framing = "auto"`).
     pub detect_framing: bool,
-    /// How commands are spelled.
-    pub spelling: Spelling,
     /// Whether the spelling is found from the server's replies (`spelling = "auto"`).
     pub detect_spelling: bool,
     /// How strictly replies are judged.
@@ -129,7 +127,7 @@ impl TryFrom<ProfileFile> for Profile {
 
     fn try_from(f: ProfileFile) -> Result<Profile, String> {
         let (framing, detect_framing) = if f.framing == AUTO {
-            (Profile::course().framing, true)
+            (Profile::course().dialect.framing, true)
         } else {
             (f.framing.parse().map_err(|e| format!("{e}"))?, false)
         };
@@ -141,9 +139,8 @@ impl TryFrom<ProfileFile> for Profile {
         Ok(Profile {
             name: f.name,
             description: f.description,
-            framing,
+            dialect: Dialect { framing, spelling },
             detect_framing,
-            spelling,
             detect_spelling,
             matching: f.matching,
             verdict: f.verdict,
@@ -160,12 +157,12 @@ impl From<Profile> for ProfileFile {
             framing: if p.detect_framing {
                 AUTO.into()
             } else {
-                p.framing.to_string()
+                p.dialect.framing.to_string()
             },
             spelling: if p.detect_spelling {
                 AUTO.into()
             } else {
-                p.spelling.to_string()
+                p.dialect.spelling.to_string()
             },
             matching: p.matching,
             verdict: p.verdict,
@@ -198,9 +195,8 @@ impl Profile {
         Profile {
             name: "confab".into(),
             description: "the canonical protocol of PROTOCOL.md, judged strictly".into(),
-            framing: Framing::CANONICAL,
+            dialect: Dialect::CANONICAL,
             detect_framing: false,
-            spelling: Spelling::Canonical,
             detect_spelling: false,
             matching: Matching::Strict,
             verdict: VerdictBasis::Spec,
@@ -216,12 +212,11 @@ impl Profile {
             description: "the course assignment as its grading sheet judges it: \
                           framing detected, lenient matching, verdict by the rubric"
                 .into(),
-            framing: Framing::Decimal(
+            dialect: Dialect::with_framing(Framing::Decimal(
                 confab::protocol::DecimalWidth::new(2)
                     .unwrap_or(confab::protocol::DecimalWidth::CANONICAL),
-            ),
+            )),
             detect_framing: true,
-            spelling: Spelling::Canonical,
             detect_spelling: true,
             matching: Matching::Lenient,
             verdict: VerdictBasis::Rubric,
@@ -272,14 +267,6 @@ impl Profile {
         toml::to_string(self).unwrap_or_default()
     }
 
-    /// The dialect to speak.
-    pub fn dialect(&self) -> Dialect {
-        Dialect {
-            framing: self.framing,
-            spelling: self.spelling,
-        }
-    }
-
     /// Whether replies are judged strictly.
     pub fn strict(&self) -> bool {
         self.matching == Matching::Strict
@@ -287,12 +274,7 @@ impl Profile {
 
     /// The largest payload the profile's framing carries.
     pub fn max_payload(&self) -> usize {
-        self.framing.max_payload()
-    }
-
-    /// Whether the framing has a length field.
-    pub fn has_length_field(&self) -> bool {
-        matches!(self.framing, Framing::Decimal(_) | Framing::Binary(_))
+        self.dialect.framing.max_payload()
     }
 }
 
@@ -355,8 +337,8 @@ mod tests {
             "#,
         )
         .expect("valid profile");
-        assert_eq!(p.framing.to_string(), "dec3");
-        assert_eq!(p.spelling, Spelling::GetNames);
+        assert_eq!(p.dialect.framing.to_string(), "dec3");
+        assert_eq!(p.dialect.spelling, Spelling::GetNames);
         assert_eq!(p.replies.hello.as_deref(), Some("Hello {name}"));
     }
 

@@ -68,7 +68,6 @@ impl std::fmt::Display for JoinError {
 pub struct Sentinel {
     conn: Conn,
     name: Name,
-    traits: ServerTraits,
 }
 
 impl Sentinel {
@@ -80,27 +79,18 @@ impl Sentinel {
         timeout: Duration,
     ) -> Result<Sentinel, JoinError> {
         let transcript = Transcript::new();
-        let mut conn = Conn::connect(
-            addr,
-            "sentinel",
-            traits.dialect.framing,
-            &transcript,
-            timeout,
-        )
-        .await
-        .map_err(|e| JoinError::Connect(e.to_string()))?;
+        let mut conn = Conn::connect(addr, "sentinel", traits.dialect, &transcript, timeout)
+            .await
+            .map_err(|e| JoinError::Connect(e.to_string()))?;
         if traits.greets {
             let _ = conn.recv(timeout).await;
         }
-        let mut payload = Vec::new();
-        Command::Name(name.clone()).encode(traits.dialect.spelling, &mut payload);
-        conn.send_payload(&payload)
+        conn.send(&Command::Name(name.clone()))
             .await
             .map_err(|e| JoinError::Connect(e.to_string()))?;
         let mut sentinel = Sentinel {
             conn,
             name: name.clone(),
-            traits: traits.clone(),
         };
         for _ in 0..SKIP {
             match sentinel.conn.recv(timeout).await {
@@ -154,9 +144,7 @@ impl Sentinel {
     /// Sends GET_NAMES and answers the names list (the first frame that shows the sentinel's
     /// own name), or else the last frame that came; `Err` if none did.
     async fn ask_names(&mut self, timeout: Duration) -> Result<Bytes, Check> {
-        let mut payload = Vec::new();
-        Command::GetNames.encode(self.traits.dialect.spelling, &mut payload);
-        if let Err(e) = self.conn.send_payload(&payload).await {
+        if let Err(e) = self.conn.send(&Command::GetNames).await {
             return Err(Check::Closed(format!("the write failed: {e}")));
         }
         let mut last = None;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use confab::protocol::escape::escape_bytes;
 use confab::protocol::frame::{self, decode_frame};
-use confab::protocol::{FrameError, Framing};
+use confab::protocol::{Command, Dialect, FrameError, Framing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -216,7 +216,7 @@ pub struct Conn {
     stream: Option<TcpStream>,
     /// Whether the server accepted a name on this connection.
     named: bool,
-    framing: Framing,
+    dialect: Dialect,
     buf: BytesMut,
     transcript: Transcript,
     ended: bool,
@@ -234,7 +234,7 @@ impl Conn {
     pub async fn connect(
         addr: SocketAddr,
         label: &str,
-        framing: Framing,
+        dialect: Dialect,
         transcript: &Transcript,
         timeout: Duration,
     ) -> io::Result<Conn> {
@@ -254,7 +254,7 @@ impl Conn {
                     label,
                     stream: Some(stream),
                     named: false,
-                    framing,
+                    dialect,
                     buf: BytesMut::with_capacity(1024),
                     transcript: transcript.clone(),
                     ended: false,
@@ -291,7 +291,12 @@ impl Conn {
 
     /// The framing this connection speaks.
     pub fn framing(&self) -> Framing {
-        self.framing
+        self.dialect.framing
+    }
+
+    /// The dialect this connection speaks.
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Records a remark on this connection.
@@ -302,7 +307,7 @@ impl Conn {
 
     /// Writes `bytes` exactly as they are.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        if self.framing.needs_write_gap()
+        if self.dialect.framing.needs_write_gap()
             && let Some(last) = self.last_write
         {
             tokio::time::sleep_until(last + RAW_GAP).await;
@@ -326,16 +331,23 @@ impl Conn {
     /// Frames `payload` in this connection's framing and writes it. A payload that cannot be
     /// framed is an error of the case, reported as `InvalidInput`.
     pub async fn send_payload(&mut self, payload: &[u8]) -> io::Result<()> {
-        let bytes = frame::frame(self.framing, payload)
+        let bytes = frame::frame(self.dialect.framing, payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         self.send_raw(&bytes).await
+    }
+
+    /// Writes `command` in this connection's dialect: spelled, then framed.
+    pub async fn send(&mut self, command: &Command) -> io::Result<()> {
+        let mut payload = Vec::with_capacity(command.encoded_len(self.dialect.spelling));
+        command.encode(self.dialect.spelling, &mut payload);
+        self.send_payload(&payload).await
     }
 
     /// Reads one frame, waiting at most `timeout`.
     pub async fn recv(&mut self, timeout: Duration) -> Received {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match decode_frame(self.framing, &self.buf) {
+            match decode_frame(self.dialect.framing, &self.buf) {
                 Ok(Some(span)) => {
                     let raw = self.buf.split_to(span.consumed).freeze();
                     self.transcript

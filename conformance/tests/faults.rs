@@ -147,7 +147,7 @@ async fn the_dialect_cases_are_failed_by_faults_in_their_dialects() {
         ("bin2", "spec.DIALECT-3.over-the-limit"),
     ] {
         let mut profile = Profile::confab();
-        profile.framing = framing.parse::<Framing>().expect("a framing");
+        profile.dialect.framing = framing.parse::<Framing>().expect("a framing");
         let mut options = RunOptions::new(profile.clone());
         options.only = vec![case.to_owned()];
         let clean = run_with(&options, None).await;

@@ -35,7 +35,7 @@ fn foreign() -> bool {
 
 async fn run(profile: Profile) -> Report {
     let o = options(profile);
-    let dialect = o.profile.dialect();
+    let dialect = o.profile.dialect;
     confab_conformance::run(target(dialect), &o, Duration::from_secs(5), &mut Silent)
         .await
         .expect("the server is reachable")
@@ -181,7 +181,7 @@ async fn the_reference_server_without_length_fields_fails_only_the_length_field_
     }
     for framing in [Framing::Line, Framing::Raw] {
         let mut profile = Profile::course();
-        profile.framing = framing;
+        profile.dialect.framing = framing;
         without_length_field(profile).await;
     }
 }

@@ -47,8 +47,8 @@ pub fn render(report: &Report) -> String {
         "- profile: `{}` ({} matching, {} framing, {} spelling)",
         report.profile.name,
         report.profile.matching,
-        report.profile.framing,
-        report.profile.spelling
+        report.profile.dialect.framing,
+        report.profile.dialect.spelling
     );
     let _ = writeln!(
         out,

@@ -393,8 +393,8 @@ fn summary(report: &Report, style: Style) -> String {
         "  profile {} ({} matching, {} framing, {} spelling)\n",
         report.profile.name,
         report.profile.matching,
-        report.profile.framing,
-        report.profile.spelling
+        report.profile.dialect.framing,
+        report.profile.dialect.spelling
     ));
     if let Some(d) = &report.dialect {
         out.push_str(&format!(

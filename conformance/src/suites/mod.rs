@@ -58,7 +58,7 @@ pub(crate) async fn client(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name)> {
 /// The payload of `cmd` in the profile's spelling.
 pub(crate) fn payload(ctx: &Ctx, cmd: &Command) -> Vec<u8> {
     let mut out = Vec::new();
-    cmd.encode(ctx.profile.spelling, &mut out);
+    cmd.encode(ctx.profile.dialect.spelling, &mut out);
     out
 }
 
@@ -74,7 +74,7 @@ pub(crate) fn msg(ctx: &Ctx, to: &Name, text: &str) -> Check<Command> {
 /// cases write their bad commands canonically.
 pub(crate) fn spelled(ctx: &Ctx, payload: &[u8]) -> Vec<u8> {
     use confab::protocol::{Spelling, Verb};
-    if ctx.profile.spelling == Spelling::Canonical {
+    if ctx.profile.dialect.spelling == Spelling::Canonical {
         return payload.to_vec();
     }
     let end = payload
@@ -88,7 +88,7 @@ pub(crate) fn spelled(ctx: &Ctx, payload: &[u8]) -> Vec<u8> {
         b"EXIT" => Verb::Exit,
         _ => return payload.to_vec(),
     };
-    let mut out = ctx.profile.spelling.word(verb).as_bytes().to_vec();
+    let mut out = ctx.profile.dialect.spelling.word(verb).as_bytes().to_vec();
     out.extend_from_slice(&payload[end..]);
     out
 }
@@ -122,7 +122,7 @@ pub(crate) async fn refused_or(
     let shown = escape_bytes(payload);
     ctx.step(format!("{} → {shown}", conn.label()));
     ctx.send_payload(conn, payload).await?;
-    if conn.framing() == Framing::Raw || !ctx.profile.strict() {
+    if !conn.framing().delimits() || !ctx.profile.strict() {
         // Without framing, a pipelined barrier would arrive in the same read. Lenient
         // matching plays a person at a keyboard, who never sends two commands in one read:
         // many course servers handle one command per `recv` and drop the rest, and some
@@ -172,24 +172,24 @@ pub(crate) async fn refused(
 
 /// The case applies only to framings with a length field.
 pub(crate) fn needs_length_field(ctx: &Ctx) -> Check {
-    if ctx.profile.has_length_field() {
+    if ctx.profile.dialect.framing.has_length_field() {
         Ok(())
     } else {
         Err(ctx.unsupported(format!(
             "{} framing has no length field",
-            ctx.profile.framing
+            ctx.profile.dialect.framing
         )))
     }
 }
 
 /// The case applies only to decimal length headers.
 pub(crate) fn needs_decimal(ctx: &Ctx) -> Check {
-    if matches!(ctx.profile.framing, Framing::Decimal(_)) {
+    if matches!(ctx.profile.dialect.framing, Framing::Decimal(_)) {
         Ok(())
     } else {
         Err(ctx.unsupported(format!(
             "{} framing has no decimal header",
-            ctx.profile.framing
+            ctx.profile.dialect.framing
         )))
     }
 }
@@ -201,7 +201,7 @@ pub(crate) fn needs_full_frames(ctx: &Ctx) -> Check {
     } else {
         Err(ctx.unsupported(format!(
             "{} frames carry at most {} bytes",
-            ctx.profile.framing,
+            ctx.profile.dialect.framing,
             ctx.profile.max_payload()
         )))
     }
@@ -210,7 +210,7 @@ pub(crate) fn needs_full_frames(ctx: &Ctx) -> Check {
 /// The case needs message boundaries that survive large messages and back-to-back replies,
 /// which `raw` framing cannot give (DIALECT-5).
 pub(crate) fn needs_delimiters(ctx: &Ctx, why: &str) -> Check {
-    if ctx.profile.framing == Framing::Raw {
+    if !ctx.profile.dialect.framing.delimits() {
         Err(ctx.unsupported(format!("raw framing cannot delimit {why}")))
     } else {
         Ok(())
@@ -231,7 +231,7 @@ pub(crate) async fn send_bytewise(ctx: &mut Ctx, conn: &mut Conn, cmd: &Command)
 pub(crate) fn frames(ctx: &Ctx, payloads: &[&[u8]]) -> Check<Vec<u8>> {
     let mut out = Vec::new();
     for p in payloads {
-        confab::protocol::frame::encode_frame(ctx.profile.framing, p, &mut out)
+        confab::protocol::frame::encode_frame(ctx.profile.dialect.framing, p, &mut out)
             .map_err(|e| ctx.unsupported(e.to_string()))?;
     }
     Ok(out)

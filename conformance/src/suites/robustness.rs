@@ -27,7 +27,7 @@ pub fn cases() -> Vec<Case> {
                 ctx.step("A connects");
                 let mut a = ctx.connect("A").await?;
                 let an = ctx.name("A");
-                if a.framing() == Framing::Raw {
+                if a.framing().needs_write_gap() {
                     return Err(ctx.unsupported("in raw framing every write is a message"));
                 }
                 ctx.step(format!("A → NAME {an}, one byte per write"));
@@ -47,7 +47,7 @@ pub fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if ctx.profile.framing == Framing::Raw {
+                if !ctx.profile.dialect.framing.delimits() {
                     return Err(ctx.unsupported("raw framing cannot join frames in one write"));
                 }
                 ctx.step("A connects");
@@ -79,14 +79,14 @@ pub fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if !matches!(ctx.profile.framing, Framing::Decimal(_)) {
+                if !matches!(ctx.profile.dialect.framing, Framing::Decimal(_)) {
                     return Err(ctx.unsupported(format!(
                         "{} framing has no digits to get wrong",
-                        ctx.profile.framing
+                        ctx.profile.dialect.framing
                     )));
                 }
                 let (_a, an) = client(ctx, "A").await?;
-                let width = ctx.profile.framing.header_len();
+                let width = ctx.profile.dialect.framing.header_len();
                 for (label, header) in [
                     ("B", "x".repeat(width)),
                     ("C", format!("{}-", "0".repeat(width - 1))),
@@ -110,7 +110,7 @@ pub fn cases() -> Vec<Case> {
             },
             |ctx| {
                 needs_length_field(ctx)?;
-                let framing = ctx.profile.framing;
+                let framing = ctx.profile.dialect.framing;
                 let max = framing.max_payload();
                 let (_a, an) = client(ctx, "A").await?;
                 let mut b = ctx.connect("B").await?;
@@ -148,10 +148,12 @@ pub fn cases() -> Vec<Case> {
                 let (mut b, bn) = client(ctx, "B").await?;
                 ctx.step("S connects, declares 20 bytes, sends 6, and closes");
                 let mut s = ctx.connect("S").await?;
-                let mut bytes =
-                    confab::protocol::frame::frame(ctx.profile.framing, b"MSG nobody whatever")
-                        .map_err(|e| ctx.unsupported(e.to_string()))?;
-                bytes.truncate(ctx.profile.framing.header_len() + 6);
+                let mut bytes = confab::protocol::frame::frame(
+                    ctx.profile.dialect.framing,
+                    b"MSG nobody whatever",
+                )
+                .map_err(|e| ctx.unsupported(e.to_string()))?;
+                bytes.truncate(ctx.profile.dialect.framing.header_len() + 6);
                 ctx.send_raw(&mut s, &bytes).await?;
                 s.close();
                 ctx.step("A and B still talk");
@@ -327,8 +329,8 @@ pub fn cases() -> Vec<Case> {
                     names.push(ctx.name("C"));
                 }
                 ctx.step(format!("all {n} send NAME at once"));
-                let framing = ctx.profile.framing;
-                let spelling = ctx.profile.spelling;
+                let framing = ctx.profile.dialect.framing;
+                let spelling = ctx.profile.dialect.spelling;
                 let encode = |cmd: &Command| -> Result<Vec<u8>, String> {
                     let mut p = Vec::new();
                     cmd.encode(spelling, &mut p);
@@ -381,11 +383,9 @@ pub fn cases() -> Vec<Case> {
                         }
                     }
                 }
-                if let (Some(first), true, false) = (
-                    conns.first_mut(),
-                    ctx.profile.strict(),
-                    framing == Framing::Raw,
-                ) {
+                if let (Some(first), true, false) =
+                    (conns.first_mut(), ctx.profile.strict(), !framing.delimits())
+                {
                     ctx.step("C000 → GET_NAMES: all two hundred are listed");
                     ctx.send(first, &Command::GetNames).await?;
                     let p = ctx.recv(first, "the names list").await?;

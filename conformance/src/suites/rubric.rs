@@ -5,7 +5,7 @@
 //! killed client of row 12 is killed while idle, as one closes a program; killing a client in
 //! the middle of a command is a robustness case.
 
-use confab::protocol::{Command, ErrorCode, Framing};
+use confab::protocol::{Command, ErrorCode};
 
 use super::{client, frames, greets, msg, payload, refused, refused_or};
 use crate::case::{Case, FailureKind};
@@ -333,14 +333,14 @@ pub fn cases() -> Vec<Case> {
                 points: 5,
             },
             |ctx| {
-                if !ctx.profile.has_length_field() {
+                if !ctx.profile.dialect.framing.has_length_field() {
                     return Err(ctx.fail(
                         FailureKind::Wrong,
                         "a length field in every frame",
                         format!(
                             "the profile says this server speaks {} framing, \
                              without a length field",
-                            ctx.profile.framing
+                            ctx.profile.dialect.framing
                         ),
                     ));
                 }
@@ -357,7 +357,7 @@ pub fn cases() -> Vec<Case> {
                 ctx.send_raw(&mut a, head).await?;
                 ctx.send_raw(&mut a, rest).await?;
                 ctx.expect_hello(&mut a, &an).await?;
-                if a.framing() != Framing::Raw {
+                if a.framing().delimits() {
                     ctx.step("A → two GET_NAMES in one write");
                     let gn = payload(ctx, &Command::GetNames);
                     let joined = frames(ctx, &[&gn, &gn])?;

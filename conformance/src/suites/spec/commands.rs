@@ -1,7 +1,7 @@
 //! PROTOCOL.md §4, Commands (CMD-*): verbs and their spellings, unknown commands, bad
 //! arguments, which error comes first, and one reply per command in order.
 
-use confab::protocol::{Command, ErrorCode, Framing};
+use confab::protocol::{Command, ErrorCode};
 
 use crate::case::Case;
 use crate::suites::decl::refuse_rows;
@@ -17,7 +17,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if ctx.profile.spelling == confab::protocol::Spelling::Numeric {
+                if ctx.profile.dialect.spelling == confab::protocol::Spelling::Numeric {
                     return Err(ctx.unsupported("numeric spelling has no letters to change"));
                 }
                 let (mut a, an) = client(ctx, "A").await?;
@@ -46,7 +46,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if ctx.profile.spelling == confab::protocol::Spelling::Numeric {
+                if ctx.profile.dialect.spelling == confab::protocol::Spelling::Numeric {
                     return Err(ctx.unsupported("numeric spelling has no GETNAMES"));
                 }
                 let (mut a, an) = client(ctx, "A").await?;
@@ -79,7 +79,7 @@ pub(super) fn cases() -> Vec<Case> {
                     (A, b"MSGS A hi", UnknownCommand),
                 ];
                 refuse_rows(ctx, &mut [&mut a], &[], &[&an], &rows).await?;
-                if ctx.profile.has_length_field() {
+                if ctx.profile.dialect.framing.has_length_field() {
                     refused(ctx, &mut a, b"", ErrorCode::UnknownCommand, &[&an]).await?;
                 }
                 Ok(())
@@ -181,7 +181,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if ctx.profile.framing == Framing::Raw {
+                if !ctx.profile.dialect.framing.delimits() {
                     return Err(ctx.unsupported("raw framing cannot pipeline commands"));
                 }
                 ctx.step("A connects");

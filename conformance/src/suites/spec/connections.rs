@@ -60,11 +60,11 @@ pub(super) fn cases() -> Vec<Case> {
                 let (mut a, an) = client(ctx, "A").await?;
                 ctx.step("P starts a frame and stalls");
                 let mut p = ctx.connect("P").await?;
-                if ctx.profile.has_length_field() {
+                if ctx.profile.dialect.framing.has_length_field() {
                     let mut partial =
-                        confab::protocol::frame::frame(ctx.profile.framing, &[b'M'; 40])
+                        confab::protocol::frame::frame(ctx.profile.dialect.framing, &[b'M'; 40])
                             .map_err(|e| ctx.unsupported(e.to_string()))?;
-                    partial.truncate(ctx.profile.framing.header_len() + 3);
+                    partial.truncate(ctx.profile.dialect.framing.header_len() + 3);
                     ctx.send_raw(&mut p, &partial).await?;
                 }
                 ctx.step("Q sends invalid UTF-8");
@@ -128,11 +128,18 @@ pub(super) fn cases() -> Vec<Case> {
                 ctx.step("U2 connects and is reset");
                 let u2 = ctx.connect("U2").await?;
                 u2.abort();
-                if ctx.profile.has_length_field() {
+                if ctx.profile.dialect.framing.has_length_field() {
                     ctx.step("U3 connects, sends half a header, and closes");
                     let mut u3 = ctx.connect("U3").await?;
-                    let header =
-                        vec![b'0'; ctx.profile.framing.header_len().saturating_sub(1).max(1)];
+                    let header = vec![
+                        b'0';
+                        ctx.profile
+                            .dialect
+                            .framing
+                            .header_len()
+                            .saturating_sub(1)
+                            .max(1)
+                    ];
                     ctx.send_raw(&mut u3, &header[..1]).await?;
                     u3.close();
                 }
@@ -153,7 +160,7 @@ pub(super) fn cases() -> Vec<Case> {
                 needs_decimal(ctx)?;
                 let (mut a, an) = client(ctx, "A").await?;
                 let (mut b, bn) = client(ctx, "B").await?;
-                let mut header = vec![b'0'; ctx.profile.framing.header_len()];
+                let mut header = vec![b'0'; ctx.profile.dialect.framing.header_len()];
                 header[0] = b'?';
                 bad_header(ctx, &mut b, &header).await?;
                 ctx.step(format!("A → GET_NAMES: {bn} was released"));

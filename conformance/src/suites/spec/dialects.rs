@@ -17,7 +17,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                let framing = ctx.profile.framing;
+                let framing = ctx.profile.dialect.framing;
                 let max = framing.max_payload() as u64;
                 match framing {
                     Framing::Decimal(_) | Framing::Binary(_) if framing.capacity() > max => {}
@@ -53,7 +53,7 @@ pub(super) fn cases() -> Vec<Case> {
                 if max >= confab::protocol::MAX_PAYLOAD {
                     return Err(ctx.unsupported(format!(
                         "{} frames carry the full 9999 bytes",
-                        ctx.profile.framing
+                        ctx.profile.dialect.framing
                     )));
                 }
                 let (mut a, an) = client(ctx, "A").await?;
@@ -97,7 +97,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                match ctx.profile.framing {
+                match ctx.profile.dialect.framing {
                     Framing::Raw | Framing::Line => {
                         ctx.informational("what raw and line framing cannot carry is not probed");
                         Ok(())

@@ -1,6 +1,6 @@
 //! PROTOCOL.md §5.4, EXIT (EXIT-*): the name released before BYE, then the close.
 
-use confab::protocol::{Command, Framing};
+use confab::protocol::Command;
 
 use crate::case::Case;
 use crate::suites::{client, frames, payload};
@@ -49,7 +49,7 @@ pub(super) fn cases() -> Vec<Case> {
                 level: Must,
             },
             |ctx| {
-                if ctx.profile.framing == Framing::Raw {
+                if !ctx.profile.dialect.framing.delimits() {
                     return Err(ctx.unsupported("raw framing cannot put two commands in one write"));
                 }
                 let (mut a, _an) = client(ctx, "A").await?;

@@ -112,7 +112,7 @@ pub(super) fn cases() -> Vec<Case> {
             |ctx| {
                 needs_decimal(ctx)?;
                 let (mut a, an) = client(ctx, "A").await?;
-                let width = ctx.profile.framing.header_len();
+                let width = ctx.profile.dialect.framing.header_len();
                 let mut header = vec![b'0'; width];
                 if let Some(last) = header.last_mut() {
                     *last = b'x';
@@ -136,9 +136,10 @@ pub(super) fn cases() -> Vec<Case> {
                 let (mut a, an) = client(ctx, "A").await?;
                 ctx.step("P connects and sends a header promising 50 bytes, and 4 of them");
                 let mut p = ctx.connect("P").await?;
-                let mut partial = confab::protocol::frame::frame(ctx.profile.framing, &[b'N'; 50])
-                    .map_err(|e| ctx.unsupported(e.to_string()))?;
-                partial.truncate(ctx.profile.framing.header_len() + 4);
+                let mut partial =
+                    confab::protocol::frame::frame(ctx.profile.dialect.framing, &[b'N'; 50])
+                        .map_err(|e| ctx.unsupported(e.to_string()))?;
+                partial.truncate(ctx.profile.dialect.framing.header_len() + 4);
                 ctx.send_raw(&mut p, &partial).await?;
                 ctx.step("while P's frame is pending, B names and A lists");
                 let (mut b, bn) = client(ctx, "B").await?;

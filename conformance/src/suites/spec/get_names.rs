@@ -1,7 +1,7 @@
 //! PROTOCOL.md §5.2, GET_NAMES (NAMES-*): the list in registration order, empty, asked for
 //! unnamed, and cut to fit a frame.
 
-use confab::protocol::{Command, Framing, Name, Reply};
+use confab::protocol::{Command, Name, Reply};
 
 use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::suites::{client, needs_delimiters};
@@ -47,7 +47,7 @@ pub(super) fn cases() -> Vec<Case> {
                     );
                     return Ok(());
                 }
-                if ctx.profile.framing == Framing::Raw {
+                if !ctx.profile.dialect.framing.carries_empty() {
                     return Err(
                         ctx.unsupported("raw framing cannot carry an empty payload (DIALECT-5)")
                     );

@@ -1,7 +1,7 @@
 //! PROTOCOL.md §5.3, MSG (MSG-*): delivery without acknowledgement, to oneself, refusals,
 //! texts relayed byte for byte, their limits, order, and causality.
 
-use confab::protocol::{Command, ErrorCode, Framing, MAX_TEXT_LEN, Reply};
+use confab::protocol::{Command, ErrorCode, MAX_TEXT_LEN, Reply};
 
 use crate::case::{Case, FailureKind};
 use crate::judge;
@@ -219,14 +219,14 @@ pub(super) fn cases() -> Vec<Case> {
                             text: ctx.text(&format!("{who}{i:04}"))?,
                         };
                         confab::protocol::frame::encode_frame(
-                            ctx.profile.framing,
+                            ctx.profile.dialect.framing,
                             &payload(ctx, &m),
                             buf,
                         )
                         .map_err(|e| ctx.unsupported(e.to_string()))?;
                     }
                 }
-                if ctx.profile.framing == Framing::Raw {
+                if !ctx.profile.dialect.framing.delimits() {
                     return Err(ctx.unsupported("raw framing cannot pipeline messages"));
                 }
                 let (ra, rc) = tokio::join!(a.send_raw(&from_a), c.send_raw(&from_c));

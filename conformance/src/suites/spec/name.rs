@@ -206,7 +206,7 @@ pub(crate) async fn race(ctx: &mut Ctx, racers: usize) -> Check {
     }
     ctx.step(format!("all {racers} send NAME {target} at once"));
     let frame = confab::protocol::frame::frame(
-        ctx.profile.framing,
+        ctx.profile.dialect.framing,
         &payload(ctx, &Command::Name(target.clone())),
     )
     .map_err(|e| ctx.unsupported(e.to_string()))?;

@@ -17,13 +17,15 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
-use confab::protocol::{Command, ErrorCode, Name, Text};
+use confab::protocol::{Command, Name};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::judge::{self, Judgement, NamesExpectation};
 use crate::profile::Profile;
 use crate::wire::{Conn, Received, Transcript};
+
+mod expect;
 
 /// The suites, in the order they run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, clap::ValueEnum)]
@@ -387,8 +389,8 @@ impl Ctx {
     /// Connects a new client labelled `label`. A greeting, from a server that sends one on
     /// connect, is read, noted in the transcript and skipped: it is not the reply to anything.
     pub async fn connect(&mut self, label: &str) -> Check<Conn> {
-        let framing = self.profile.framing;
-        let mut conn = Conn::connect(self.addr, label, framing, &self.transcript, self.timeout)
+        let dialect = self.profile.dialect;
+        let mut conn = Conn::connect(self.addr, label, dialect, &self.transcript, self.timeout)
             .await
             .map_err(|e| {
                 self.fail(
@@ -408,18 +410,27 @@ impl Ctx {
 
     /// Sends a command in the profile's spelling.
     pub async fn send(&mut self, conn: &mut Conn, cmd: &Command) -> Check {
-        let mut payload = Vec::new();
-        cmd.encode(self.profile.spelling, &mut payload);
-        self.send_payload(conn, &payload).await
+        let sent = conn.send(cmd).await;
+        self.sent(conn, sent)
     }
 
     /// Sends one framed payload.
     pub async fn send_payload(&mut self, conn: &mut Conn, payload: &[u8]) -> Check {
-        match conn.send_payload(payload).await {
+        let sent = conn.send_payload(payload).await;
+        self.sent(conn, sent)
+    }
+
+    /// What a write on `conn` means for the case: a payload the framing cannot carry makes it
+    /// unsupported, a failed write fails it.
+    fn sent(&mut self, conn: &Conn, sent: std::io::Result<()>) -> Check {
+        match sent {
             Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Err(self.unsupported(
-                format!("{} cannot carry this payload ({e})", self.profile.framing),
-            )),
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {
+                Err(self.unsupported(format!(
+                    "{} cannot carry this payload ({e})",
+                    self.profile.dialect.framing
+                )))
+            }
             Err(e) => Err(self.fail(
                 FailureKind::Closed,
                 format!("{} can send", conn.label()),
@@ -459,8 +470,11 @@ impl Ctx {
             )),
             Received::BadFrame(e) => Err(self.fail(
                 FailureKind::Wrong,
-                format!("{what}, framed in {}", self.profile.framing),
-                format!("bytes that are not a {} frame: {e}", self.profile.framing),
+                format!("{what}, framed in {}", self.profile.dialect.framing),
+                format!(
+                    "bytes that are not a {} frame: {e}",
+                    self.profile.dialect.framing
+                ),
             )),
         }
     }
@@ -510,7 +524,7 @@ impl Ctx {
             .collect()
     }
 
-    fn judge(&mut self, j: Judgement, expected: &str) -> Check {
+    pub(crate) fn judge(&mut self, j: Judgement, expected: &str) -> Check {
         match j {
             Judgement::Exact => Ok(()),
             Judgement::Deviation(d) => {
@@ -519,274 +533,6 @@ impl Ctx {
             }
             Judgement::Mismatch(m) => Err(self.fail(FailureKind::Wrong, expected.to_owned(), m)),
         }
-    }
-
-    /// Sends `NAME name` and expects `HELLO name` (NAME-1).
-    pub async fn register(&mut self, conn: &mut Conn, name: &Name) -> Check {
-        self.step(format!("{} → NAME {name}", conn.label()));
-        self.send(conn, &Command::Name(name.clone())).await?;
-        self.expect_hello(conn, name).await
-    }
-
-    /// Reads frames until `awaited` says one is the reply being waited for. Lenient matching
-    /// skips up to [`SKIPPED`] other frames first (acknowledgements, broadcasts), each a
-    /// deviation; strict matching takes the first frame. A failure after skipping names what
-    /// was skipped, so that it never says nothing came when something did.
-    pub async fn recv_awaited(
-        &mut self,
-        conn: &mut Conn,
-        what: &str,
-        awaited: &(dyn Fn(&[u8]) -> bool + Sync),
-    ) -> Check<Bytes> {
-        let mut skipped: Vec<Bytes> = Vec::new();
-        loop {
-            let payload = match self.recv(conn, what).await {
-                Ok(p) => p,
-                Err(mut f) => {
-                    if !skipped.is_empty() && f.actual.starts_with("nothing arrived") {
-                        let shown: Vec<String> = skipped
-                            .iter()
-                            .map(|p| format!("`{}`", escape_bytes(p)))
-                            .collect();
-                        f.actual = format!(
-                            "{} arrived on {} (not {what}), then {}",
-                            shown.join(", "),
-                            conn.label(),
-                            f.actual
-                        );
-                    }
-                    return Err(f);
-                }
-            };
-            if self.profile.strict() || skipped.len() >= SKIPPED || awaited(&payload) {
-                return Ok(payload);
-            }
-            self.deviation(format!(
-                "skipped `{}` on {} while waiting for {what}",
-                escape_bytes(&payload),
-                conn.label()
-            ));
-            skipped.push(payload);
-        }
-    }
-
-    /// Expects `HELLO name` (NAME-1).
-    pub async fn expect_hello(&mut self, conn: &mut Conn, name: &Name) -> Check {
-        let expected = format!("`HELLO {name}`");
-        let profile = self.profile.clone();
-        let awaited =
-            |p: &[u8]| judge::hello(&profile, p, name).accepted() || judge::reads_as_refusal(p);
-        let payload = self.recv_awaited(conn, &expected, &awaited).await?;
-        let j = judge::hello(&self.profile, &payload, name);
-        self.judge(j, &expected)?;
-        conn.set_named();
-        self.registered.insert(name.to_string());
-        Ok(())
-    }
-
-    /// Sends GET_NAMES and judges the list (NAMES-1): `present` in this order, `absent` not at
-    /// all; other clients' names are ignored.
-    pub async fn expect_names(
-        &mut self,
-        conn: &mut Conn,
-        present: &[&Name],
-        absent: &[&Name],
-    ) -> Check {
-        self.send(conn, &Command::GetNames).await?;
-        let payload = self.recv_list(conn, present).await?;
-        let want = NamesExpectation {
-            present,
-            absent,
-            allow_omitted: false,
-        };
-        let j = judge::names(&self.profile, &payload, want);
-        self.judge(j, "the names list")
-    }
-
-    /// Reads the reply to a GET_NAMES just sent: in lenient matching, frames that are neither
-    /// a list showing `present` nor a refusal are skipped first.
-    async fn recv_list(&mut self, conn: &mut Conn, present: &[&Name]) -> Check<Bytes> {
-        let this = &*self;
-        let profile = this.profile.clone();
-        let present: Vec<Name> = present.iter().map(|n| (*n).clone()).collect();
-        let awaited = move |p: &[u8]| {
-            let refs: Vec<&Name> = present.iter().collect();
-            is_names_list(&profile, p, &refs) || judge::reads_as_refusal(p)
-        };
-        self.recv_awaited(conn, "the names list", &awaited).await
-    }
-
-    /// Asks for the names until `gone` are no longer listed, within the timeout: for a name
-    /// released by a close the harness cannot synchronise with (a reset connection).
-    pub async fn expect_names_eventually(
-        &mut self,
-        conn: &mut Conn,
-        present: &[&Name],
-        gone: &[&Name],
-    ) -> Check {
-        let payload = self
-            .poll_names(conn, present, |list| {
-                let words = judge::words(list);
-                !gone.iter().any(|n| words.contains(&n.as_str()))
-            })
-            .await?;
-        let want = NamesExpectation {
-            present,
-            absent: gone,
-            allow_omitted: false,
-        };
-        let j = judge::names(&self.profile, &payload, want);
-        self.judge(j, "the names list without the departed names")
-    }
-
-    /// Asks for the names until `done` says the list is as awaited, or the timeout passes;
-    /// answers the last list. For what the server does on its own schedule (noticing a close):
-    /// the polling orders nothing, and the timeout bounds it.
-    pub async fn poll_names(
-        &mut self,
-        conn: &mut Conn,
-        present: &[&Name],
-        done: impl Fn(&[u8]) -> bool,
-    ) -> Check<Bytes> {
-        let deadline = tokio::time::Instant::now() + self.timeout;
-        loop {
-            self.send(conn, &Command::GetNames).await?;
-            let payload = self.recv_list(conn, present).await?;
-            if done(&payload) || tokio::time::Instant::now() >= deadline {
-                return Ok(payload);
-            }
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-    }
-
-    /// Expects the delivery `from SENT text` (MSG-1). Lenient matching skips a few other
-    /// frames first (acknowledgements of the server's own), as deviations.
-    pub async fn expect_delivery(&mut self, conn: &mut Conn, from: &Name, text: &str) -> Check {
-        let expected = format!("`{from} SENT {}`", escape_bytes(text.as_bytes()));
-        let profile = self.profile.clone();
-        let awaited = |p: &[u8]| judge::delivery(&profile, p, from.as_str(), text).accepted();
-        let payload = self.recv_awaited(conn, &expected, &awaited).await?;
-        let j = judge::delivery(&self.profile, &payload, from.as_str(), text);
-        self.judge(j, &expected)
-    }
-
-    /// Expects an error reply with `code`; `success` recognises the reply that would mean the
-    /// command worked, which lenient matching must not take for an error.
-    pub async fn expect_error_or(
-        &mut self,
-        conn: &mut Conn,
-        code: ErrorCode,
-        success: &(dyn Fn(&[u8]) -> bool + Sync),
-    ) -> Check<Bytes> {
-        let expected = format!("`ERROR {code} ...`");
-        let payload = self.recv(conn, &expected).await?;
-        let j = judge::error(&self.profile, &payload, code, success);
-        self.judge(j, &expected)?;
-        Ok(payload)
-    }
-
-    /// Expects an error reply with `code`, for a command that has no success reply to confuse
-    /// it with.
-    pub async fn expect_error(&mut self, conn: &mut Conn, code: ErrorCode) -> Check<Bytes> {
-        self.expect_error_or(conn, code, &|_| false).await
-    }
-
-    /// Expects `BYE` and then the close (EXIT-2). Lenient matching accepts a close without
-    /// BYE, and a connection the server leaves open, as deviations.
-    pub async fn expect_bye_and_close(&mut self, conn: &mut Conn) -> Check {
-        let strict = self.profile.strict();
-        match conn.recv(self.timeout).await {
-            Received::Frame(p) => {
-                let j = judge::bye(&self.profile, &p);
-                self.judge(j, "`BYE`")?;
-            }
-            Received::Closed | Received::Failed(_) if !strict => {
-                self.deviation("the server closed the connection after EXIT without a reply");
-                return Ok(());
-            }
-            Received::Timeout if !strict => {
-                self.deviation("EXIT got no reply and the connection stayed open");
-                return Ok(());
-            }
-            other => {
-                return Err(self.fail(
-                    FailureKind::Wrong,
-                    "`BYE`, then the server closes",
-                    self.describe(&other, conn.label()),
-                ));
-            }
-        }
-        self.expect_closed(conn, "the server closes the connection after BYE")
-            .await
-    }
-
-    /// Expects the server to close the connection, with no further frame.
-    pub async fn expect_closed(&mut self, conn: &mut Conn, what: &str) -> Check {
-        match conn.recv(self.timeout).await {
-            Received::Closed | Received::Failed(_) => Ok(()),
-            Received::Timeout if !self.profile.strict() => {
-                self.deviation(format!("the connection stayed open: expected {what}"));
-                Ok(())
-            }
-            other => Err(self.fail(
-                FailureKind::Wrong,
-                what.to_owned(),
-                self.describe(&other, conn.label()),
-            )),
-        }
-    }
-
-    /// Expects that nothing arrives on `conn` before the reply to a GET_NAMES sent now: the
-    /// round trip is the barrier, no waiting for silence. `present` are names the list must
-    /// show (so that lenient matching can tell the list from anything else).
-    pub async fn expect_nothing_before_names(
-        &mut self,
-        conn: &mut Conn,
-        present: &[&Name],
-        why: &str,
-    ) -> Check {
-        self.send(conn, &Command::GetNames).await?;
-        let mut extra = Vec::new();
-        loop {
-            let payload = self.recv(conn, "the names list").await?;
-            let is_list = self.is_names_list(&payload, present);
-            if is_list {
-                break;
-            }
-            extra.push(payload);
-            if extra.len() > 16 {
-                break;
-            }
-        }
-        if extra.is_empty() {
-            return Ok(());
-        }
-        let shown: Vec<String> = extra
-            .iter()
-            .map(|p| format!("`{}`", escape_bytes(p)))
-            .collect();
-        Err(self.fail(
-            FailureKind::Wrong,
-            format!("nothing on {} ({why})", conn.label()),
-            format!("got {}", shown.join(", ")),
-        ))
-    }
-
-    /// Whether `payload` is a names list showing `present` (in any order): how a GET_NAMES
-    /// barrier's reply is told from other frames.
-    pub fn is_names_list(&self, payload: &[u8], present: &[&Name]) -> bool {
-        is_names_list(&self.profile, payload, present)
-    }
-
-    /// A text payload for this case's commands.
-    pub fn text(&self, s: &str) -> Check<Text> {
-        Text::new(s).map_err(|e| {
-            self.fail(
-                FailureKind::Harness,
-                "a valid text",
-                format!("the case built a bad text: {e}"),
-            )
-        })
     }
 
     /// The names this case registered.
