@@ -118,6 +118,45 @@ fn at_max_batch_one_every_message_is_its_own_write_and_unbounded_batches_share_w
     );
 }
 
+#[test]
+fn only_the_talkers_send_and_the_idle_clients_still_receive() {
+    // Ring: talker 0 sends to 1 and talker 1 to client 2, which is idle: if idle clients
+    // were not read, client 1's messages would not arrive and the run would stall.
+    let opts = Options {
+        talkers: Some(2),
+        ..small(Pattern::Ring)
+    };
+    let report = bench::run(&opts).expect("run");
+    assert!(report.ok, "{report}");
+    assert_eq!((report.clients, report.talkers), (6, 2));
+    assert_eq!(report.sent, 2 * 40, "only the two talkers send");
+    assert_eq!(report.delivered, 2 * 40);
+    assert!(
+        report.to_string().contains("(2 talking, 4 idle)"),
+        "{report}"
+    );
+    let everyone = bench::run(&small(Pattern::Ring)).expect("run");
+    assert_eq!(everyone.talkers, 6);
+    assert_eq!(everyone.sent, 6 * 40);
+}
+
+#[test]
+fn no_talkers_or_more_talkers_than_clients_are_refused() {
+    for talkers in [0, 7] {
+        let opts = Options {
+            talkers: Some(talkers),
+            ..small(Pattern::Random)
+        };
+        let err = bench::run(&opts).expect_err("refused");
+        assert!(err.to_string().contains("--talkers"), "{talkers}: {err}");
+    }
+    let all = Options {
+        talkers: Some(6),
+        ..small(Pattern::Random)
+    };
+    assert!(all.validate().is_ok());
+}
+
 // ---- the binary ------------------------------------------------------------------------
 
 fn bench_bin(args: &[&str]) -> (Output, serde_json::Value) {
@@ -176,6 +215,56 @@ async fn the_python_baseline_passes_a_sanity_run_and_its_cpu_and_memory_are_read
     assert_eq!(json["delivered"], 150);
     assert_eq!(json["integrity"]["lost"], 0);
     assert!(json["server"]["rss_kib_connected"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn talkers_out_of_range_are_a_usage_error_on_the_command_line() {
+    for talkers in ["0", "7"] {
+        let (out, json) = bench_bin(&["--clients", "6", "--talkers", talkers]);
+        assert_eq!(out.status.code(), Some(2), "--talkers {talkers}: {json}");
+        assert_eq!(json["ok"], false);
+        assert!(
+            json["error"].as_str().unwrap().contains("--talkers"),
+            "{json}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_server_pid_the_report_has_the_baseline_rss_and_the_rss_per_client() {
+    let server = launch::server(&[]).await;
+    let (addr, pid) = (server.addr.to_string(), server.pid().to_string());
+    let (out, json) = tokio::task::spawn_blocking(move || {
+        bench_bin(&[
+            "--addr",
+            &addr,
+            "--clients",
+            "40",
+            "--talkers",
+            "4",
+            "--messages",
+            "25",
+            "--server-pid",
+            &pid,
+        ])
+    })
+    .await
+    .expect("the run");
+    assert!(out.status.success(), "{json}");
+    assert_eq!(json["talkers"], 4);
+    assert_eq!(json["sent"], 100, "{json}");
+    assert_eq!(json["delivered"], 100, "{json}");
+    let s = &json["server"];
+    let baseline = s["rss_kib_baseline"].as_u64().expect("baseline RSS");
+    let named = s["rss_kib_connected"].as_u64().expect("RSS with all named");
+    assert!(baseline > 0, "{json}");
+    let per_client = s["rss_bytes_per_client"].as_f64().expect("RSS per client");
+    let expected = (named as f64 - baseline as f64) * 1024.0 / 40.0;
+    assert!(
+        (per_client - expected).abs() < 1e-6,
+        "{per_client} vs {expected}"
+    );
+    server.kill().await;
 }
 
 #[test]
@@ -262,4 +351,110 @@ fn a_server_that_duplicates_deliveries_fails_the_run_with_exit_status_1() {
     assert_eq!(json["ok"], false);
     assert_eq!(json["delivered"], 10);
     assert_eq!(json["integrity"]["duplicated"], 10);
+}
+
+// ---- bench/summarize.py ------------------------------------------------------------------
+
+/// One JSON line as confab-bench writes it, with the figures the bar reads.
+fn run_line(throughput: f64, cpu_us: f64, p99_us: f64, per_client: f64) -> String {
+    serde_json::json!({
+        "ok": true,
+        "throughput": throughput,
+        "latency_us": { "p50": 1.0, "p99": p99_us },
+        "connect_secs": 0.1,
+        "bench_cpu_secs": 1.0,
+        "duration_secs": 2.0,
+        "writes_per_message": 1.0,
+        "server": {
+            "cpu_us_per_msg": cpu_us,
+            "hwm_kib": 1000,
+            "rss_kib_connected": 900,
+            "rss_bytes_per_client": per_client,
+        },
+    })
+    .to_string()
+}
+
+/// The verdict column of the bar's row that starts with `target`.
+fn verdict<'a>(summary: &'a str, target: &str) -> &'a str {
+    let row = summary
+        .lines()
+        .find(|l| l.starts_with(&format!("| {target} |")))
+        .unwrap_or_else(|| panic!("no row {target:?} in:\n{summary}"));
+    row.split('|').nth(2).map_or("", str::trim)
+}
+
+#[test]
+fn the_summary_judges_the_bar_at_its_exact_ratios_and_never_without_figures() {
+    if !tools::available(
+        "the_summary_judges_the_bar_at_its_exact_ratios_and_never_without_figures",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("summary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let files = [
+        // Throughput exactly 1.5x (met); CPU 0.68x, just over 0.67x (missed).
+        ("w1-b1-confab", run_line(1500.0, 0.68, 1.0, 0.0)),
+        ("w1-b1-redis", run_line(1000.0, 1.0, 1.0, 0.0)),
+        // Unbounded: throughput 1.49x (missed); CPU exactly 0.67x (met).
+        ("w1-bunbounded-confab", run_line(1490.0, 0.67, 1.0, 0.0)),
+        ("w1-bunbounded-redis", run_line(1000.0, 1.0, 1.0, 0.0)),
+        // p99 exactly 0.8x (met), and 0.801x (missed).
+        ("w3-b1-confab", run_line(1.0, 1.0, 800.0, 0.0)),
+        ("w3-b1-redis", run_line(1.0, 1.0, 1000.0, 0.0)),
+        ("w3-bunbounded-confab", run_line(1.0, 1.0, 801.0, 0.0)),
+        ("w3-bunbounded-redis", run_line(1.0, 1.0, 1000.0, 0.0)),
+        // 2 KiB per idle connection (met), one byte more (missed).
+        ("w6-b1-confab", run_line(1.0, 1.0, 1.0, 2048.0)),
+        ("w6-bunbounded-confab", run_line(1.0, 1.0, 1.0, 2049.0)),
+        // No Redis runs for w5 at all.
+        ("w5-b1-confab", run_line(1.0, 1.0, 1.0, 0.0)),
+    ];
+    for (name, line) in &files {
+        std::fs::write(dir.join(format!("{name}.jsonl")), format!("{line}\n")).expect("write");
+    }
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/summarize.py"))
+        .arg("--dir")
+        .arg(&dir)
+        .args(["--workloads", "w1,w3,w5,w6", "--batch", "1,unbounded"])
+        .output()
+        .expect("run summarize.py");
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{summary}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (target, expected) in [
+        ("w1 [--max-batch 1]: throughput >= 1.5x Redis", "met"),
+        (
+            "w1 [--max-batch 1]: server CPU/msg <= 0.67x Redis",
+            "MISSED",
+        ),
+        ("w1 [unbounded batch]: throughput >= 1.5x Redis", "MISSED"),
+        ("w1 [unbounded batch]: server CPU/msg <= 0.67x Redis", "met"),
+        ("w3 [--max-batch 1]: p99 <= 0.8x Redis", "met"),
+        ("w3 [unbounded batch]: p99 <= 0.8x Redis", "MISSED"),
+        ("w5 [--max-batch 1]: p99 <= 0.8x Redis", "MISSED"),
+        ("w5 [unbounded batch]: p99 <= 0.8x Redis", "MISSED"),
+        (
+            "w6 [--max-batch 1]: RSS per idle connection <= 2 KiB",
+            "met",
+        ),
+        (
+            "w6 [unbounded batch]: RSS per idle connection <= 2 KiB",
+            "MISSED",
+        ),
+    ] {
+        assert_eq!(verdict(&summary, target), expected, "{target}:\n{summary}");
+    }
+    assert!(summary.contains("not measured: no redis runs"), "{summary}");
+    assert!(summary.contains("not judged: w2, w4"), "{summary}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -149,7 +149,9 @@ pub(crate) fn run(
         text_bytes: 0,
         dirty: Vec::with_capacity(n),
         due: BinaryHeap::new(),
-        rate_interval: opts.rate.map(|r| Duration::from_secs_f64(n as f64 / r)),
+        rate_interval: opts
+            .rate
+            .map(|r| Duration::from_secs_f64(opts.talkers() as f64 / r)),
         phase: Phase::Connect,
         ready: 0,
         pending: 0,
@@ -208,7 +210,9 @@ pub(crate) fn run(
                 } else {
                     0.0
                 },
+                rss_kib_baseline: a.rss_kib,
                 rss_kib_connected: b.rss_kib,
+                rss_bytes_per_client: per_client(a.rss_kib, b.rss_kib, n),
                 rss_kib_end: c.rss_kib,
                 hwm_kib: c.hwm_kib,
             })
@@ -337,13 +341,17 @@ impl Driver<'_> {
 
     fn run_phase(&mut self, events: &mut Events) -> Result<Duration, BenchError> {
         let n = self.opts.clients;
-        let total = n as u64 * u64::from(self.opts.messages);
+        let total = self.opts.talkers() as u64 * u64::from(self.opts.messages);
         let bar = self.progress_bar(total, "messages");
         self.phase = Phase::Run;
         self.start = Instant::now();
         let start_ns = self.ns_since_epoch(self.start);
         self.last_delivery_ns = start_ns;
         self.last_progress_ns = start_ns;
+        // Idle clients have nothing to send: they are done from the start, and only read.
+        for i in self.opts.talkers()..n {
+            self.retire(i);
+        }
         for i in 0..n {
             self.mark_dirty(i as u32);
         }
@@ -420,7 +428,7 @@ impl Driver<'_> {
 
     fn mark_dirty(&mut self, i: u32) {
         let c = &mut self.clients[i as usize];
-        if !c.dirty && !c.waiting && !c.dead && c.sent < self.opts.messages {
+        if !c.dirty && !c.waiting && !c.dead && !c.done && c.sent < self.opts.messages {
             c.dirty = true;
             self.dirty.push(i);
         }
@@ -430,6 +438,7 @@ impl Driver<'_> {
     fn fill(&mut self, i: usize, now: Instant) {
         let opts = self.opts;
         let n = opts.clients as u32;
+        let talkers = opts.talkers() as u32;
         let out = match opts.target {
             Target::Confab => 2 * i,
             Target::Redis => 2 * i + 1,
@@ -450,9 +459,9 @@ impl Driver<'_> {
         while !client.dead && client.sent < opts.messages && client.inflight < opts.inflight {
             let sent_ns = match self.rate_interval {
                 Some(interval) => {
-                    // Client i's k-th message is due at start + (k + i/n) intervals; its
-                    // latency counts from then, so a late send is not hidden.
-                    let slot = f64::from(client.sent) + f64::from(i as u32) / f64::from(n);
+                    // Talker i's k-th message is due at start + (k + i/talkers) intervals;
+                    // its latency counts from then, so a late send is not hidden.
+                    let slot = f64::from(client.sent) + f64::from(i as u32) / f64::from(talkers);
                     let due = start + interval.mul_f64(slot);
                     if due > now {
                         client.waiting = true;
@@ -871,7 +880,7 @@ impl Driver<'_> {
             }
         };
         let stalled = self.stalled;
-        let expected = opts.clients as u64 * u64::from(opts.messages);
+        let expected = opts.talkers() as u64 * u64::from(opts.messages);
         let ok = integrity.is_clean()
             && self.rejected == 0
             && self.bad_replies == 0
@@ -888,6 +897,7 @@ impl Driver<'_> {
                 Target::Redis => "resp".into(),
             },
             clients: opts.clients,
+            talkers: opts.talkers(),
             messages: opts.messages,
             size: opts.size,
             text_bytes: self.text_bytes,
@@ -938,6 +948,16 @@ fn write_out(conn: &mut Conn, io: &mut IoCounts) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// The server's resident memory per client, in bytes: what naming every client added to the
+/// baseline, over the clients. Negative when the server gave memory back meanwhile.
+fn per_client(baseline_kib: Option<u64>, named_kib: Option<u64>, clients: usize) -> Option<f64> {
+    let (b, c) = (baseline_kib?, named_kib?);
+    if clients == 0 {
+        return None;
+    }
+    Some((c as f64 - b as f64) * 1024.0 / clients as f64)
 }
 
 fn interrupted_is_ok(e: io::Error) -> io::Result<()> {

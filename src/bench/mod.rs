@@ -2,8 +2,9 @@
 //! small messages as fast as a server routes them, checking every delivery.
 //!
 //! A run has two phases. Phase 1 connects and names every client (for Redis: subscribes each
-//! client to its own channel) and is timed. Phase 2 has every client send `messages` texts to
-//! peers chosen by a [`Pattern`], keeping at most `inflight` of its own messages sent and not
+//! client to its own channel) and is timed. Phase 2 has every client (or the first `talkers`
+//! of them, the others idle but still receiving) send `messages` texts to peers chosen by a
+//! [`Pattern`], keeping at most `inflight` of its own messages sent and not
 //! yet received by their recipient. Each text carries a [`stamp::Stamp`]: sender, recipient,
 //! per-pair sequence number and send time. Recipients check what they get in a
 //! [`ledger::Ledger`], so loss, duplication, reordering and misrouting are counted per
@@ -128,6 +129,9 @@ pub struct Options {
     pub framing: Framing,
     /// Number of clients.
     pub clients: usize,
+    /// How many of the clients send in phase 2 (clients `0..talkers`); the others stay
+    /// connected, named and idle, and receive what the talkers send them. `None`: all.
+    pub talkers: Option<usize>,
     /// Messages each client sends in phase 2.
     pub messages: u32,
     /// Text size in bytes; never below what the stamp needs.
@@ -163,6 +167,7 @@ impl Default for Options {
             target: Target::Confab,
             framing: Framing::CANONICAL,
             clients: DEFAULT_CLIENTS,
+            talkers: None,
             messages: DEFAULT_MESSAGES,
             size: DEFAULT_SIZE,
             pattern: Pattern::Random,
@@ -191,6 +196,16 @@ impl Options {
         }
         if self.clients > u32::MAX as usize / 2 {
             return bad(format!("--clients {} is too many", self.clients));
+        }
+        match self.talkers {
+            Some(0) => return bad("--talkers must be at least 1".into()),
+            Some(t) if t > self.clients => {
+                return bad(format!(
+                    "--talkers {t} is more than the {} clients",
+                    self.clients
+                ));
+            }
+            _ => {}
         }
         if self.messages == 0 {
             return bad("--messages must be at least 1".into());
@@ -237,6 +252,11 @@ impl Options {
             }
         }
         Ok(())
+    }
+
+    /// The number of clients that send in phase 2.
+    pub fn talkers(&self) -> usize {
+        self.talkers.unwrap_or(self.clients)
     }
 
     /// The longest text the run sends: `size`, or more when the stamp needs it.

@@ -20,7 +20,9 @@ pub struct Report {
     /// The confab framing (for Redis, `resp`).
     pub framing: String,
     pub clients: usize,
-    /// Messages each client sends.
+    /// Clients that send in phase 2 (the first ones); the others are idle and only receive.
+    pub talkers: usize,
+    /// Messages each talking client sends.
     pub messages: u32,
     /// Text size asked for.
     pub size: usize,
@@ -99,8 +101,13 @@ pub struct ServerUsage {
     pub cpu_secs: f64,
     /// Phase-2 CPU time per delivered message, in microseconds.
     pub cpu_us_per_msg: f64,
+    /// Resident memory before phase 1 (the baseline), in KiB.
+    pub rss_kib_baseline: Option<u64>,
     /// Resident memory with every client named, in KiB.
     pub rss_kib_connected: Option<u64>,
+    /// Resident memory per connected client, in bytes: (RSS with every client named minus
+    /// the baseline) over the clients.
+    pub rss_bytes_per_client: Option<f64>,
     /// Resident memory at the end of phase 2, in KiB.
     pub rss_kib_end: Option<u64>,
     /// The resident high-water mark at the end of phase 2, in KiB.
@@ -160,10 +167,19 @@ impl fmt::Display for Report {
             || "unbounded batch".into(),
             |b| format!("at most {b} per write"),
         );
+        let talking = if self.talkers == self.clients {
+            String::new()
+        } else {
+            format!(
+                " ({} talking, {} idle)",
+                self.talkers,
+                self.clients - self.talkers
+            )
+        };
         writeln!(
             f,
-            "workload    {} clients x {} messages, {}-byte texts, pattern {}, {} in flight, \
-             {batch} ({:.2} writes per message), {rate}",
+            "workload    {} clients{talking} x {} messages, {}-byte texts, pattern {}, {} in \
+             flight, {batch} ({:.2} writes per message), {rate}",
             self.clients,
             self.messages,
             self.text_bytes,
@@ -200,10 +216,21 @@ impl fmt::Display for Report {
                 if s.rss_kib_connected.is_some() {
                     writeln!(
                         f,
-                        "memory      RSS {} with all named, {} at the end, peak {}",
+                        "memory      RSS {} before connecting, {} with all named, {} at the end, \
+                         peak {}",
+                        mib(s.rss_kib_baseline),
                         mib(s.rss_kib_connected),
                         mib(s.rss_kib_end),
                         mib(s.hwm_kib)
+                    )?;
+                }
+                if let Some(b) = s.rss_bytes_per_client {
+                    writeln!(
+                        f,
+                        "per client  {b:.0} bytes of RSS per connection ({:.2} KiB): (named - \
+                         before) / {} clients",
+                        b / 1024.0,
+                        self.clients
                     )?;
                 }
             }

@@ -28,7 +28,8 @@ const EXIT_CANNOT_RUN: u8 = 3;
 /// recipient, a per-pair sequence number and its send time: receivers count lost, duplicated,
 /// reordered and misrouted messages, and any of them fails the run. Reports throughput
 /// (delivered messages per second), latency percentiles, and with --server-pid the server's
-/// CPU time per delivered message and its resident memory.
+/// CPU time per delivered message and its resident memory (before connecting, with every
+/// client named, and per client).
 ///
 /// Before a run on --addr, one connection checks within 3 seconds that the server answers
 /// like the target (HELLO to NAME in --framing, PONG to PING), and the run stops there with
@@ -60,9 +61,17 @@ struct Args {
     #[arg(long, short = 'c', default_value_t = bench::DEFAULT_CLIENTS)]
     clients: usize,
 
-    /// Messages each client sends in phase 2.
+    /// Messages each client sends in phase 2 (each talking client, with --talkers).
     #[arg(long, short = 'n', default_value_t = bench::DEFAULT_MESSAGES)]
     messages: u32,
+
+    /// How many clients send in phase 2: clients 0 to N-1 do, the others stay connected,
+    /// named and idle (they receive what is sent to them, --pattern choosing recipients among
+    /// all clients). 1 to --clients; default: every client. With --server-pid, the report's
+    /// RSS per client, (RSS with every client named - RSS before connecting) / --clients, is
+    /// then the memory an idle connection costs the server.
+    #[arg(long, value_name = "N")]
+    talkers: Option<usize>,
 
     /// Text size in bytes. Texts are padded to this size; the stamp they carry (about 20 to
     /// 30 bytes) is never cut, so a smaller size gives the stamp's length.
@@ -97,8 +106,9 @@ struct Args {
     framing: Framing,
 
     /// The server's process id: its CPU time (utime+stime in /proc/PID/stat) is read before
-    /// and after each phase, and its resident memory (VmRSS, VmHWM in /proc/PID/status) with
-    /// every client named and at the end.
+    /// and after each phase, and its resident memory (VmRSS, VmHWM in /proc/PID/status)
+    /// before connecting, with every client named and at the end. (The embedded server shares
+    /// this process, so its memory is not reported.)
     #[arg(long, value_name = "PID")]
     server_pid: Option<u32>,
 
@@ -193,6 +203,7 @@ fn options(args: &Args) -> anyhow::Result<Options> {
         target: args.target,
         framing: args.framing,
         clients: args.clients,
+        talkers: args.talkers,
         messages: args.messages,
         size: args.size,
         pattern: args.pattern,
