@@ -386,9 +386,11 @@ fn run(args: Args) -> anyhow::Result<i32> {
             };
             confab_conformance::run(spec, &options, args.startup_timeout, observer).await
         };
+        // The signal handlers are installed (on the first poll) before any server starts.
         tokio::select! {
-            report = run => Ok(report),
+            biased;
             code = interrupted() => Err(code),
+            report = run => Ok(report),
         }
     });
     let report = match report {
@@ -459,14 +461,17 @@ fn class_main() -> ExitCode {
         .map_err(|e| format!("cannot start the async runtime: {e}"))
         .and_then(|runtime| {
             runtime.block_on(async {
+                // The signal handlers are installed (on the first poll) before any server
+                // starts.
                 tokio::select! {
-                    result = class::run(args) => result.map_err(|e| e.to_string()),
+                    biased;
                     code = interrupted() => {
                         // No student's server outlives the harness.
                         confab_conformance::target::kill_started_servers();
                         eprintln!("\nconfab-conform: interrupted; every server it started is stopped");
                         Ok(code)
                     }
+                    result = class::run(args) => result.map_err(|e| e.to_string()),
                 }
             })
         });
