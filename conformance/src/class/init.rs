@@ -246,7 +246,7 @@ pub fn manifest_for(submissions: &Path, manifest: &Path) -> std::io::Result<Stri
          framing = \"auto\"            # dec1..dec9, bin1, bin2, bin4, bin8, raw, line, or auto\n\
          spelling = \"auto\"           # canonical, getnames, numeric, or auto\n\
          suites = [\"example\", \"rubric\"] # what the grade needs; add \"spec\", \"robustness\"\n\
-         timeout_ms = 2000           # how long a reply that is due is awaited\n\
+         timeout_ms = 1000           # how long a reply that is due is awaited (loopback: ms)\n\
          startup_s = 10              # how long a server may take to listen\n\
          budget_s = 120              # wall-clock time for one student, all in\n\
          memory_mb = 1024            # the server's data limit (RLIMIT_DATA)\n\

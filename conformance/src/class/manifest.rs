@@ -8,7 +8,7 @@
 //! framing = "auto"            # dec1..dec9, bin1, bin2, bin4, bin8, raw, line, or auto
 //! spelling = "auto"           # canonical, getnames, numeric, or auto
 //! suites = ["example", "rubric"]
-//! timeout_ms = 2000           # how long a reply that is due is awaited
+//! timeout_ms = 1000           # how long a reply that is due is awaited (loopback: ms)
 //! startup_s = 10              # how long a server may take to listen
 //! budget_s = 120              # wall-clock time for grading one student, all in
 //! memory_mb = 1024            # RLIMIT_DATA of the server
@@ -54,6 +54,11 @@ const TOP_KEYS: &[&str] = &["name", "defaults", "student"];
 
 /// The suites a class is graded on unless the manifest says otherwise: what the grade needs.
 pub const DEFAULT_SUITES: [Suite; 2] = [Suite::Example, Suite::Rubric];
+
+/// How long a reply that is due is awaited, unless the manifest says otherwise: replies on
+/// loopback take milliseconds, and a server that stays silent where a row wants a reply costs
+/// this much per wait, for every student graded (a single run's default is 2 s).
+pub const DEFAULT_TIMEOUT_MS: u64 = 1000;
 
 /// How one student is graded.
 #[derive(Debug, Clone, PartialEq)]
@@ -208,7 +213,7 @@ impl SettingsFile {
             v
         };
         let settings = Settings {
-            timeout_ms: positive("timeout_ms", self.timeout_ms, 2000, problems),
+            timeout_ms: positive("timeout_ms", self.timeout_ms, DEFAULT_TIMEOUT_MS, problems),
             startup_s: positive("startup_s", self.startup_s, 10, problems),
             budget_s: positive("budget_s", self.budget_s, 120, problems),
             memory_mb: positive("memory_mb", self.memory_mb, 1024, problems),

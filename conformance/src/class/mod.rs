@@ -39,6 +39,8 @@ pub use manifest::{Manifest, ManifestError, Student};
 ///
 /// Exit codes: 0 every student has a row; 2 usage error or a manifest that is not valid
 /// (every problem is listed); 130 or 143 interrupted, every server stopped.
+// The `///` comments above are `--help` text: `<id>` is a placeholder.
+#[allow(rustdoc::invalid_html_tags)]
 #[derive(Debug, clap::Parser)]
 #[command(name = "confab-conform class", after_help = AFTER_HELP)]
 pub struct ClassArgs {
