@@ -12,8 +12,11 @@
 //! - [`runner`]: runs cases one by one with a probe after each.
 //! - [`report`]: verdicts, summary, exit code, failures grouped by root cause with their fixes,
 //!   and the text, JSON, JUnit and Markdown forms.
+//! - [`class`]: a whole class graded from a manifest, each server confined, into a gradebook
+//!   and per-student reports.
 
 pub mod case;
+pub mod class;
 pub mod judge;
 pub mod profile;
 pub mod report;
@@ -37,6 +40,17 @@ pub async fn run(
     startup: std::time::Duration,
     observer: &mut dyn Observer,
 ) -> Result<Report, TargetError> {
+    run_confined(spec, options, startup, Default::default(), observer).await
+}
+
+/// As [`run`], with a started server's command run in `confinement`'s folder and limits.
+pub async fn run_confined(
+    spec: TargetSpec,
+    options: &RunOptions,
+    startup: std::time::Duration,
+    confinement: class::limits::Confinement,
+    observer: &mut dyn Observer,
+) -> Result<Report, TargetError> {
     let mut options = options.clone();
     let tag = options.tag.clone().unwrap_or_else(runner::random_tag);
     options.tag = Some(tag.clone());
@@ -53,6 +67,7 @@ pub async fn run(
         other => other,
     };
     let mut target = Target::new(spec, startup, sentinel);
+    target.confine(confinement);
     let result = async {
         target.start().await?;
         let choice = target::DialectChoice {

@@ -135,6 +135,7 @@ Examples:
   confab-conform --exec 'python3 server.py {port}' --profile course -q   # causes and fixes only
   confab-conform --suite rubric --format markdown --output grade.md
   confab-conform --format json=report.json --format junit=report.xml    # one run, two reports
+  confab-conform class CLASS.toml --out grades    # a whole class (see `class --help`)
 
 Verdicts: pass, pass (deviation) (lenient matching accepted a difference), info (not
 observable on the wire), unsupported (not applicable to the dialect), FAIL, CRASHED, HUNG
@@ -255,6 +256,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "class") {
+        return class_main();
+    }
     let args = match Args::try_parse() {
         Ok(a) => a,
         Err(e) => {
@@ -382,9 +386,11 @@ fn run(args: Args) -> anyhow::Result<i32> {
             };
             confab_conformance::run(spec, &options, args.startup_timeout, observer).await
         };
+        // The signal handlers are installed (on the first poll) before any server starts.
         tokio::select! {
-            report = run => Ok(report),
+            biased;
             code = interrupted() => Err(code),
+            report = run => Ok(report),
         }
     });
     let report = match report {
@@ -436,6 +442,46 @@ fn run(args: Args) -> anyhow::Result<i32> {
         eprintln!("{n} transcripts written to {}", dir.display());
     }
     Ok(report.exit_code())
+}
+
+/// `confab-conform class ...`: a whole class, from a manifest.
+fn class_main() -> ExitCode {
+    use clap::Parser as _;
+    use confab_conformance::class;
+    let args = match class::ClassArgs::try_parse_from(std::env::args_os().skip(1)) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { exit::ERROR as u8 } else { 0 });
+        }
+    };
+    let code = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .and_then(|runtime| {
+            runtime.block_on(async {
+                // The signal handlers are installed (on the first poll) before any server
+                // starts.
+                tokio::select! {
+                    biased;
+                    code = interrupted() => {
+                        // No student's server outlives the harness.
+                        confab_conformance::target::kill_started_servers();
+                        eprintln!("\nconfab-conform: interrupted; every server it started is stopped");
+                        Ok(code)
+                    }
+                    result = class::run(args) => result.map_err(|e| e.to_string()),
+                }
+            })
+        });
+    match code {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("confab-conform class: error: {e}");
+            ExitCode::from(exit::ERROR as u8)
+        }
+    }
 }
 
 /// The command that ran, without what selects cases or writes reports: the start of the

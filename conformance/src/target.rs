@@ -150,6 +150,18 @@ struct Spawned {
     group: Option<i32>,
 }
 
+/// A server whose stop was never awaited (its run abandoned at a deadline, or dropped on an
+/// interrupt) takes its whole process group with it.
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(g) = self.group.take() {
+            started_groups().retain(|&x| x != g);
+            let pid = nix::unistd::Pid::from_raw(g);
+            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
+        }
+    }
+}
+
 /// The process groups of the servers started and not yet stopped, for
 /// [`kill_started_servers`].
 fn started_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
@@ -186,6 +198,8 @@ pub struct Target {
     kept: Vec<tokio::net::TcpStream>,
     /// Restarts after a crash so far.
     pub restarts: u32,
+    /// The working folder and limits of a started server.
+    confinement: crate::class::limits::Confinement,
 }
 
 impl Target {
@@ -203,7 +217,13 @@ impl Target {
             sentinel_name: sentinel,
             kept: Vec::new(),
             restarts: 0,
+            confinement: Default::default(),
         }
+    }
+
+    /// Starts the server's command in `confinement`'s folder, within its limits.
+    pub fn confine(&mut self, confinement: crate::class::limits::Confinement) {
+        self.confinement = confinement;
     }
 
     /// Whether the harness starts this server itself on a port of its choosing, so that it
@@ -333,19 +353,20 @@ impl Target {
             };
             (command.to_owned(), resolve(a).await?)
         };
-        let mut child = Process::new("sh")
+        let mut process = Process::new("sh");
+        process
             .arg("-c")
             .arg(&line)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| TargetError::Spawn {
-                command: line.clone(),
-                why: e.to_string(),
-            })?;
+            .kill_on_drop(true);
+        self.confinement.apply(&mut process);
+        let mut child = process.spawn().map_err(|e| TargetError::Spawn {
+            command: line.clone(),
+            why: e.to_string(),
+        })?;
         let output = Arc::new(Mutex::new(Vec::new()));
         let mut collectors = Vec::new();
         if let Some(out) = child.stdout.take() {

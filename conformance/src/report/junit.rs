@@ -73,12 +73,15 @@ pub fn render(report: &Report) -> String {
                 c.duration_ms / 1000.0
             );
             out.push_str(">\n");
+            // Points: the grading sheet's, earned and possible (0 and 0 off the sheet).
+            let earned = if c.verdict.is_pass() { c.points } else { 0 };
             let _ = writeln!(
                 out,
-                "      <properties><property name=\"cites\" value=\"{}\"/><property name=\"level\" value=\"{}\"/><property name=\"verdict\" value=\"{}\"/></properties>",
+                "      <properties><property name=\"cites\" value=\"{}\"/><property name=\"level\" value=\"{}\"/><property name=\"verdict\" value=\"{}\"/><property name=\"points\" value=\"{earned}\"/><property name=\"max_points\" value=\"{}\"/></properties>",
                 xml(&c.cites.join(", ")),
                 c.level,
-                xml(c.verdict.label())
+                xml(c.verdict.label()),
+                c.points
             );
             let detail = || {
                 let mut d = String::new();
