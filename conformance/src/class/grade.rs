@@ -93,7 +93,10 @@ impl Outcome {
     /// The dialect the server was graded in, e.g. `dec2 canonical`.
     pub fn dialect(&self) -> String {
         match &self.result {
-            Ok(r) => format!("{} {}", r.profile.framing, r.profile.spelling),
+            Ok(r) => format!(
+                "{} {}",
+                r.profile.dialect.framing, r.profile.dialect.spelling
+            ),
             Err(_) => String::new(),
         }
     }

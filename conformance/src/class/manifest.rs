@@ -167,7 +167,7 @@ impl SettingsFile {
             } else {
                 match f.parse::<Framing>() {
                     Ok(framing) => {
-                        p.framing = framing;
+                        p.dialect.framing = framing;
                         p.detect_framing = false;
                     }
                     Err(e) => problems.push(format!("{at}: framing {f:?}: {e}")),
@@ -180,7 +180,7 @@ impl SettingsFile {
             } else {
                 match s.parse::<Spelling>() {
                     Ok(spelling) => {
-                        p.spelling = spelling;
+                        p.dialect.spelling = spelling;
                         p.detect_spelling = false;
                     }
                     Err(e) => problems.push(format!("{at}: spelling {s:?}: {e}")),
@@ -445,7 +445,7 @@ mod tests {
         assert_eq!(ids, ["alice", "bob"]);
         let (alice, bob) = (&m.students[0].settings, &m.students[1].settings);
         assert!(!alice.profile.detect_framing);
-        assert_eq!(alice.profile.framing.to_string(), "dec2");
+        assert_eq!(alice.profile.dialect.framing.to_string(), "dec2");
         assert_eq!(alice.suites, DEFAULT_SUITES);
         assert_eq!(alice.timeout_ms, 900);
         assert!(bob.profile.detect_framing);
