@@ -12,7 +12,6 @@
 mod proxy;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,44 +22,7 @@ use confab_conformance::sentinel::ServerTraits;
 use confab_conformance::target::Launch;
 use confab_conformance::{Profile, Report, RunOptions, Silent, Target, TargetSpec, Verdict};
 use futures::StreamExt;
-use proxy::WireFault;
-
-/// A fault of either kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AnyFault {
-    Hook(Fault),
-    Wire(WireFault),
-}
-
-impl AnyFault {
-    /// Every fault: the server's hooks, then the proxy's.
-    fn all() -> Vec<AnyFault> {
-        let hooks = Fault::ALL.iter().copied().map(AnyFault::Hook);
-        hooks
-            .chain(WireFault::ALL.iter().copied().map(AnyFault::Wire))
-            .collect()
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            AnyFault::Hook(f) => f.name(),
-            AnyFault::Wire(f) => f.name(),
-        }
-    }
-
-    fn requirement(self) -> &'static str {
-        match self {
-            AnyFault::Hook(f) => f.requirement(),
-            AnyFault::Wire(f) => f.requirement(),
-        }
-    }
-}
-
-impl fmt::Display for AnyFault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+use proxy::{AnyFault, WireFault};
 
 /// Every selected case of `options` against the embedded server with `fault`.
 async fn run_with(options: &RunOptions, fault: Option<AnyFault>) -> Report {
@@ -104,7 +66,11 @@ async fn behind_proxy(fault: WireFault, config: Config, options: &RunOptions) ->
     }));
     let tag = options.tag.clone().unwrap_or_default();
     let sentinel = Name::new(&format!("Watch{tag}")).expect("a valid name");
-    let mut target = Target::new(TargetSpec::Launched(launch), Duration::from_secs(5), sentinel);
+    let mut target = Target::new(
+        TargetSpec::Launched(launch),
+        Duration::from_secs(5),
+        sentinel,
+    );
     target.start().await.expect("the proxy starts");
     let traits = ServerTraits {
         dialect,
@@ -140,7 +106,11 @@ async fn matrix(profile: Profile) -> (Report, Vec<(AnyFault, Report)>) {
     let runs: Vec<(AnyFault, Report)> = futures::stream::iter(AnyFault::all())
         .map(|f| {
             let profile = profile.clone();
-            async move { (f, run(profile, Some(f)).await) }
+            async move {
+                let r = run(profile, Some(f)).await;
+                eprintln!("TIMING {f} {:?}", r.duration);
+                (f, r)
+            }
         })
         .buffer_unordered(3)
         .collect()
@@ -210,8 +180,14 @@ async fn every_fault_fails_the_run_and_every_case_is_failed_by_some_fault() {
     // Crashes and hangs are told apart from wrong replies.
     for (fault, expected) in [
         (AnyFault::Hook(Fault::CrashOnExit), Verdict::ServerCrashed),
-        (AnyFault::Hook(Fault::CrashOnBadUtf8), Verdict::ServerCrashed),
-        (AnyFault::Wire(WireFault::HangOnShortPayload), Verdict::ServerHung),
+        (
+            AnyFault::Hook(Fault::CrashOnBadUtf8),
+            Verdict::ServerCrashed,
+        ),
+        (
+            AnyFault::Wire(WireFault::HangOnShortPayload),
+            Verdict::ServerHung,
+        ),
     ] {
         let seen = runs
             .iter()

@@ -242,7 +242,10 @@ fn send(conn: &mut Conn, payload: &[u8]) {
 
 /// Whether another connection holds `name`.
 fn taken(conn: &Conn, name: &Name) -> bool {
-    conn.ctx.registry.with_holder(name.as_str(), |_| ()).is_some()
+    conn.ctx
+        .registry
+        .with_holder(name.as_str(), |_| ())
+        .is_some()
 }
 
 /// Whether the client closed or reset the connection (not EXIT, not a policy).

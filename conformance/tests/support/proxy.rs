@@ -27,12 +27,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Buf, BufMut, BytesMut};
 use confab::protocol::command::ArgsProblem;
-use confab::protocol::frame::{FrameError, decode_frame, declaring, frame, frame_len_hint};
+use confab::protocol::frame::{FrameError, declaring, decode_frame, frame, frame_len_hint};
 use confab::protocol::{
     Command, CommandError, CommandErrorKind, Dialect, ErrorCode, Framing, Name, NameList, Reply,
     Spelling, Text, Verb,
 };
-use confab::server::Config;
+use confab::server::{Config, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpStream};
@@ -180,8 +180,63 @@ impl WireFault {
                 | CloseOnBadUtf8
                 | HangOnShortPayload
                 | GreetOnConnect
-                | ExitKeepsOpen
         )
+    }
+}
+
+/// A deliberate fault of either kind: a hook of the server, or made on the wire by the proxy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyFault {
+    Hook(Fault),
+    Wire(WireFault),
+}
+
+impl AnyFault {
+    /// Every fault: the server's, then the proxy's.
+    pub fn all() -> Vec<AnyFault> {
+        let hooks = Fault::ALL.iter().copied().map(AnyFault::Hook);
+        hooks
+            .chain(WireFault::ALL.iter().copied().map(AnyFault::Wire))
+            .collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AnyFault::Hook(f) => f.name(),
+            AnyFault::Wire(f) => f.name(),
+        }
+    }
+
+    pub fn requirement(self) -> &'static str {
+        match self {
+            AnyFault::Hook(f) => f.requirement(),
+            AnyFault::Wire(f) => f.requirement(),
+        }
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            AnyFault::Hook(f) => f.description(),
+            AnyFault::Wire(f) => f.description(),
+        }
+    }
+}
+
+impl std::fmt::Display for AnyFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<Fault> for AnyFault {
+    fn from(fault: Fault) -> AnyFault {
+        AnyFault::Hook(fault)
+    }
+}
+
+impl From<WireFault> for AnyFault {
+    fn from(fault: WireFault) -> AnyFault {
+        AnyFault::Wire(fault)
     }
 }
 
@@ -297,13 +352,25 @@ struct State {
     name: Option<Name>,
     /// `raw-input-in-error`: the error code due for each payload that did not parse, and the
     /// payload, oldest first.
-    unparsed: VecDeque<(ErrorCode, Vec<u8>)>,
-    /// `ack-msg`: marks sent whose answer has not come back.
-    marks: usize,
+    unparsed: VecDeque<(ErrorCode, BytesMut)>,
+    /// `ack-msg`: what the commands sent and not yet answered will be answered with, oldest
+    /// first.
+    due: VecDeque<Due>,
     /// Deliveries seen (`drop-every-tenth`).
     deliveries: u64,
     /// `reorder-deliveries`: a delivery waiting for the next.
     held: Option<Vec<u8>>,
+    /// The server said BYE (`exit-keeps-open`).
+    bye: bool,
+}
+
+/// `ack-msg`: the answer due to a command sent to the server (CMD-8).
+enum Due {
+    /// One reply.
+    One,
+    /// The reply to a MSG, if it fails (`answered` once it did), and then the answer to the
+    /// mark sent after it.
+    Msg { answered: bool },
 }
 
 /// How the client side of a connection ended.
@@ -345,8 +412,8 @@ async fn relay(client: TcpStream, upstream: SocketAddr, world: Arc<World>) {
             }
         }
     }
-    if link.world.fault == WireFault::ExitKeepsOpen {
-        // The server has closed; the client is left connected until it leaves.
+    if link.world.fault == WireFault::ExitKeepsOpen && link.state().bye {
+        // The server has closed after BYE; the client is left connected until it leaves.
         let _ = tokio::io::copy(&mut from_client, &mut tokio::io::sink()).await;
         return;
     }
@@ -360,9 +427,7 @@ impl Link {
 
     /// Sends `payload` to the client, framed as the fault frames replies.
     async fn send(&self, payload: &[u8]) -> io::Result<()> {
-        let World {
-            fault, dialect, ..
-        } = *self.world;
+        let World { fault, dialect, .. } = *self.world;
         let framing = dialect.framing;
         let bytes = match fault {
             WireFault::UnframedReplies => payload.to_vec(),
@@ -485,8 +550,7 @@ impl Link {
                 }
             }
             (WireFault::RejectGetnames, Ok(Command::GetNames))
-                if split_verb(payload).0
-                    == Spelling::GetNames.word(Verb::GetNames).as_bytes() =>
+                if split_verb(payload).0 == Spelling::GetNames.word(Verb::GetNames).as_bytes() =>
             {
                 // Spelled in lower case, the verb is unknown (CMD-1).
                 Some(vec![payload.to_ascii_lowercase()])
@@ -505,17 +569,23 @@ impl Link {
             (WireFault::RawInputInError, Err(e)) => {
                 self.state()
                     .unparsed
-                    .push_back((e.code(), payload.to_vec()));
+                    .push_back((e.code(), BytesMut::from(payload)));
                 same
             }
             (WireFault::AckMsg, Ok(Command::Msg { .. })) => {
-                self.state().marks += 1;
+                self.state().due.push_back(Due::Msg { answered: false });
                 Some(vec![payload.to_vec(), ACK_MARK.to_vec()])
+            }
+            (WireFault::AckMsg, _) => {
+                self.state().due.push_back(Due::One);
+                same
             }
             (WireFault::NoTextLimit, Err(e))
                 if matches!(e.kind, CommandErrorKind::TextTooLong(_)) =>
             {
-                Some(vec![self.cut_text(payload).unwrap_or_else(|| payload.to_vec())])
+                Some(vec![
+                    self.cut_text(payload).unwrap_or_else(|| payload.to_vec()),
+                ])
             }
             (WireFault::CloseOnBadUtf8, Err(e))
                 if matches!(e.kind, CommandErrorKind::BadEncoding) =>
@@ -587,11 +657,10 @@ impl Link {
         };
         let mut state = self.state();
         let encode = |reply: Reply| vec![reply.to_payload()];
+        if let Reply::Hello(name) = &reply {
+            state.name = Some(name.clone());
+        }
         match (world.fault, reply) {
-            (_, Reply::Hello(name)) => {
-                state.name = Some(name);
-                same
-            }
             (WireFault::SilentUnknownCommand, Reply::Error { code, .. })
                 if code == ErrorCode::UnknownCommand =>
             {
@@ -615,27 +684,53 @@ impl Link {
                 if state.unparsed.front().is_some_and(|(due, _)| *due == code) =>
             {
                 let raw = state.unparsed.pop_front().map(|(_, raw)| raw);
-                let raw = raw.unwrap_or_default();
-                let mut out = format!("ERROR {code} ").into_bytes();
-                out.extend_from_slice(&raw);
-                out.truncate(world.max_payload);
-                vec![out]
+                match raw {
+                    // An empty payload has nothing to echo.
+                    Some(raw) if !raw.is_empty() => {
+                        let mut out = format!("ERROR {code} ").into_bytes();
+                        out.extend_from_slice(&raw);
+                        out.truncate(world.max_payload);
+                        vec![out]
+                    }
+                    _ => same,
+                }
             }
-            (WireFault::AckMsg, reply)
-                if state.marks > 0
-                    && Command::parse_with(ACK_MARK, world.dialect.spelling)
-                        .err()
-                        .is_some_and(|e| e.to_reply() == reply) =>
-            {
-                state.marks -= 1;
-                vec![ACK.to_vec()]
+            (WireFault::AckMsg, reply) if !matches!(reply, Reply::Delivery { .. }) => {
+                let mark = Command::parse_with(ACK_MARK, world.dialect.spelling)
+                    .err()
+                    .is_some_and(|e| e.to_reply() == reply);
+                match state.due.front_mut() {
+                    // The MSG was delivered (no reply): the mark's answer becomes the ack.
+                    Some(Due::Msg { answered: false }) if mark => {
+                        state.due.pop_front();
+                        vec![ACK.to_vec()]
+                    }
+                    // The MSG failed: its error passes, and the mark's answer is dropped.
+                    Some(Due::Msg { answered }) if !mark => {
+                        *answered = true;
+                        same
+                    }
+                    Some(Due::Msg { answered: true }) => {
+                        state.due.pop_front();
+                        Vec::new()
+                    }
+                    Some(Due::One) => {
+                        state.due.pop_front();
+                        same
+                    }
+                    _ => same,
+                }
             }
             (WireFault::WrongSender, Reply::Delivery { text, .. }) => match state.name.clone() {
                 Some(me) => encode(Reply::Delivery { from: me, text }),
                 None => same,
             },
             (WireFault::FirstWordOnly, Reply::Delivery { from, text }) => {
-                let first = text.as_str().split_whitespace().next().unwrap_or(text.as_str());
+                let first = text
+                    .as_str()
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or(text.as_str());
                 vec![delivery(&from, first)]
             }
             (WireFault::TrimText, Reply::Delivery { from, text }) => {
@@ -681,6 +776,10 @@ impl Link {
                 vec![out]
             }
             (WireFault::NoBye, Reply::Bye) => Vec::new(),
+            (WireFault::ExitKeepsOpen, Reply::Bye) => {
+                state.bye = true;
+                same
+            }
             _ => same,
         }
     }
