@@ -43,14 +43,13 @@ pub enum TargetSpec {
 }
 
 /// Serves the loopback listener it is given until the receiver completes, on a task of its own.
+pub type LaunchFn = dyn Fn(tokio::net::TcpListener, oneshot::Receiver<()>) -> JoinHandle<io::Result<()>>
+    + Send
+    + Sync;
+
+/// What starts a [`TargetSpec::Launched`] server.
 #[derive(Clone)]
-pub struct Launch(
-    pub  Arc<
-        dyn Fn(tokio::net::TcpListener, oneshot::Receiver<()>) -> JoinHandle<io::Result<()>>
-            + Send
-            + Sync,
-    >,
-);
+pub struct Launch(pub Arc<LaunchFn>);
 
 impl std::fmt::Debug for Launch {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -184,12 +184,10 @@ impl Hooks {
     }
 
     /// Completes with the reason once a fault has crashed the server.
-    pub(crate) fn crashed(&self) -> impl Future<Output = String> + Send + '_ {
-        async move {
-            self.crashed.cancelled().await;
-            let reason = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
-            reason.clone().unwrap_or_else(|| "crashed".to_owned())
-        }
+    pub(crate) async fn crashed(&self) -> String {
+        self.crashed.cancelled().await;
+        let reason = self.reason.lock().unwrap_or_else(PoisonError::into_inner);
+        reason.clone().unwrap_or_else(|| "crashed".to_owned())
     }
 
     /// Crashes the whole server, because of `what` on `conn`: `run` returns at once, and drops

@@ -661,21 +661,27 @@ impl Link {
             state.name = Some(name.clone());
         }
         match (world.fault, reply) {
-            (WireFault::SilentUnknownCommand, Reply::Error { code, .. })
-                if code == ErrorCode::UnknownCommand =>
-            {
-                Vec::new()
-            }
-            (WireFault::SilentNoSuchUser, Reply::Error { code, .. })
-                if code == ErrorCode::NoSuchUser =>
-            {
-                Vec::new()
-            }
-            (WireFault::NoErrorOnBadFrame, Reply::Error { code, .. })
-                if code == ErrorCode::BadFrame =>
-            {
-                Vec::new()
-            }
+            (
+                WireFault::SilentUnknownCommand,
+                Reply::Error {
+                    code: ErrorCode::UnknownCommand,
+                    ..
+                },
+            ) => Vec::new(),
+            (
+                WireFault::SilentNoSuchUser,
+                Reply::Error {
+                    code: ErrorCode::NoSuchUser,
+                    ..
+                },
+            ) => Vec::new(),
+            (
+                WireFault::NoErrorOnBadFrame,
+                Reply::Error {
+                    code: ErrorCode::BadFrame,
+                    ..
+                },
+            ) => Vec::new(),
             (WireFault::WrongErrorCode, Reply::Error { message, .. }) => encode(Reply::Error {
                 code: ErrorCode::UnknownCommand,
                 message,
@@ -743,7 +749,7 @@ impl Link {
             }
             (WireFault::DropEveryTenth, Reply::Delivery { .. }) => {
                 state.deliveries += 1;
-                if state.deliveries % 10 == 0 {
+                if state.deliveries.is_multiple_of(10) {
                     Vec::new()
                 } else {
                     same
