@@ -27,7 +27,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Buf, BufMut, BytesMut};
 use confab::protocol::command::ArgsProblem;
-use confab::protocol::frame::{FrameError, declaring, decode_frame, frame, frame_len_hint};
+use confab::protocol::frame::{FrameError, declaring, decode_frame, encode_frame, frame_len_hint};
 use confab::protocol::{
     Command, CommandError, CommandErrorKind, Dialect, ErrorCode, Framing, Name, NameList, Reply,
     Spelling, Text, Verb,
@@ -394,8 +394,12 @@ async fn relay(client: TcpStream, upstream: SocketAddr, world: Arc<World>) {
         to_client: tokio::sync::Mutex::new(to_client),
         state: Mutex::new(State::default()),
     };
-    if link.world.fault == WireFault::GreetOnConnect && link.send(b"HELLO").await.is_err() {
-        return;
+    if link.world.fault == WireFault::GreetOnConnect {
+        let mut hello = Vec::new();
+        link.put(&mut hello, b"HELLO");
+        if link.send(&hello).await.is_err() {
+            return;
+        }
     }
     {
         let up = link.up(&mut from_client, &mut to_server);
@@ -425,27 +429,29 @@ impl Link {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Sends `payload` to the client, framed as the fault frames replies.
-    async fn send(&self, payload: &[u8]) -> io::Result<()> {
+    /// Appends `payload` to what goes to the client, framed as the fault frames replies.
+    fn put(&self, out: &mut Vec<u8>, payload: &[u8]) {
         let World { fault, dialect, .. } = *self.world;
         let framing = dialect.framing;
-        let bytes = match fault {
-            WireFault::UnframedReplies => payload.to_vec(),
+        match fault {
+            WireFault::UnframedReplies => out.extend_from_slice(payload),
             WireFault::CharCountLength => {
                 let chars = String::from_utf8_lossy(payload).chars().count();
-                let Some(mut header) = declaring(framing, chars as u64) else {
-                    return Ok(());
-                };
-                header.extend_from_slice(payload);
-                header
+                if let Some(header) = declaring(framing, chars as u64) {
+                    out.extend_from_slice(&header);
+                    out.extend_from_slice(payload);
+                }
             }
-            _ => match frame(framing, payload) {
-                Ok(bytes) => bytes,
-                // A rewritten reply too long for the dialect is lost.
-                Err(_) => return Ok(()),
-            },
-        };
-        self.to_client.lock().await.write_all(&bytes).await
+            // A rewritten reply too long for the dialect is lost.
+            _ => {
+                let _ = encode_frame(framing, payload, out);
+            }
+        }
+    }
+
+    /// Writes `bytes` to the client.
+    async fn send(&self, bytes: &[u8]) -> io::Result<()> {
+        self.to_client.lock().await.write_all(bytes).await
     }
 
     /// Client to server.
@@ -472,50 +478,61 @@ impl Link {
                 }
                 Ok(_) => {}
             }
+            // Everything this read completes goes on in one write.
+            let mut out = Vec::new();
+            let mut bad_frame = None;
             loop {
-                let payload = match next_frame(framing, &mut buf) {
-                    Ok(Some(payload)) => payload,
+                match next_frame(framing, &mut buf) {
+                    Ok(Some(payload)) => {
+                        let Some(payloads) = self.command(&payload) else {
+                            return UpEnd::Drop;
+                        };
+                        for payload in payloads {
+                            // A payload the dialect cannot frame is not sent.
+                            let _ = encode_frame(framing, &payload, &mut out);
+                        }
+                        if world.fault == WireFault::OneFramePerRead {
+                            buf.clear();
+                        }
+                    }
                     Ok(None) => break,
                     Err(e) => {
-                        if world.fault == WireFault::IgnoreBadFrame {
-                            let error = Reply::error(ErrorCode::BadFrame, &format!("{e}"));
-                            if self.send(&error.to_payload()).await.is_err() {
-                                return UpEnd::Drop;
-                            }
-                            buf.clear();
-                            break;
-                        }
-                        // The server judges a bad header itself (FRAME-5): from here on the
-                        // bytes pass as they are.
-                        if to.write_all(&buf).await.is_err() {
-                            return UpEnd::Drop;
-                        }
-                        let _ = tokio::io::copy(from, to).await;
-                        let _ = to.shutdown().await;
-                        return UpEnd::Closed;
+                        bad_frame = Some(e);
+                        break;
                     }
-                };
+                }
+            }
+            if !out.is_empty() {
                 let shared = match hold {
                     None if world.fault == WireFault::HangOnShortPayload => {
                         Some(world.stall.read().await)
                     }
                     _ => None,
                 };
-                let Some(payloads) = self.command(&payload) else {
+                if to.write_all(&out).await.is_err() {
                     return UpEnd::Drop;
-                };
-                for payload in payloads {
-                    let Ok(bytes) = frame(framing, &payload) else {
-                        continue;
-                    };
-                    if to.write_all(&bytes).await.is_err() {
-                        return UpEnd::Drop;
-                    }
                 }
                 drop(shared);
-                if world.fault == WireFault::OneFramePerRead {
+            }
+            if let Some(e) = bad_frame {
+                if world.fault == WireFault::IgnoreBadFrame {
+                    let mut error = Vec::new();
+                    let reply = Reply::error(ErrorCode::BadFrame, &format!("{e}"));
+                    self.put(&mut error, &reply.to_payload());
+                    if self.send(&error).await.is_err() {
+                        return UpEnd::Drop;
+                    }
                     buf.clear();
+                    continue;
                 }
+                // The server judges a bad header itself (FRAME-5): from here on the bytes pass
+                // as they are.
+                if to.write_all(&buf).await.is_err() {
+                    return UpEnd::Drop;
+                }
+                let _ = tokio::io::copy(from, to).await;
+                let _ = to.shutdown().await;
+                return UpEnd::Closed;
             }
             if world.fault == WireFault::HangOnShortPayload {
                 let short = frame_len_hint(framing, &buf).is_some_and(|total| total > buf.len());
@@ -638,12 +655,15 @@ impl Link {
                 Ok(0) | Err(_) => return,
                 Ok(_) => {}
             }
+            // Everything this read completes goes on in one write.
+            let mut out = Vec::new();
             while let Ok(Some(payload)) = next_frame(world.dialect.framing, &mut buf) {
-                for out in self.reply(&payload) {
-                    if self.send(&out).await.is_err() {
-                        return;
-                    }
+                for reply in self.reply(&payload) {
+                    self.put(&mut out, &reply);
                 }
+            }
+            if !out.is_empty() && self.send(&out).await.is_err() {
+                return;
             }
         }
     }
