@@ -6,7 +6,7 @@
 //! one at a time (`confab-server --fault NAME`, [`Config::fault`]).
 //!
 //! These are the faults that need the server's own state: who holds which name, how many
-//! connections are open, whether the whole process goes down. Each implements [`Mischief`],
+//! connections are open, whether the whole process goes down. Each implements `Mischief`,
 //! whose methods the server calls at the hook points of `server::hooks`; the server itself
 //! holds no fault logic. Without the feature none of this is compiled and the hook points do
 //! nothing.

@@ -9,7 +9,7 @@
 //!   that drains the connection's outbound queue;
 //! - `outbox`: the bounded outbound queue, shared by everyone who sends to a connection;
 //! - `registry`: names, unique under races, in registration order;
-//! - `hooks`: the three points where the deliberate faults of [`crate::faults`] (feature
+//! - `hooks`: the three points where the deliberate faults of `crate::faults` (feature
 //!   `faults`) reach in; without the feature they are no-ops.
 //!
 //! # Policies (PROTOCOL.md §9)
