@@ -7,6 +7,8 @@
 //!   replies ([`protocol::command`], [`protocol::reply`]), and a `tokio_util` codec that puts
 //!   them together ([`protocol::codec`]).
 //! - [`server`]: the reference server, `run(listener, config, shutdown)`.
+//! - `faults` (feature `faults`, never in release builds): deliberate faults of the server, for
+//!   proving the conformance harness; they reach into the server only through its hook points.
 //! - [`detect`]: the first exchange with a server whose dialect is unknown.
 //! - [`client`]: the reference terminal client.
 //! - [`bench`](mod@bench): the load generator behind `confab-bench`.
@@ -28,6 +30,8 @@ pub mod cli;
 pub mod client;
 #[cfg(feature = "detect")]
 pub mod detect;
+#[cfg(feature = "faults")]
+pub mod faults;
 pub mod protocol;
 #[cfg(feature = "server")]
 pub mod server;

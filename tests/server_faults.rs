@@ -1,5 +1,7 @@
 //! Deliberate faults (feature `faults`): each breaks the requirement it claims, on the wire,
-//! and the same check passes against the server without faults.
+//! and the same check passes against the server without faults. A fault is a hook of the
+//! server (`confab::server::Fault`), or made by the fault-injecting proxy of the conformance
+//! tests in front of a correct server (`WireFault`); the probes see only the wire either way.
 //!
 //! Every fault has a probe: a short conversation that answers `Ok` when the server behaves as
 //! PROTOCOL.md says and `Err(why)` when it does not. `every_probe_passes_without_faults` runs
@@ -8,6 +10,8 @@
 //! shows up as the wrong next frame rather than as a wait.
 #![cfg(feature = "faults")]
 
+#[path = "../conformance/tests/support/proxy.rs"]
+mod proxy;
 mod server_support;
 
 use std::net::SocketAddr;
@@ -15,6 +19,7 @@ use std::time::Duration;
 
 use confab::protocol::escape::escape_bytes;
 use confab::server::{Config, Fault, Running};
+use proxy::{AnyFault, WireFault};
 use server_support::frame;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -161,10 +166,9 @@ async fn thirty_deliveries(addr: SocketAddr) -> Result<Vec<String>, String> {
 }
 
 /// The conversation that shows whether the requirement `fault` breaks holds.
-async fn probe(fault: Fault, server: &Running) -> Check {
-    let addr = server.addr();
+async fn probe(fault: AnyFault, addr: SocketAddr) -> Check {
     match fault {
-        Fault::KeepNameAfterDisconnect => {
+        AnyFault::Hook(Fault::KeepNameAfterDisconnect) => {
             let mut a = P::named(addr, "A").await?;
             a.s.shutdown().await.map_err(|e| e.to_string())?;
             a.eof().await?;
@@ -172,7 +176,7 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             b.cmd("NAME A").await?;
             b.expect("HELLO A").await
         }
-        Fault::KeepNameAfterExit => {
+        AnyFault::Hook(Fault::KeepNameAfterExit) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("EXIT").await?;
             a.expect("BYE").await?;
@@ -180,13 +184,13 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             b.cmd("NAME A").await?;
             b.expect("HELLO A").await
         }
-        Fault::AcceptDuplicateName => {
+        AnyFault::Hook(Fault::AcceptDuplicateName) => {
             let _a = P::named(addr, "A").await?;
             let mut b = P::connect(addr).await?;
             b.cmd("NAME A").await?;
             b.expect_error("NAME_TAKEN").await.map(drop)
         }
-        Fault::NameRace => {
+        AnyFault::Hook(Fault::NameRace) => {
             let mut all = Vec::new();
             for _ in 0..100 {
                 all.push(P::connect(addr).await?);
@@ -203,12 +207,12 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             }
             check(hellos == 1, || format!("{hellos} connections got HELLO X"))
         }
-        Fault::AllowRename => {
+        AnyFault::Hook(Fault::AllowRename) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("NAME B").await?;
             a.expect_error("ALREADY_NAMED").await.map(drop)
         }
-        Fault::AcceptInvalidName => {
+        AnyFault::Hook(Fault::AcceptInvalidName) => {
             let mut a = P::connect(addr).await?;
             for bad in ["1abc", "HELLO"] {
                 a.cmd(format!("NAME {bad}")).await?;
@@ -216,38 +220,38 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             }
             Ok(())
         }
-        Fault::SilentUnknownCommand => {
+        AnyFault::Wire(WireFault::SilentUnknownCommand) => {
             let mut a = P::connect(addr).await?;
             a.cmd("bogus").await?;
             a.cmd("GET_NAMES").await?;
             a.expect_error("UNKNOWN_COMMAND").await.map(drop)
         }
-        Fault::CaseInsensitiveVerbs => {
+        AnyFault::Wire(WireFault::CaseInsensitiveVerbs) => {
             let mut a = P::connect(addr).await?;
             a.cmd("name A").await?;
             a.expect_error("UNKNOWN_COMMAND").await.map(drop)
         }
-        Fault::RejectGetnames => {
+        AnyFault::Wire(WireFault::RejectGetnames) => {
             let _a = P::named(addr, "A").await?;
             let mut b = P::connect(addr).await?;
             b.cmd("GETNAMES").await?;
             b.expect("A").await
         }
-        Fault::IgnoreExtraArgs => {
+        AnyFault::Wire(WireFault::IgnoreExtraArgs) => {
             let mut a = P::connect(addr).await?;
             a.cmd("GET_NAMES now").await?;
             a.expect_error("BAD_ARGS").await?;
             a.cmd("EXIT now").await?;
             a.expect_error("BAD_ARGS").await.map(drop)
         }
-        Fault::WrongErrorCode => {
+        AnyFault::Wire(WireFault::WrongErrorCode) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("MSG Z hi").await?;
             a.expect_error("NO_SUCH_USER").await?;
             a.cmd("NAME B").await?;
             a.expect_error("ALREADY_NAMED").await.map(drop)
         }
-        Fault::RawInputInError => {
+        AnyFault::Wire(WireFault::RawInputInError) => {
             let mut a = P::connect(addr).await?;
             a.cmd("\x1b[2J\x07").await?;
             let text = a.expect_error("UNKNOWN_COMMAND").await?;
@@ -255,38 +259,38 @@ async fn probe(fault: Fault, server: &Running) -> Check {
                 format!("control characters in {text:?}")
             })
         }
-        Fault::SilentNoSuchUser => {
+        AnyFault::Wire(WireFault::SilentNoSuchUser) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("MSG Z hi").await?;
             a.cmd("GET_NAMES").await?;
             a.expect_error("NO_SUCH_USER").await.map(drop)
         }
-        Fault::WrongSender => {
+        AnyFault::Wire(WireFault::WrongSender) => {
             let mut a = P::named(addr, "A").await?;
             let mut b = P::named(addr, "B").await?;
             a.cmd("MSG B hi").await?;
             b.expect("A SENT hi").await
         }
-        Fault::FirstWordOnly | Fault::TrimText => {
+        AnyFault::Wire(WireFault::FirstWordOnly) | AnyFault::Wire(WireFault::TrimText) => {
             let mut a = P::named(addr, "A").await?;
             let mut b = P::named(addr, "B").await?;
             a.cmd("MSG B  two words ").await?;
             b.expect("A SENT  two words ").await
         }
-        Fault::AckMsg => {
+        AnyFault::Wire(WireFault::AckMsg) => {
             let mut a = P::named(addr, "A").await?;
             let _b = P::named(addr, "B").await?;
             a.cmd("MSG B hi").await?;
             a.cmd("GET_NAMES").await?;
             a.expect("A B").await
         }
-        Fault::NoSelfDelivery => {
+        AnyFault::Wire(WireFault::NoSelfDelivery) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("MSG A hi").await?;
             a.cmd("GET_NAMES").await?;
             a.expect("A SENT hi").await
         }
-        Fault::MsgBeforeNameDelivers => {
+        AnyFault::Hook(Fault::MsgBeforeNameDelivers) => {
             let mut b = P::named(addr, "B").await?;
             let mut u = P::connect(addr).await?;
             u.cmd("MSG B hi").await?;
@@ -295,31 +299,32 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             b.cmd("GET_NAMES").await?;
             b.expect("B").await
         }
-        Fault::NoTextLimit => {
+        AnyFault::Wire(WireFault::NoTextLimit) => {
             let mut a = P::named(addr, "A").await?;
             let _b = P::named(addr, "B").await?;
             a.cmd(format!("MSG B {}", "t".repeat(9962))).await?;
             a.cmd("GET_NAMES").await?;
             a.expect_error("TEXT_TOO_LONG").await.map(drop)
         }
-        Fault::DropEveryTenth | Fault::ReorderDeliveries => {
+        AnyFault::Wire(WireFault::DropEveryTenth)
+        | AnyFault::Wire(WireFault::ReorderDeliveries) => {
             let got = thirty_deliveries(addr).await?;
             let want: Vec<String> = (0..30).map(|i| format!("A SENT m{i}")).collect();
             check(got == want, || format!("B received {got:?}"))
         }
-        Fault::SortedNames => {
+        AnyFault::Wire(WireFault::SortedNames) => {
             let mut b = P::named(addr, "b").await?;
             let _a = P::named(addr, "a").await?;
             let list = b.names().await?;
             check(list == "b a", || format!("list {list:?}"))
         }
-        Fault::TrailingSpaceNames | Fault::NamesPrefix => {
+        AnyFault::Wire(WireFault::TrailingSpaceNames) | AnyFault::Wire(WireFault::NamesPrefix) => {
             let mut a = P::named(addr, "A").await?;
             let _b = P::named(addr, "B").await?;
             let list = a.names().await?;
             check(list == "A B", || format!("list {list:?}"))
         }
-        Fault::NamesNoMarker => {
+        AnyFault::Wire(WireFault::NamesNoMarker) => {
             let mut all = Vec::new();
             for i in 0..310 {
                 all.push(P::named(addr, &format!("n{i:031}")).await?);
@@ -333,18 +338,18 @@ async fn probe(fault: Fault, server: &Running) -> Check {
                 )
             })
         }
-        Fault::ListUnnamed => {
+        AnyFault::Hook(Fault::ListUnnamed) => {
             let _a = P::named(addr, "A").await?;
             let mut u = P::connect(addr).await?;
             let list = u.names().await?;
             check(list == "A", || format!("list {list:?}"))
         }
-        Fault::GreetOnConnect => {
+        AnyFault::Wire(WireFault::GreetOnConnect) => {
             let mut a = P::connect(addr).await?;
             a.cmd("GET_NAMES").await?;
             a.expect("").await
         }
-        Fault::NoBye | Fault::ExitKeepsOpen => {
+        AnyFault::Wire(WireFault::NoBye) | AnyFault::Wire(WireFault::ExitKeepsOpen) => {
             let mut a = P::named(addr, "A").await?;
             a.cmd("EXIT").await?;
             a.expect("BYE").await?;
@@ -352,14 +357,15 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             a.cmd("GET_NAMES").await?;
             a.eof().await
         }
-        Fault::NoErrorOnBadFrame | Fault::IgnoreBadFrame => {
+        AnyFault::Wire(WireFault::NoErrorOnBadFrame)
+        | AnyFault::Wire(WireFault::IgnoreBadFrame) => {
             let mut a = P::connect(addr).await?;
             a.send(b"00x4EXIT").await?;
             a.expect_error("BAD_FRAME").await?;
             a.cmd("GET_NAMES").await?;
             a.eof().await
         }
-        Fault::UnframedReplies | Fault::CharCountLength => {
+        AnyFault::Wire(WireFault::UnframedReplies) | AnyFault::Wire(WireFault::CharCountLength) => {
             let mut a = P::connect(addr).await?;
             let mut bytes = frame("NAME A");
             bytes.extend_from_slice(&frame("MSG A é"));
@@ -369,7 +375,7 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             let want = "0007HELLO A0009A SENT é0003BYE".as_bytes();
             check(all == want, || format!("got {:?}", escape_bytes(&all)))
         }
-        Fault::OneFramePerRead => {
+        AnyFault::Wire(WireFault::OneFramePerRead) => {
             let mut a = P::connect(addr).await?;
             let mut bytes = frame("NAME A");
             bytes.extend_from_slice(&frame("GET_NAMES"));
@@ -381,13 +387,13 @@ async fn probe(fault: Fault, server: &Running) -> Check {
                 format!("got {:?}", escape_bytes(&all))
             })
         }
-        Fault::CloseOnBadUtf8 | Fault::CrashOnBadUtf8 => {
+        AnyFault::Wire(WireFault::CloseOnBadUtf8) | AnyFault::Hook(Fault::CrashOnBadUtf8) => {
             let mut a = P::connect(addr).await?;
             a.send(b"0002\xff\xfe").await?;
             a.expect_error("BAD_ENCODING").await?;
             a.names().await.map(drop)
         }
-        Fault::CrashOnExit => {
+        AnyFault::Hook(Fault::CrashOnExit) => {
             let mut a = P::named(addr, "A").await?;
             let mut b = P::named(addr, "B").await?;
             a.cmd("EXIT").await?;
@@ -395,14 +401,14 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             a.eof().await?;
             check(b.names().await? == "B", || "B's list is wrong".to_owned())
         }
-        Fault::CrashOnMsgBeforeName => {
+        AnyFault::Hook(Fault::CrashOnMsgBeforeName) => {
             let mut b = P::named(addr, "B").await?;
             let mut u = P::connect(addr).await?;
             u.cmd("MSG B hi").await?;
             u.expect_error("NAME_REQUIRED").await?;
             b.names().await.map(drop)
         }
-        Fault::CrashOnUnnamedDisconnect => {
+        AnyFault::Hook(Fault::CrashOnUnnamedDisconnect) => {
             let mut b = P::named(addr, "B").await?;
             let mut u = P::connect(addr).await?;
             u.cmd("GET_NAMES").await?;
@@ -411,7 +417,7 @@ async fn probe(fault: Fault, server: &Running) -> Check {
             u.eof().await?;
             b.names().await.map(drop)
         }
-        Fault::HangOnShortPayload => {
+        AnyFault::Wire(WireFault::HangOnShortPayload) => {
             let mut slow = P::connect(addr).await?;
             let mut a = P::connect(addr).await?;
             a.names().await?;
@@ -435,32 +441,54 @@ async fn stall_mid_payload(slow: &mut P) -> Check {
     slow.frame().await.map(drop)
 }
 
-async fn start_with(fault: Option<Fault>) -> Running {
-    confab::server::spawn(Config {
+fn config(fault: Option<Fault>) -> Config {
+    Config {
         fault,
         // The hang probe relies on the server not cutting the stalled frame first.
         frame_timeout: None,
         ..Config::default()
-    })
-    .await
-    .expect("start the server")
+    }
+}
+
+/// A server with a hook fault, or none.
+async fn start_with(fault: Option<Fault>) -> Running {
+    confab::server::spawn(config(fault))
+        .await
+        .expect("start the server")
+}
+
+/// A correct server behind the proxy with `fault`.
+async fn start_proxy(fault: WireFault) -> proxy::Running {
+    proxy::spawn(fault, config(None))
+        .await
+        .expect("start the proxy")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_probe_passes_without_faults() {
-    for &fault in Fault::ALL {
+    for fault in AnyFault::all() {
         let server = start_with(None).await;
-        if let Err(why) = probe(fault, &server).await {
+        if let Err(why) = probe(fault, server.addr()).await {
             panic!("the probe for {fault} fails on the correct server: {why}");
         }
         server.shutdown().await.expect("no crash");
     }
 }
 
-/// Starts a server with `fault` and checks that its probe fails.
-async fn fault_breaks_its_requirement(fault: Fault) {
-    let server = start_with(Some(fault)).await;
-    match probe(fault, &server).await {
+/// Starts a server with `fault` (behind the proxy for a wire fault) and checks that its probe
+/// fails.
+async fn fault_breaks_its_requirement(fault: AnyFault) {
+    let outcome = match fault {
+        AnyFault::Hook(f) => {
+            let server = start_with(Some(f)).await;
+            probe(fault, server.addr()).await
+        }
+        AnyFault::Wire(f) => {
+            let proxy = start_proxy(f).await;
+            probe(fault, proxy.addr()).await
+        }
+    };
+    match outcome {
         Ok(()) => panic!(
             "{fault} ({}) did not break {}",
             fault.description(),
@@ -472,66 +500,67 @@ async fn fault_breaks_its_requirement(fault: Fault) {
 
 /// One test per fault, named after it.
 macro_rules! fault_tests {
-    ($($test:ident => $fault:ident,)*) => {
+    ($($test:ident => $fault:expr,)*) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $test() {
-                fault_breaks_its_requirement(Fault::$fault).await;
+                fault_breaks_its_requirement(AnyFault::from($fault)).await;
             }
         )*
 
         #[test]
         fn every_fault_has_its_test() {
-            let tested = [$(Fault::$fault),*];
-            for fault in Fault::ALL {
-                assert!(tested.contains(fault), "no test for {fault}");
+            let tested = [$(AnyFault::from($fault)),*];
+            for fault in AnyFault::all() {
+                assert!(tested.contains(&fault), "no test for {fault}");
             }
+            assert_eq!(tested.len(), AnyFault::all().len());
         }
     };
 }
 
 fault_tests! {
-    keep_name_after_disconnect => KeepNameAfterDisconnect,
-    keep_name_after_exit => KeepNameAfterExit,
-    accept_duplicate_name => AcceptDuplicateName,
-    name_race => NameRace,
-    allow_rename => AllowRename,
-    accept_invalid_name => AcceptInvalidName,
-    silent_unknown_command => SilentUnknownCommand,
-    case_insensitive_verbs => CaseInsensitiveVerbs,
-    reject_getnames => RejectGetnames,
-    ignore_extra_args => IgnoreExtraArgs,
-    wrong_error_code => WrongErrorCode,
-    raw_input_in_error => RawInputInError,
-    silent_no_such_user => SilentNoSuchUser,
-    wrong_sender => WrongSender,
-    first_word_only => FirstWordOnly,
-    trim_text => TrimText,
-    ack_msg => AckMsg,
-    no_self_delivery => NoSelfDelivery,
-    msg_before_name_delivers => MsgBeforeNameDelivers,
-    no_text_limit => NoTextLimit,
-    drop_every_tenth => DropEveryTenth,
-    reorder_deliveries => ReorderDeliveries,
-    sorted_names => SortedNames,
-    trailing_space_names => TrailingSpaceNames,
-    names_prefix => NamesPrefix,
-    names_no_marker => NamesNoMarker,
-    list_unnamed => ListUnnamed,
-    greet_on_connect => GreetOnConnect,
-    no_bye => NoBye,
-    exit_keeps_open => ExitKeepsOpen,
-    no_error_on_bad_frame => NoErrorOnBadFrame,
-    ignore_bad_frame => IgnoreBadFrame,
-    unframed_replies => UnframedReplies,
-    char_count_length => CharCountLength,
-    one_frame_per_read => OneFramePerRead,
-    close_on_bad_utf8 => CloseOnBadUtf8,
-    crash_on_exit => CrashOnExit,
-    crash_on_bad_utf8 => CrashOnBadUtf8,
-    crash_on_msg_before_name => CrashOnMsgBeforeName,
-    crash_on_unnamed_disconnect => CrashOnUnnamedDisconnect,
-    hang_on_short_payload => HangOnShortPayload,
+    keep_name_after_disconnect => Fault::KeepNameAfterDisconnect,
+    keep_name_after_exit => Fault::KeepNameAfterExit,
+    accept_duplicate_name => Fault::AcceptDuplicateName,
+    name_race => Fault::NameRace,
+    allow_rename => Fault::AllowRename,
+    accept_invalid_name => Fault::AcceptInvalidName,
+    silent_unknown_command => WireFault::SilentUnknownCommand,
+    case_insensitive_verbs => WireFault::CaseInsensitiveVerbs,
+    reject_getnames => WireFault::RejectGetnames,
+    ignore_extra_args => WireFault::IgnoreExtraArgs,
+    wrong_error_code => WireFault::WrongErrorCode,
+    raw_input_in_error => WireFault::RawInputInError,
+    silent_no_such_user => WireFault::SilentNoSuchUser,
+    wrong_sender => WireFault::WrongSender,
+    first_word_only => WireFault::FirstWordOnly,
+    trim_text => WireFault::TrimText,
+    ack_msg => WireFault::AckMsg,
+    no_self_delivery => WireFault::NoSelfDelivery,
+    msg_before_name_delivers => Fault::MsgBeforeNameDelivers,
+    no_text_limit => WireFault::NoTextLimit,
+    drop_every_tenth => WireFault::DropEveryTenth,
+    reorder_deliveries => WireFault::ReorderDeliveries,
+    sorted_names => WireFault::SortedNames,
+    trailing_space_names => WireFault::TrailingSpaceNames,
+    names_prefix => WireFault::NamesPrefix,
+    names_no_marker => WireFault::NamesNoMarker,
+    list_unnamed => Fault::ListUnnamed,
+    greet_on_connect => WireFault::GreetOnConnect,
+    no_bye => WireFault::NoBye,
+    exit_keeps_open => WireFault::ExitKeepsOpen,
+    no_error_on_bad_frame => WireFault::NoErrorOnBadFrame,
+    ignore_bad_frame => WireFault::IgnoreBadFrame,
+    unframed_replies => WireFault::UnframedReplies,
+    char_count_length => WireFault::CharCountLength,
+    one_frame_per_read => WireFault::OneFramePerRead,
+    close_on_bad_utf8 => WireFault::CloseOnBadUtf8,
+    crash_on_exit => Fault::CrashOnExit,
+    crash_on_bad_utf8 => Fault::CrashOnBadUtf8,
+    crash_on_msg_before_name => Fault::CrashOnMsgBeforeName,
+    crash_on_unnamed_disconnect => Fault::CrashOnUnnamedDisconnect,
+    hang_on_short_payload => WireFault::HangOnShortPayload,
 }
 
 /// The crash faults bring down the whole server, as if the process died: `run` returns an
@@ -576,7 +605,7 @@ async fn crash_faults_stop_the_whole_server() {
 /// The hang lasts exactly until the payload completes.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_on_short_payload_resumes_when_the_payload_completes() {
-    let server = start_with(Some(Fault::HangOnShortPayload)).await;
+    let server = start_proxy(WireFault::HangOnShortPayload).await;
     let addr = server.addr();
     let mut slow = P::connect(addr).await.unwrap();
     let mut a = P::named(addr, "A").await.unwrap();
@@ -592,7 +621,7 @@ async fn hang_on_short_payload_resumes_when_the_payload_completes() {
 /// `while len(data) < n` loop does; shutting the server down still works.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hang_on_short_payload_lasts_after_the_client_leaves_until_shutdown() {
-    let server = start_with(Some(Fault::HangOnShortPayload)).await;
+    let server = start_proxy(WireFault::HangOnShortPayload).await;
     let addr = server.addr();
     let mut slow = P::connect(addr).await.unwrap();
     let mut a = P::named(addr, "A").await.unwrap();
@@ -610,7 +639,7 @@ async fn hang_on_short_payload_lasts_after_the_client_leaves_until_shutdown() {
 /// a connection that a fault dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn close_on_bad_utf8_drops_only_that_client() {
-    let server = start_with(Some(Fault::CloseOnBadUtf8)).await;
+    let server = start_proxy(WireFault::CloseOnBadUtf8).await;
     let addr = server.addr();
     let mut a = P::named(addr, "A").await.unwrap();
     let mut bad = P::named(addr, "Bad").await.unwrap();

@@ -29,6 +29,9 @@ use confab::detect::{self, Reading};
 pub enum TargetSpec {
     /// The reference server, in this process, on an ephemeral loopback port.
     Embedded(confab::server::Config),
+    /// A server in this process that [`Launch`] starts, as afresh as the embedded one: for
+    /// testing the harness against the reference server behind a test double.
+    Launched(Launch),
     /// A server already running at this address.
     Addr(String),
     /// A command that starts the server. `{port}` in it is replaced with a free port; without
@@ -37,6 +40,21 @@ pub enum TargetSpec {
         command: String,
         addr: Option<String>,
     },
+}
+
+/// Serves the loopback listener it is given until the receiver completes, on a task of its own.
+pub type LaunchFn = dyn Fn(tokio::net::TcpListener, oneshot::Receiver<()>) -> JoinHandle<io::Result<()>>
+    + Send
+    + Sync;
+
+/// What starts a [`TargetSpec::Launched`] server.
+#[derive(Clone)]
+pub struct Launch(pub Arc<LaunchFn>);
+
+impl std::fmt::Debug for Launch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Launch")
+    }
 }
 
 /// Why the target could not be reached or started.
@@ -230,7 +248,7 @@ impl Target {
     /// can start it afresh before each case.
     pub fn restartable(&self) -> bool {
         match &self.spec {
-            TargetSpec::Embedded(_) => true,
+            TargetSpec::Embedded(_) | TargetSpec::Launched(_) => true,
             TargetSpec::Addr(_) => false,
             TargetSpec::Exec { command, .. } => command.contains("{port}"),
         }
@@ -239,7 +257,7 @@ impl Target {
     /// Whether starting afresh costs next to nothing (the embedded server), so that it is done
     /// before every case.
     pub fn cheap_to_restart(&self) -> bool {
-        matches!(self.spec, TargetSpec::Embedded(_))
+        matches!(self.spec, TargetSpec::Embedded(_) | TargetSpec::Launched(_))
     }
 
     /// Whether the sentinel is connected.
@@ -270,6 +288,7 @@ impl Target {
             .unwrap_or_else(|| "(not started)".into());
         match &self.spec {
             TargetSpec::Embedded(_) => format!("the embedded reference server on {at}"),
+            TargetSpec::Launched(_) => format!("a server in this process on {at}"),
             TargetSpec::Addr(a) => format!("the server at {a} ({at})"),
             TargetSpec::Exec { command, .. } => match &self.spawned {
                 Some(s) => {
@@ -315,6 +334,18 @@ impl Target {
                 let task = tokio::spawn(confab::server::run(listener, config, async move {
                     let _ = stopped.await;
                 }));
+                self.embedded = Some(Embedded {
+                    task,
+                    stop: Some(stop),
+                });
+                addr
+            }
+            TargetSpec::Launched(launch) => {
+                let listener = confab::server::listen(SocketAddr::from(([127, 0, 0, 1], 0)))
+                    .map_err(TargetError::Embedded)?;
+                let addr = listener.local_addr().map_err(TargetError::Embedded)?;
+                let (stop, stopped) = oneshot::channel::<()>();
+                let task = (launch.0)(listener, stopped);
                 self.embedded = Some(Embedded {
                     task,
                     stop: Some(stop),

@@ -111,7 +111,10 @@ struct Args {
     threads: usize,
 
     /// Run with a deliberate fault that breaks one requirement, for proving the conformance
-    /// harness; `--fault list` lists them.
+    /// harness; `--fault list` lists them. These are the faults that need the server's own
+    /// state (names, connections, crashes); the faults that only change bytes on the wire
+    /// (unframed replies, a sorted names list, ...) are a fault-injecting proxy in the
+    /// conformance tests and cannot be given here.
     #[cfg(feature = "faults")]
     #[arg(long, value_name = "NAME", value_parser = fault)]
     fault: Option<FaultArg>,

@@ -24,11 +24,10 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::Decoder;
 use tracing::{debug, info};
 
-#[cfg(feature = "faults")]
-use crate::protocol::CommandErrorKind;
 use crate::protocol::{Command, CommandError, ErrorCode, FrameError, Framing, Name, Reply};
 
 use super::Shared;
+use super::hooks::Hooks;
 use super::outbox::{Death, Peer, Pushed, Room, State, Take};
 
 /// First read buffer size; it doubles (up to [`MAX_READ_CHUNK`]) while reads fill it, so idle
@@ -68,7 +67,7 @@ const LINGER_BYTES: usize = 256 * 1024;
 
 /// Why a connection ended.
 #[derive(Debug)]
-pub(super) enum End {
+pub(crate) enum End {
     /// EXIT (EXIT-2).
     Exit,
     /// The client closed between frames (CONN-3).
@@ -87,12 +86,6 @@ pub(super) enum End {
     SlowConsumer,
     /// Writing failed, or the last flush took too long.
     WriteFailed,
-    /// A fault dropped the client without a word.
-    #[cfg(feature = "faults")]
-    Dropped,
-    /// A fault crashed the whole server.
-    #[cfg(feature = "faults")]
-    Crash,
 }
 
 impl std::fmt::Display for End {
@@ -112,10 +105,6 @@ impl std::fmt::Display for End {
                 f.write_str("outbound queue over its limit (a client that does not read)")
             }
             End::WriteFailed => f.write_str("write failed or timed out"),
-            #[cfg(feature = "faults")]
-            End::Dropped => f.write_str("dropped by a fault"),
-            #[cfg(feature = "faults")]
-            End::Crash => f.write_str("crashed by a fault"),
         }
     }
 }
@@ -145,9 +134,6 @@ pub(super) async fn serve(
     slot: super::Slot,
 ) {
     debug!(conn = id, %addr, "connected");
-    #[cfg(feature = "faults")]
-    let peer = ctx.budget.join_with_fault(id, ctx.config.fault);
-    #[cfg(not(feature = "faults"))]
     let peer = ctx.budget.join(id);
     let mut conn = Conn {
         id,
@@ -160,18 +146,9 @@ pub(super) async fn serve(
         cut: false,
         handled: 0,
         handled_bytes: 0,
-        #[cfg(feature = "faults")]
-        payload: BytesMut::new(),
     };
     let (mut rd, mut wr) = stream.split();
     let (end, drained) = tokio::join!(conn.read_loop(&mut rd), write_loop(&peer, &mut wr, &ctx));
-    #[cfg(feature = "faults")]
-    if matches!(end, End::Crash) {
-        // As a dying process: this connection goes down with all the others, when `run`
-        // drops every task, not before (its client must not see the end before the others
-        // can).
-        std::future::pending::<()>().await;
-    }
     ctx.budget.leave(id);
     drop(slot);
     if drained {
@@ -305,13 +282,13 @@ async fn write_loop(peer: &Peer, wr: &mut WriteHalf<'_>, ctx: &Shared) -> bool {
 }
 
 /// The reader's state.
-struct Conn {
-    id: u64,
-    ctx: Arc<Shared>,
-    peer: Arc<Peer>,
+pub(crate) struct Conn {
+    pub(crate) id: u64,
+    pub(crate) ctx: Arc<Shared>,
+    pub(crate) peer: Arc<Peer>,
     frames: crate::protocol::FrameCodec,
     /// The name this connection holds (or, under a fault, believes it holds).
-    me: Option<Arc<str>>,
+    pub(crate) me: Option<Arc<str>>,
     /// A reply was queued to this connection's own writer since it was last woken.
     wake_own: bool,
     /// This connection's own queue is over the soft limit: handle no more of its commands
@@ -323,20 +300,15 @@ struct Conn {
     handled: usize,
     /// Payload bytes handled since the reader last yielded.
     handled_bytes: usize,
-    /// The payload being handled, for the faults that echo it.
-    #[cfg(feature = "faults")]
-    payload: BytesMut,
 }
 
-/// Whether the reader goes on after a command.
-type Flow = Option<End>;
+/// Whether the reader goes on after a command: `Some` ends the connection.
+pub(crate) type Flow = Option<End>;
 
 /// Why the reader stops when its queue is no longer open.
 fn end_of(state: State) -> End {
     match state {
         State::Cut => End::SlowConsumer,
-        #[cfg(feature = "faults")]
-        State::Dead(Death::Crashed) => End::Crash,
         _ => End::WriteFailed,
     }
 }
@@ -344,6 +316,9 @@ fn end_of(state: State) -> End {
 impl Conn {
     async fn read_loop(&mut self, rd: &mut ReadHalf<'_>) -> End {
         let end = self.read_until_end(rd).await;
+        if let Some(hooked) = Hooks::ending(self, &end) {
+            hooked.await;
+        }
         self.finish(end)
     }
 
@@ -359,28 +334,13 @@ impl Conn {
         tokio::pin!(shutdown);
         let killed = peer.kill.notified();
         tokio::pin!(killed);
-        #[cfg(feature = "faults")]
-        let mut hold: Option<tokio::sync::RwLockWriteGuard<'_, ()>> = None;
-        #[cfg(feature = "faults")]
-        if fault!(ctx, GreetOnConnect) {
-            self.push_raw(b"HELLO");
-            self.wake_own();
-        }
         loop {
-            #[cfg(feature = "faults")]
-            let shared = if fault!(ctx, HangOnShortPayload) && hold.is_none() {
-                Some(ctx.world.read().await)
-            } else {
-                None
-            };
             let before = buf.len();
             let flow = self.handle_frames(&mut buf).await;
             self.wake_own();
             if let Some(end) = flow {
                 return end;
             }
-            #[cfg(feature = "faults")]
-            drop(shared);
             if std::mem::take(&mut self.paused) {
                 // The client's own replies wait to be read: its next commands wait too, until
                 // the queue is back under the soft limit, or it is cut for staying over it.
@@ -415,16 +375,6 @@ impl Conn {
             } else if started.is_none() || buf.len() != before {
                 started = Some(Instant::now());
             }
-            #[cfg(feature = "faults")]
-            if fault!(ctx, HangOnShortPayload) {
-                let short = crate::protocol::frame::frame_len_hint(ctx.frames.framing(), &buf)
-                    .is_some_and(|total| total > buf.len());
-                if !short {
-                    hold = None;
-                } else if hold.is_none() {
-                    hold = Some(ctx.world.write().await);
-                }
-            }
             let deadline = started.and_then(|s| ctx.config.frame_timeout.map(|t| s + t));
             if buf.capacity() - buf.len() < chunk / 2 {
                 buf.reserve(chunk);
@@ -441,17 +391,6 @@ impl Conn {
             };
             match read {
                 Ok(0) if buf.is_empty() => return End::Closed,
-                #[cfg(feature = "faults")]
-                Ok(0) if hold.is_some() => {
-                    // As a `while len(data) < n: data += recv()` loop does when the peer
-                    // leaves: the rest never comes, and the whole server waits for it
-                    // forever, holding everyone up, until it is shut down.
-                    tokio::select! {
-                        () = &mut shutdown => return End::Shutdown,
-                        () = std::future::pending::<()>() => {}
-                    }
-                    return End::Truncated(buf.len());
-                }
                 Ok(0) => return End::Truncated(buf.len()),
                 Ok(n) => {
                     if n >= room {
@@ -469,15 +408,7 @@ impl Conn {
             let payload = match self.frames.decode(buf) {
                 Ok(Some(payload)) => payload,
                 Ok(None) => return None,
-                Err(crate::protocol::CodecError::Frame(e)) => {
-                    #[cfg(feature = "faults")]
-                    if fault!(self.ctx, IgnoreBadFrame) {
-                        self.error(ErrorCode::BadFrame, &format!("bad frame: {e}"));
-                        buf.clear();
-                        return None;
-                    }
-                    return Some(End::BadFrame(e));
-                }
+                Err(crate::protocol::CodecError::Frame(e)) => return Some(End::BadFrame(e)),
                 Err(e) => return Some(End::ReadFailed(io::Error::other(e.to_string()))),
             };
             if let Some(end) = self.handle_payload(payload).await {
@@ -489,31 +420,16 @@ impl Conn {
             if self.paused {
                 return None;
             }
-            if fault!(self.ctx, OneFramePerRead) {
-                buf.clear();
-                return None;
-            }
         }
     }
 
     async fn handle_payload(&mut self, payload: BytesMut) -> Flow {
         self.handled += 1;
         self.handled_bytes += payload.len();
-        let spelling = self.ctx.config.dialect.spelling;
-        #[cfg(feature = "faults")]
-        {
-            self.payload = payload.clone();
-            if let Some(fault) = self.ctx.config.fault {
-                let rewritten = super::faults::rewrite_payload(fault, &payload);
-                let parsed = Command::parse_with(&rewritten, spelling);
-                return self.handle_parsed(parsed).await;
-            }
+        let parsed = Command::parse_with(&payload, self.ctx.config.dialect.spelling);
+        if let Some(hooked) = Hooks::command(self, &parsed) {
+            return hooked.await;
         }
-        let parsed = Command::parse_with(&payload, spelling);
-        self.handle_parsed(parsed).await
-    }
-
-    async fn handle_parsed(&mut self, parsed: Result<Command, CommandError>) -> Flow {
         let command = match parsed {
             Ok(command) => command,
             Err(e) => return self.refuse(e),
@@ -521,7 +437,7 @@ impl Conn {
         // A payload's form is judged before the connection's state (CMD-6): every branch
         // below has a well-formed command.
         match command {
-            Command::Name(name) => self.name(name).await,
+            Command::Name(name) => self.name(name),
             Command::GetNames => self.names(),
             Command::Msg { to, text } => self.msg(&to, text.as_str()),
             Command::Exit => self.exit(),
@@ -530,60 +446,13 @@ impl Conn {
 
     /// A payload that is not a command gets its error and changes nothing (CMD-5).
     fn refuse(&mut self, e: CommandError) -> Flow {
-        #[cfg(feature = "faults")]
-        if let Some(flow) = self.refuse_faultily(&e) {
-            return flow;
-        }
         // ERR-2: the message quotes the input, escaped by `error`.
         self.error(e.code(), &e.kind.to_string());
         None
     }
 
-    #[cfg(feature = "faults")]
-    fn refuse_faultily(&mut self, e: &CommandError) -> Option<Flow> {
-        use super::Fault;
-        let fault = self.ctx.config.fault?;
-        match (&e.kind, fault) {
-            (CommandErrorKind::UnknownCommand { .. }, Fault::SilentUnknownCommand) => Some(None),
-            (CommandErrorKind::BadEncoding, Fault::CloseOnBadUtf8) => {
-                self.peer.die(Death::WriteFailed);
-                Some(Some(End::Dropped))
-            }
-            (CommandErrorKind::BadEncoding, Fault::CrashOnBadUtf8) => {
-                Some(Some(self.crash("invalid UTF-8 in a payload")))
-            }
-            (CommandErrorKind::InvalidName { word, .. }, Fault::AcceptInvalidName) => {
-                if self.me.is_some() {
-                    return None;
-                }
-                let hello = format!("HELLO {word}");
-                self.me = Some(word.as_str().into());
-                self.push_raw(hello.as_bytes());
-                Some(None)
-            }
-            (CommandErrorKind::TextTooLong(_), Fault::NoTextLimit) => {
-                // The payload is `MSG <to> <text>` with a valid recipient: relay it anyway.
-                let payload = self.payload.clone();
-                let text = std::str::from_utf8(&payload).ok()?;
-                let mut parts = text.splitn(3, ' ');
-                let (_, to, text) = (parts.next()?, parts.next()?, parts.next()?);
-                let to = Name::new(to).ok()?;
-                let room = self
-                    .ctx
-                    .max_payload
-                    .saturating_sub(self.me.as_ref()?.len() + 6);
-                let mut cut = room.min(text.len());
-                while !text.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                Some(self.msg(&to, &text[..cut]))
-            }
-            _ => None,
-        }
-    }
-
     /// `NAME n` (NAME-1 to NAME-6).
-    async fn name(&mut self, name: Name) -> Flow {
+    fn name(&mut self, name: Name) -> Flow {
         // DIALECT-4: a name whose HELLO cannot be framed in this dialect cannot be taken.
         if 6 + name.len() > self.ctx.max_payload {
             let why = format!(
@@ -595,34 +464,14 @@ impl Conn {
             return None;
         }
         if let Some(me) = &self.me {
-            if fault!(self.ctx, AllowRename) {
-                let old = me.clone();
-                self.ctx.registry.release(&old, self.id);
-                self.me = None;
-            } else {
-                // NAME-5: no renaming in version 1.
-                let why = format!("this connection is already named '{me}'");
-                self.error(ErrorCode::AlreadyNamed, &why);
-                return None;
-            }
-        }
-        #[cfg(feature = "faults")]
-        if fault!(self.ctx, NameRace) {
-            if self.ctx.registry.contains(name.as_str()) {
-                self.error(ErrorCode::NameTaken, &format!("the name '{name}' is taken"));
-                return None;
-            }
-            // Wide enough that simultaneous NAMEs all pass the check.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            self.ctx
-                .registry
-                .register_replacing(&name, self.id, &self.peer);
-            return self.named(name);
+            // NAME-5: no renaming in version 1.
+            let why = format!("this connection is already named '{me}'");
+            self.error(ErrorCode::AlreadyNamed, &why);
+            return None;
         }
         // NAME-6: check and insert are one step under the registry's lock.
         match self.ctx.registry.register(&name, self.id, &self.peer) {
             Ok(()) => self.named(name),
-            Err(_) if fault!(self.ctx, AcceptDuplicateName) => self.named(name),
             Err(_) => {
                 // NAME-2.
                 self.error(ErrorCode::NameTaken, &format!("the name '{name}' is taken"));
@@ -631,7 +480,8 @@ impl Conn {
         }
     }
 
-    fn named(&mut self, name: Name) -> Flow {
+    /// This connection now goes by `name`: `HELLO`.
+    pub(crate) fn named(&mut self, name: Name) -> Flow {
         debug!(conn = self.id, %name, "name set");
         self.me = Some(name.as_str().into());
         self.reply(Reply::Hello(name));
@@ -640,10 +490,6 @@ impl Conn {
 
     /// `GET_NAMES` (NAMES-1 to NAMES-5).
     fn names(&mut self) -> Flow {
-        #[cfg(feature = "faults")]
-        if self.names_faultily() {
-            return None;
-        }
         let list = self.ctx.registry.list(self.ctx.max_payload);
         // DIALECT-5: raw framing cannot carry an empty list, so nothing is sent; in line
         // framing it is an empty line.
@@ -654,98 +500,30 @@ impl Conn {
         None
     }
 
-    #[cfg(feature = "faults")]
-    fn names_faultily(&mut self) -> bool {
-        use super::Fault;
-        let Some(fault) = self.ctx.config.fault else {
-            return false;
-        };
-        let max = self.ctx.max_payload;
-        let words: Vec<String> = match fault {
-            Fault::SortedNames => {
-                let mut all = self.ctx.registry.all();
-                all.sort();
-                let list = crate::protocol::NameList::fit(&all, max);
-                self.reply(Reply::Names(list));
-                return true;
-            }
-            Fault::NamesNoMarker => {
-                let list = self.ctx.registry.list(max);
-                let cut = crate::protocol::NameList::new(list.names().to_vec());
-                self.reply(Reply::Names(cut));
-                return true;
-            }
-            Fault::ListUnnamed => {
-                let unnamed = self.ctx.active().saturating_sub(self.ctx.registry.len());
-                let mut words: Vec<String> = self
-                    .ctx
-                    .registry
-                    .all()
-                    .into_iter()
-                    .map(String::from)
-                    .collect();
-                words.extend(std::iter::repeat_n("None".to_owned(), unnamed));
-                words
-            }
-            Fault::TrailingSpaceNames | Fault::NamesPrefix => self
-                .ctx
-                .registry
-                .all()
-                .into_iter()
-                .map(String::from)
-                .collect(),
-            _ => return false,
-        };
-        let mut text = words.join(" ");
-        match fault {
-            Fault::TrailingSpaceNames => text.push(' '),
-            Fault::NamesPrefix => text.insert_str(0, "Connected clients: "),
-            _ => {}
-        }
-        let mut end = text.len().min(max);
-        while !text.is_char_boundary(end) {
-            end -= 1;
-        }
-        self.push_raw(&text.as_bytes()[..end]);
-        true
-    }
-
     /// `MSG to text` (MSG-1 to MSG-9).
     fn msg(&mut self, to: &Name, text: &str) -> Flow {
         let max = self.ctx.max_payload;
         // DIALECT-4: a text that no sender's delivery could fit is refused before the state is
         // looked at (CMD-6 puts TEXT_TOO_LONG before NAME_REQUIRED).
-        if 1 + 6 + text.len() > max && !fault!(self.ctx, NoTextLimit) {
+        if 1 + 6 + text.len() > max {
             self.text_too_long(text.len(), max);
             return None;
         }
         // A reference count, not a copy: the name is borrowed from this local below.
-        let me = self.me.clone();
-        let from: &str = match &me {
-            Some(me) => me,
-            None if fault!(self.ctx, CrashOnMsgBeforeName) => {
-                return Some(self.crash("MSG before NAME"));
-            }
-            None if fault!(self.ctx, MsgBeforeNameDelivers) => "None",
-            None => {
-                // MSG-5.
-                self.error(
-                    ErrorCode::NameRequired,
-                    "send NAME <name> before sending messages",
-                );
-                return None;
-            }
-        };
-        if fault!(self.ctx, NoSelfDelivery) && from == to.as_str() {
+        let Some(me) = self.me.clone() else {
+            // MSG-5.
+            self.error(
+                ErrorCode::NameRequired,
+                "send NAME <name> before sending messages",
+            );
             return None;
-        }
-        let from: &str = if fault!(self.ctx, WrongSender) {
-            to.as_str()
-        } else {
-            from
         };
-        #[cfg(feature = "faults")]
-        let text = super::faults::mangle_text(self.ctx.config.fault, text);
+        self.relay(&me, to, text)
+    }
+
+    /// Delivers `from SENT text` to `to`, or answers why not.
+    pub(crate) fn relay(&mut self, from: &str, to: &Name, text: &str) -> Flow {
+        let max = self.ctx.max_payload;
         let len = from.len() + 6 + text.len();
         if len > max {
             // DIALECT-4: this sender's delivery would not fit the dialect's frame.
@@ -772,7 +550,7 @@ impl Conn {
                 })
             })
         });
-        if me.as_deref() == Some(to.as_str())
+        if self.me.as_deref() == Some(to.as_str())
             && let Some(pushed) = delivered
         {
             // MSG-3: a delivery to oneself is one's own reply as far as the queue goes.
@@ -781,14 +559,8 @@ impl Conn {
         match delivered {
             // MSG-2: no reply to the sender. A recipient that is closing or went over its
             // queue limit just now is as if it had left a moment earlier.
-            Some(Pushed::Queued { .. } | Pushed::Gone | Pushed::Overflow) => {
-                #[cfg(feature = "faults")]
-                if fault!(self.ctx, AckMsg) {
-                    self.push_raw(b"Message sent.");
-                }
-            }
+            Some(Pushed::Queued { .. } | Pushed::Gone | Pushed::Overflow) => {}
             Some(Pushed::Unframeable) => self.text_too_long(text.len(), max),
-            None if fault!(self.ctx, SilentNoSuchUser) => {}
             None => {
                 // MSG-4.
                 let why = format!("nobody is named '{to}'");
@@ -805,19 +577,11 @@ impl Conn {
 
     /// `EXIT` (EXIT-1 to EXIT-4): the rest is done by [`Conn::finish`].
     fn exit(&mut self) -> Flow {
-        if fault!(self.ctx, CrashOnExit) {
-            return Some(self.crash("EXIT"));
-        }
-        if fault!(self.ctx, ExitKeepsOpen) {
-            self.release();
-            self.reply(Reply::Bye);
-            return None;
-        }
         Some(End::Exit)
     }
 
     /// Releases the name, if this connection holds one (NAME-7).
-    fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         if let Some(me) = self.me.take() {
             self.ctx.registry.release(&me, self.id);
             // Kept for the log line.
@@ -828,31 +592,10 @@ impl Conn {
     /// The end of the reader: release the name first, then queue the last reply, then let the
     /// writer flush and close (CONN-3, CONN-5, EXIT-1).
     fn finish(&mut self, end: End) -> End {
-        #[cfg(feature = "faults")]
-        if let End::Crash = end {
-            return end;
-        }
-        #[cfg(feature = "faults")]
-        let keep = match end {
-            End::Exit => fault!(self.ctx, KeepNameAfterExit),
-            End::Closed | End::Truncated(_) | End::ReadFailed(_) => {
-                if self.me.is_none() && fault!(self.ctx, CrashOnUnnamedDisconnect) {
-                    return self.crash("an unnamed client disconnected");
-                }
-                fault!(self.ctx, KeepNameAfterDisconnect)
-            }
-            _ => false,
-        };
-        #[cfg(not(feature = "faults"))]
-        let keep = false;
-        if !keep {
-            self.release();
-        }
+        self.release();
         match &end {
-            End::Exit if !fault!(self.ctx, NoBye) => self.reply(Reply::Bye),
-            End::BadFrame(e) if !fault!(self.ctx, NoErrorOnBadFrame) => {
-                self.error(ErrorCode::BadFrame, &format!("bad frame: {e}"));
-            }
+            End::Exit => self.reply(Reply::Bye),
+            End::BadFrame(e) => self.error(ErrorCode::BadFrame, &format!("bad frame: {e}")),
             End::Timeout(t) => {
                 let why = format!("a frame was started and not finished within {t:?}");
                 self.error(ErrorCode::Timeout, &why);
@@ -860,13 +603,8 @@ impl Conn {
             End::Shutdown => {
                 // POLICY-4, POLICY-6: the notice goes right after the frame in progress; what
                 // is queued and not yet begun is dropped.
-                let code = if fault!(self.ctx, WrongErrorCode) {
-                    ErrorCode::UnknownCommand
-                } else {
-                    ErrorCode::ShuttingDown
-                };
-                if let Some(reply) =
-                    Reply::error(code, "the server is stopping").fit(self.ctx.max_payload)
+                if let Some(reply) = Reply::error(ErrorCode::ShuttingDown, "the server is stopping")
+                    .fit(self.ctx.max_payload)
                 {
                     let ctx = &self.ctx;
                     self.peer
@@ -879,24 +617,9 @@ impl Conn {
         end
     }
 
-    #[cfg(feature = "faults")]
-    fn crash(&mut self, what: &str) -> End {
-        self.ctx.crash(format!(
-            "fault {}: {what} crashed the server",
-            self.ctx.config.fault.map_or("?", |f| f.name())
-        ));
-        self.peer.die(Death::Crashed);
-        End::Crash
-    }
-
-    #[cfg(not(feature = "faults"))]
-    fn crash(&mut self, _what: &str) -> End {
-        End::WriteFailed
-    }
-
     /// Queues a reply to this connection, shortened to fit the dialect where the protocol
     /// allows it (DIALECT-4); a reply that cannot be framed at all is dropped.
-    fn reply(&mut self, reply: Reply) {
+    pub(crate) fn reply(&mut self, reply: Reply) {
         let Some(reply) = reply.fit(self.ctx.max_payload) else {
             debug!(
                 conn = self.id,
@@ -912,36 +635,11 @@ impl Conn {
     }
 
     /// Queues `ERROR code message`; the message is escaped (ERR-2) and shortened to fit.
-    fn error(&mut self, code: ErrorCode, message: &str) {
-        #[cfg(feature = "faults")]
-        let code = if fault!(self.ctx, WrongErrorCode) {
-            ErrorCode::UnknownCommand
-        } else {
-            code
-        };
-        #[cfg(feature = "faults")]
-        if fault!(self.ctx, RawInputInError) && !self.payload.is_empty() {
-            let mut raw = format!("ERROR {code} ").into_bytes();
-            raw.extend_from_slice(&self.payload);
-            raw.truncate(self.ctx.max_payload);
-            self.push_raw(&raw);
-            return;
-        }
+    pub(crate) fn error(&mut self, code: ErrorCode, message: &str) {
         self.reply(Reply::error(code, message));
     }
-
-    /// Queues a frame holding `payload` as it is: only faults send what is not a reply.
-    #[cfg(feature = "faults")]
-    fn push_raw(&mut self, payload: &[u8]) {
-        let ctx = &self.ctx;
-        let pushed = self
-            .peer
-            .push(|buf| ctx.frame(buf, payload.len(), |d| d.put_slice(payload)));
-        self.note_own(pushed);
-    }
-
     /// Notes what queuing to this connection's own queue did.
-    fn note_own(&mut self, pushed: Pushed) {
+    pub(crate) fn note_own(&mut self, pushed: Pushed) {
         match pushed {
             Pushed::Queued { wake, over_soft } => {
                 self.wake_own |= wake;

@@ -9,7 +9,8 @@
 //!   that drains the connection's outbound queue;
 //! - `outbox`: the bounded outbound queue, shared by everyone who sends to a connection;
 //! - `registry`: names, unique under races, in registration order;
-//! - `faults` (feature `faults`): deliberate faults for proving the conformance harness.
+//! - `hooks`: the three points where the deliberate faults of `crate::faults` (feature
+//!   `faults`) reach in; without the feature they are no-ops.
 //!
 //! # Policies (PROTOCOL.md §9)
 //!
@@ -66,25 +67,9 @@ use tracing::{info, warn};
 
 use crate::protocol::{Dialect, ErrorCode, FrameCodec, Reply};
 
-/// `fault!(shared, Variant)`: whether the server runs with that fault. The constant `false`
-/// without the `faults` feature, so that no fault costs anything in a real build.
-#[cfg(feature = "faults")]
-macro_rules! fault {
-    ($shared:expr, $fault:ident) => {
-        $shared.config.fault == Some($crate::server::Fault::$fault)
-    };
-}
-#[cfg(not(feature = "faults"))]
-macro_rules! fault {
-    ($shared:expr, $fault:ident) => {
-        false
-    };
-}
-
 mod connection;
-#[cfg(feature = "faults")]
-pub mod faults;
 mod files;
+pub(crate) mod hooks;
 mod outbox;
 mod registry;
 
@@ -92,8 +77,9 @@ pub use files::{FileLimit, RESERVED_FILES, fit_open_files};
 pub use outbox::Metrics;
 
 #[cfg(feature = "faults")]
-pub use faults::{Fault, UnknownFault};
+pub use crate::faults::{Fault, UnknownFault};
 
+use hooks::Hooks;
 use outbox::Budget;
 use registry::Registry;
 
@@ -145,7 +131,8 @@ pub struct Config {
     pub output: OutputLimits,
     /// POLICY-2; `None` disables the timeout.
     pub frame_timeout: Option<Duration>,
-    /// A deliberate fault, for proving the harness (feature `faults` only).
+    /// A deliberate fault, for proving the harness (feature `faults` only): one of the faults
+    /// that need the server's state ([`crate::faults`]).
     #[cfg(feature = "faults")]
     pub fault: Option<Fault>,
 }
@@ -201,14 +188,7 @@ pub(crate) struct Shared {
     pub(crate) shutdown: CancellationToken,
     /// Connections being served (POLICY-1).
     active: AtomicUsize,
-    #[cfg(feature = "faults")]
-    crashed: CancellationToken,
-    #[cfg(feature = "faults")]
-    crash_reason: std::sync::Mutex<Option<String>>,
-    /// `hang-on-short-payload`: every connection takes this shared to handle frames; one
-    /// waiting for the rest of a payload holds it exclusively.
-    #[cfg(feature = "faults")]
-    pub(crate) world: tokio::sync::RwLock<()>,
+    pub(crate) hooks: Hooks,
 }
 
 impl Shared {
@@ -227,6 +207,7 @@ impl Shared {
             metrics,
         );
         Shared {
+            hooks: Hooks::new(&config),
             frames,
             max_payload,
             config,
@@ -234,12 +215,6 @@ impl Shared {
             budget: Arc::new(budget),
             shutdown: CancellationToken::new(),
             active: AtomicUsize::new(0),
-            #[cfg(feature = "faults")]
-            crashed: CancellationToken::new(),
-            #[cfg(feature = "faults")]
-            crash_reason: std::sync::Mutex::new(None),
-            #[cfg(feature = "faults")]
-            world: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -252,70 +227,12 @@ impl Shared {
         size_hint: usize,
         fill: impl FnOnce(&mut BytesMut),
     ) -> bool {
-        #[cfg(feature = "faults")]
-        let start = dst.len();
-        if self.frames.encode_with(dst, size_hint, fill).is_err() {
-            return false;
-        }
-        #[cfg(feature = "faults")]
-        self.mangle_frame(dst, start);
-        true
-    }
-
-    /// FRAME-1 and FRAME-2 faults: rewrites the frame just appended at `start`.
-    #[cfg(feature = "faults")]
-    fn mangle_frame(&self, dst: &mut BytesMut, start: usize) {
-        let header = self.frames.framing().header_len();
-        match self.config.fault {
-            Some(Fault::UnframedReplies) => {
-                let end = dst.len();
-                dst.copy_within(start + header..end, start);
-                dst.truncate(end - header);
-            }
-            Some(Fault::CharCountLength) => {
-                let payload = &dst[start + header..];
-                let chars = String::from_utf8_lossy(payload).chars().count();
-                crate::protocol::frame::write_header(
-                    self.frames.framing(),
-                    chars,
-                    &mut dst[start..start + header],
-                );
-            }
-            _ => {}
-        }
+        self.frames.encode_with(dst, size_hint, fill).is_ok()
     }
 
     /// Connections being served.
-    #[cfg(feature = "faults")]
     pub(crate) fn active(&self) -> usize {
         self.active.load(Ordering::Relaxed)
-    }
-
-    /// A fault crashes the whole server: [`run`] returns this error at once.
-    #[cfg(feature = "faults")]
-    pub(crate) fn crash(&self, reason: String) {
-        let mut slot = self
-            .crash_reason
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        slot.get_or_insert(reason);
-        self.crashed.cancel();
-    }
-
-    /// Completes with the reason when a fault has crashed the server; never without faults.
-    async fn crashed(&self) -> String {
-        #[cfg(feature = "faults")]
-        {
-            self.crashed.cancelled().await;
-            let reason = self
-                .crash_reason
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .clone();
-            reason.unwrap_or_else(|| "crashed".to_owned())
-        }
-        #[cfg(not(feature = "faults"))]
-        std::future::pending().await
     }
 }
 
@@ -367,15 +284,11 @@ pub async fn run_with_metrics(
         frame_timeout = %ctx.config.frame_timeout.map_or("off".to_owned(), |t| format!("{t:?}")),
         "confab server listening"
     );
-    #[cfg(feature = "faults")]
-    if let Some(fault) = ctx.config.fault {
-        warn!(%fault, breaks = fault.requirement(), "running with a deliberate fault");
-    }
     let refusals = Arc::new(Semaphore::new(REFUSALS));
     let mut spare = files::Spare::open();
     let mut accept_errors = files::ErrorLog::default();
     tokio::pin!(shutdown);
-    let crashed = ctx.crashed();
+    let crashed = ctx.hooks.crashed();
     tokio::pin!(crashed);
     let outcome = loop {
         tokio::select! {
@@ -425,10 +338,7 @@ pub async fn run_with_metrics(
     drop(listener);
     match outcome {
         Ok(()) => {
-            info!(
-                connections = ctx.active.load(Ordering::Relaxed),
-                "shutting down"
-            );
+            info!(connections = ctx.active(), "shutting down");
             ctx.shutdown.cancel();
             let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
                 while tasks.join_next().await.is_some() {}
@@ -458,13 +368,6 @@ async fn refuse_full(
     ctx: Arc<Shared>,
     permit: Option<OwnedSemaphorePermit>,
 ) {
-    #[cfg(feature = "faults")]
-    let code = if fault!(ctx, WrongErrorCode) {
-        ErrorCode::UnknownCommand
-    } else {
-        ErrorCode::ServerFull
-    };
-    #[cfg(not(feature = "faults"))]
     let code = ErrorCode::ServerFull;
     let message = format!(
         "the server is at its limit of {} connections",

@@ -30,8 +30,6 @@ use tokio::time::Instant;
 use crate::protocol::Framing;
 use crate::protocol::frame::frame_len_hint;
 
-#[cfg(feature = "faults")]
-use super::Fault;
 use super::OutputLimits;
 
 /// The most a writer takes from its queue at once (then as many more bytes as end the frame).
@@ -135,19 +133,8 @@ impl Budget {
     }
 
     /// A new connection's queue, known to the budget until [`Budget::leave`].
-    #[cfg_attr(all(feature = "faults", not(test)), allow(dead_code))]
     pub(crate) fn join(self: &Arc<Self>, conn: u64) -> Arc<Peer> {
         let peer = Arc::new(Peer::new(Arc::clone(self)));
-        self.peers().insert(conn, Arc::clone(&peer));
-        peer
-    }
-
-    /// The same, with a fault that acts on deliveries.
-    #[cfg(feature = "faults")]
-    pub(crate) fn join_with_fault(self: &Arc<Self>, conn: u64, fault: Option<Fault>) -> Arc<Peer> {
-        let mut peer = Peer::new(Arc::clone(self));
-        peer.fault = fault;
-        let peer = Arc::new(peer);
         self.peers().insert(conn, Arc::clone(&peer));
         peer
     }
@@ -200,9 +187,6 @@ pub(crate) enum State {
 pub(crate) enum Death {
     /// The socket failed or a closing flush took too long.
     WriteFailed,
-    /// The whole server crashed (a fault).
-    #[cfg(feature = "faults")]
-    Crashed,
 }
 
 /// What happened to a frame offered to a queue.
@@ -229,10 +213,6 @@ struct Outbox {
     /// The queue was cut while the writer held frames: it keeps only the one in progress.
     trim: bool,
     state: State,
-    #[cfg(feature = "faults")]
-    deliveries: u64,
-    #[cfg(feature = "faults")]
-    held: Option<BytesMut>,
 }
 
 impl Outbox {
@@ -251,8 +231,6 @@ pub(crate) struct Peer {
     pub(crate) kill: Notify,
     /// Wakes the reader: the queue went back under the soft limit.
     pub(crate) room: Notify,
-    #[cfg(feature = "faults")]
-    fault: Option<Fault>,
 }
 
 /// What the writer takes from the queue.
@@ -286,17 +264,11 @@ impl Peer {
                 over_soft_since: None,
                 trim: false,
                 state: State::Open,
-                #[cfg(feature = "faults")]
-                deliveries: 0,
-                #[cfg(feature = "faults")]
-                held: None,
             }),
             budget,
             wake: Notify::new(),
             kill: Notify::new(),
             room: Notify::new(),
-            #[cfg(feature = "faults")]
-            fault: None,
         }
     }
 
@@ -363,69 +335,13 @@ impl Peer {
         })
     }
 
-    /// Appends a delivery (MSG-1) and wakes the writer if needed. Deliveries go through here
-    /// so that the MSG-8 faults have one place to act.
+    /// Appends a delivery (MSG-1) and wakes the writer if needed.
     pub(crate) fn deliver(&self, fill: impl Fn(&mut BytesMut) -> bool) -> Pushed {
-        #[cfg(feature = "faults")]
-        if let Some(pushed) = self.deliver_faultily(&fill) {
-            if let Pushed::Queued { wake: true, .. } = pushed {
-                self.wake.notify_one();
-            }
-            return pushed;
-        }
         let pushed = self.push(fill);
         if let Pushed::Queued { wake: true, .. } = pushed {
             self.wake.notify_one();
         }
         pushed
-    }
-
-    #[cfg(feature = "faults")]
-    fn deliver_faultily(&self, fill: &dyn Fn(&mut BytesMut) -> bool) -> Option<Pushed> {
-        match self.fault {
-            Some(Fault::DropEveryTenth) => {
-                let mut ob = self.lock();
-                ob.deliveries += 1;
-                if ob.deliveries.is_multiple_of(10) {
-                    return Some(Pushed::Queued {
-                        wake: false,
-                        over_soft: false,
-                    });
-                }
-                None
-            }
-            Some(Fault::ReorderDeliveries) => {
-                let mut frame = BytesMut::new();
-                if !fill(&mut frame) {
-                    return Some(Pushed::Unframeable);
-                }
-                let mut ob = self.lock();
-                if ob.state != State::Open {
-                    return Some(Pushed::Gone);
-                }
-                let Some(first) = ob.held.take() else {
-                    ob.held = Some(frame);
-                    return Some(Pushed::Queued {
-                        wake: false,
-                        over_soft: false,
-                    });
-                };
-                drop(ob);
-                // The later frame first, then the one held back: each counted as any other.
-                let pushed = self.push(|b| {
-                    b.extend_from_slice(&frame);
-                    true
-                });
-                if let Pushed::Queued { .. } = pushed {
-                    self.push(|b| {
-                        b.extend_from_slice(&first);
-                        true
-                    });
-                }
-                Some(pushed)
-            }
-            _ => None,
-        }
     }
 
     /// The reader has finished: send what is queued, then close. Wakes the writer.

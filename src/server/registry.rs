@@ -61,22 +61,6 @@ impl Registry {
         Ok(())
     }
 
-    /// Gives `name` to `conn` whoever holds it. Only the `name-race` fault does this.
-    #[cfg(feature = "faults")]
-    pub(crate) fn register_replacing(&self, name: &Name, conn: u64, peer: &Arc<Peer>) {
-        let mut inner = self.write();
-        if let Some(old) = inner.by_name.remove(name.as_str()) {
-            inner.order.remove(&old.seq);
-        }
-        inner.insert(name, conn, peer);
-    }
-
-    /// Whether someone holds `name`.
-    #[cfg(feature = "faults")]
-    pub(crate) fn contains(&self, name: &str) -> bool {
-        self.read().by_name.contains_key(name)
-    }
-
     /// Releases `name` if connection `conn` holds it (NAME-7). Answers whether it did.
     pub(crate) fn release(&self, name: &str, conn: u64) -> bool {
         let mut inner = self.write();
@@ -101,18 +85,6 @@ impl Registry {
     /// The names in registration order, made to fit `max` bytes (NAMES-1, NAMES-5).
     pub(crate) fn list(&self, max: usize) -> NameList {
         NameList::fit(self.read().order.values(), max)
-    }
-
-    /// Every name in registration order, for the faults that rewrite the list.
-    #[cfg(feature = "faults")]
-    pub(crate) fn all(&self) -> Vec<Name> {
-        self.read().order.values().cloned().collect()
-    }
-
-    /// How many names are held.
-    #[cfg(feature = "faults")]
-    pub(crate) fn len(&self) -> usize {
-        self.read().by_name.len()
     }
 }
 
