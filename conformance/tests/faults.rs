@@ -56,7 +56,7 @@ async fn run_with(options: &RunOptions, fault: Option<AnyFault>) -> Report {
 /// As `confab_conformance::run` does for the embedded server, with the embedded server behind
 /// a proxy with `fault`: started afresh for every case, in the profile's dialect.
 async fn behind_proxy(fault: WireFault, config: Config, options: &RunOptions) -> Report {
-    let dialect = options.profile.dialect();
+    let dialect = options.profile.dialect;
     let config = Config { dialect, ..config };
     let launch = Launch(Arc::new(move |listener, stopped| {
         let stop = async move {

@@ -493,7 +493,7 @@ impl Conn {
         let list = self.ctx.registry.list(self.ctx.max_payload);
         // DIALECT-5: raw framing cannot carry an empty list, so nothing is sent; in line
         // framing it is an empty line.
-        if list.is_empty() && self.ctx.frames.framing() == Framing::Raw {
+        if list.is_empty() && !self.ctx.frames.framing().carries_empty() {
             return None;
         }
         self.reply(Reply::Names(list));
