@@ -104,9 +104,9 @@ struct Args {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
     frame_timeout: FrameTimeout,
 
-    /// Worker threads of the async runtime (0: one per CPU). On a machine shared with other
-    /// busy processes, fewer workers than CPUs wake each other less and spend less CPU per
-    /// message.
+    /// Worker threads of the async runtime (0: half the CPUs, at least one). The server's
+    /// own work per message is small next to the kernel's TCP work, which needs CPUs too:
+    /// more workers than half the CPUs wake each other more and spend more CPU per message.
     #[arg(long, value_name = "N", default_value_t = 0)]
     threads: usize,
 
@@ -249,9 +249,13 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all().event_interval(server::EVENT_INTERVAL);
-    if args.threads > 0 {
-        builder.worker_threads(args.threads);
-    }
+    let workers = if args.threads > 0 {
+        args.threads
+    } else {
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        server::default_workers(cpus)
+    };
+    builder.worker_threads(workers);
     let runtime = builder.build().context("cannot start the tokio runtime")?;
     let listen = args.listen.with_port(args.port);
     let result = runtime.block_on(async {

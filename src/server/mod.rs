@@ -89,6 +89,18 @@ pub use crate::cli::DEFAULT_ADDR;
 /// The listen backlog: large enough for thousands of simultaneous connects.
 pub const LISTEN_BACKLOG: u32 = 4096;
 
+/// The runtime's worker threads when none are asked for: half the CPUs, at least one.
+///
+/// A message costs the server little of its own: most of its CPU is the kernel's TCP work for
+/// the reads and writes, and the other half of the machine goes to that work on the clients'
+/// side (on loopback, to the clients themselves). A second worker on two CPUs takes turns with
+/// the clients instead of adding capacity, and tokio's work stealing then splits the rounds of
+/// reads that the writers wait for into more, smaller writes (BENCHMARKS.md, "The worker
+/// count"): one worker per CPU costs more CPU per message than half as many.
+pub fn default_workers(cpus: usize) -> usize {
+    (cpus / 2).max(1)
+}
+
 /// Scheduler ticks between two polls of the I/O driver, for runtimes that host the server
 /// (tokio's default is 61). Polling less often under load lets more connections' frames be
 /// handled, and more deliveries queued, between two rounds of writes.
@@ -475,4 +487,18 @@ pub async fn spawn(config: Config) -> io::Result<Running> {
         stop: Some(stop),
         task,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_workers;
+
+    #[test]
+    fn the_default_worker_count_is_half_the_cpus_and_never_zero() {
+        assert_eq!(default_workers(0), 1);
+        assert_eq!(default_workers(1), 1);
+        assert_eq!(default_workers(2), 1);
+        assert_eq!(default_workers(3), 1);
+        assert_eq!(default_workers(8), 4);
+    }
 }
