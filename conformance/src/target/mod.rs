@@ -11,18 +11,21 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::process::Stdio;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use confab::protocol::{Dialect, Framing, Name, Spelling};
-use tokio::io::AsyncReadExt;
-use tokio::process::{Child, Command as Process};
+use confab::protocol::{Framing, Name, Spelling};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::sentinel::{Check, JoinError, Sentinel, ServerTraits};
-use confab::detect::{self, Reading};
+
+mod discover;
+mod process;
+
+use confab::detect;
+pub use process::kill_started_servers;
+use process::{Embedded, Spawned, resolve, started_groups, stderr_tail};
 
 /// Which server to test.
 #[derive(Debug, Clone)]
@@ -111,10 +114,6 @@ pub enum TargetError {
     Died(String),
 }
 
-/// How many of the likely framings detection tries when nothing points elsewhere: those met
-/// among course servers (dec2, dec4, raw, dec3, line, bin8).
-const UNPROMPTED: usize = 6;
-
 /// What the user fixed of the dialect; `None` fields are detected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DialectChoice {
@@ -132,16 +131,6 @@ pub struct Detected {
     pub detected: bool,
 }
 
-fn stderr_tail(output: &str) -> String {
-    if output.trim().is_empty() {
-        String::new()
-    } else {
-        let lines: Vec<&str> = output.lines().collect();
-        let tail = &lines[lines.len().saturating_sub(12)..];
-        format!("; its output ends:\n{}", tail.join("\n"))
-    }
-}
-
 /// What the liveness check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Liveness {
@@ -152,54 +141,6 @@ pub enum Liveness {
     /// The server accepts connections but does not answer.
     Hung(String),
 }
-
-struct Embedded {
-    task: JoinHandle<io::Result<()>>,
-    stop: Option<oneshot::Sender<()>>,
-}
-
-struct Spawned {
-    child: Child,
-    command: String,
-    output: Arc<Mutex<Vec<u8>>>,
-    /// The tasks copying its stdout and stderr into `output`.
-    collectors: Vec<JoinHandle<()>>,
-    /// Its process group (the harness starts it in a group of its own).
-    group: Option<i32>,
-}
-
-/// A server whose stop was never awaited (its run abandoned at a deadline, or dropped on an
-/// interrupt) takes its whole process group with it.
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        if let Some(g) = self.group.take() {
-            started_groups().retain(|&x| x != g);
-            let pid = nix::unistd::Pid::from_raw(g);
-            let _ = nix::sys::signal::killpg(pid, nix::sys::signal::Signal::SIGKILL);
-        }
-    }
-}
-
-/// The process groups of the servers started and not yet stopped, for
-/// [`kill_started_servers`].
-fn started_groups() -> std::sync::MutexGuard<'static, Vec<i32>> {
-    static GROUPS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
-    GROUPS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// Kills every server the harness started and has not stopped, with everything in their
-/// process groups: for a harness that is interrupted, so that no server outlives it.
-pub fn kill_started_servers() {
-    for group in started_groups().drain(..) {
-        let _ = nix::sys::signal::killpg(
-            nix::unistd::Pid::from_raw(group),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-    }
-}
-
-/// Keep this much of a started server's output.
-const OUTPUT_KEPT: usize = 64 * 1024;
 
 /// A server under test.
 pub struct Target {
@@ -360,126 +301,6 @@ impl Target {
         Ok(addr)
     }
 
-    async fn spawn(
-        &mut self,
-        command: &str,
-        addr: Option<&str>,
-    ) -> Result<SocketAddr, TargetError> {
-        let (line, addr) = if command.contains("{port}") {
-            let port = free_port().map_err(|e| TargetError::Spawn {
-                command: command.to_owned(),
-                why: format!("no free port: {e}"),
-            })?;
-            let host = match addr {
-                Some(a) => resolve(a).await?.ip(),
-                None => [127, 0, 0, 1].into(),
-            };
-            (
-                command.replace("{port}", &port.to_string()),
-                SocketAddr::new(host, port),
-            )
-        } else {
-            let Some(a) = addr else {
-                return Err(TargetError::NoPort);
-            };
-            (command.to_owned(), resolve(a).await?)
-        };
-        let mut process = Process::new("sh");
-        process
-            .arg("-c")
-            .arg(&line)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .kill_on_drop(true);
-        self.confinement.apply(&mut process);
-        let mut child = process.spawn().map_err(|e| TargetError::Spawn {
-            command: line.clone(),
-            why: e.to_string(),
-        })?;
-        let output = Arc::new(Mutex::new(Vec::new()));
-        let mut collectors = Vec::new();
-        if let Some(out) = child.stdout.take() {
-            collectors.push(tokio::spawn(collect(out, output.clone())));
-        }
-        if let Some(err) = child.stderr.take() {
-            collectors.push(tokio::spawn(collect(err, output.clone())));
-        }
-        let group = child.id().and_then(|p| i32::try_from(p).ok());
-        if let Some(g) = group {
-            started_groups().push(g);
-        }
-        self.spawned = Some(Spawned {
-            child,
-            command: line.clone(),
-            output,
-            collectors,
-            group,
-        });
-        // Wait, bounded, until it accepts connections or exits.
-        let deadline = tokio::time::Instant::now() + self.startup;
-        loop {
-            if let Some((status, output)) = self.exited_with_output().await {
-                return Err(TargetError::ExitedEarly {
-                    command: line,
-                    status,
-                    output,
-                });
-            }
-            if listening(addr).await {
-                return Ok(addr);
-            }
-            if tokio::time::Instant::now() >= deadline {
-                let output = self.output();
-                self.stop().await;
-                return Err(TargetError::NeverReady {
-                    command: line,
-                    addr,
-                    waited: self.startup,
-                    output,
-                });
-            }
-            // Polling for readiness: the deadline bounds it, nothing is ordered by it.
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    }
-
-    /// The output a started server has written so far (last 64 KiB).
-    pub fn output(&self) -> String {
-        self.spawned
-            .as_ref()
-            .map(|s| {
-                String::from_utf8_lossy(&s.output.lock().unwrap_or_else(|e| e.into_inner()))
-                    .into_owned()
-            })
-            .unwrap_or_default()
-    }
-
-    /// If the server has stopped by itself: its exit status (or error) and output.
-    pub fn exited(&mut self) -> Option<(String, String)> {
-        if let Some(e) = &self.embedded
-            && e.task.is_finished()
-        {
-            return Some(("the embedded server stopped".into(), String::new()));
-        }
-        let status = self.spawned.as_mut()?.child.try_wait().ok()??;
-        Some((status.to_string(), self.output()))
-    }
-
-    /// As [`Target::exited`], after the process's last output has been collected (its pipes
-    /// close when it exits; the copying tasks may not have caught up yet).
-    async fn exited_with_output(&mut self) -> Option<(String, String)> {
-        let (status, _) = self.exited()?;
-        if let Some(s) = self.spawned.as_mut() {
-            for c in std::mem::take(&mut s.collectors) {
-                // Bounded: a grandchild may hold the pipe open.
-                let _ = tokio::time::timeout(Duration::from_secs(1), c).await;
-            }
-        }
-        Some((status, self.output()))
-    }
-
     /// Takes the dialect as known (the embedded server's), and joins the sentinel in it.
     pub async fn assume(
         &mut self,
@@ -538,208 +359,6 @@ impl Target {
         self.sentinel = None;
         self.stop().await;
         self.start().await
-    }
-
-    /// Finds the dialect the server speaks (what `choice` leaves open), and joins the
-    /// sentinel in it. Each wrong guess may crash a server or leave it reading a broken frame,
-    /// so a server the harness starts is started afresh after every attempt that failed.
-    pub async fn detect(
-        &mut self,
-        choice: DialectChoice,
-        timeout: Duration,
-    ) -> Result<Detected, TargetError> {
-        // The first attempt waits as long as a reply may take; later ones, on a server that
-        // has already shown it is up, less: a server that answers nothing costs seconds.
-        let first_wait = timeout.min(Duration::from_millis(1500));
-        let later_wait = timeout.min(Duration::from_millis(800));
-        let greet_wait = Duration::from_millis(300);
-        // Unprompted, the framings met among course servers; any other is found from a reply
-        // or a greeting that shows it, or given with --framing.
-        let mut queue: Vec<Framing> = match choice.framing {
-            Some(f) => vec![f],
-            None => confab::protocol::lenient::likely_framings()
-                .into_iter()
-                .take(UNPROMPTED)
-                .collect(),
-        };
-        let spellings: Vec<Spelling> = match choice.spelling {
-            Some(s) => vec![s],
-            None => vec![Spelling::Canonical, Spelling::Numeric],
-        };
-        let mut tried: Vec<(Framing, Spelling)> = Vec::new();
-        let mut greets = None;
-        let mut heard_anything = false;
-        let mut last_refusal = None;
-        let mut first = true;
-        while let Some(framing) = queue.first().copied() {
-            queue.remove(0);
-            for &spelling in &spellings {
-                if tried.contains(&(framing, spelling)) {
-                    continue;
-                }
-                tried.push((framing, spelling));
-                if !first {
-                    self.recover().await?;
-                }
-                first = false;
-                let Some(addr) = self.addr else {
-                    return Err(TargetError::AnsweredNothing(
-                        "the server is not started".into(),
-                    ));
-                };
-                let gw = if greets.is_none() {
-                    greet_wait
-                } else {
-                    Duration::ZERO
-                };
-                let connected =
-                    match tokio::time::timeout(first_wait, tokio::net::TcpStream::connect(addr))
-                        .await
-                    {
-                        Ok(Ok(stream)) => Ok(stream),
-                        Ok(Err(e)) => Err(e.to_string()),
-                        Err(_) => Err(format!(
-                            "no connection within {} ms",
-                            first_wait.as_millis()
-                        )),
-                    };
-                let stream = match connected {
-                    Ok(stream) => stream,
-                    Err(why) => {
-                        if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
-                            return Err(TargetError::Died(reason));
-                        }
-                        return Err(TargetError::Unreachable { addr, why });
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                let wait = if tried.len() == 1 {
-                    first_wait
-                } else {
-                    later_wait
-                };
-                let first = confab::protocol::Command::Name(self.sentinel_name.clone());
-                let Ok(mut attempt) =
-                    detect::attempt(stream, framing, spelling, &first, gw, wait).await
-                else {
-                    // A name this framing cannot carry: the next framing.
-                    continue;
-                };
-                if greets.is_none() {
-                    greets = Some(!attempt.greeting.is_empty());
-                    if !attempt.greeting.is_empty() && choice.framing.is_none() {
-                        // The greeting's framing goes first.
-                        let hinted = confab::protocol::lenient::framings_of(&attempt.greeting);
-                        for f in hinted.into_iter().rev() {
-                            if f != framing && !tried.iter().any(|t| t.0 == f) {
-                                queue.retain(|q| *q != f);
-                                queue.insert(0, f);
-                            }
-                        }
-                    }
-                }
-                heard_anything |= !attempt.reply.is_empty() || !attempt.greeting.is_empty();
-                let traits = ServerTraits {
-                    dialect: Dialect { framing, spelling },
-                    greets: greets.unwrap_or(false),
-                };
-                match attempt.reading(Some(&self.sentinel_name)) {
-                    Reading::Answered => {
-                        let evidence = format!("{}: {}", traits.dialect, attempt.evidence());
-                        self.traits = Some(traits);
-                        if self.restartable() {
-                            drop(attempt.stream.take());
-                            self.fresh().await?;
-                        } else {
-                            // The attempt's connection is named: it stays open (closing it
-                            // would be a disconnect of the harness's making), and the
-                            // sentinel joins beside it.
-                            if let Some(stream) = attempt.stream.take() {
-                                self.kept.push(stream);
-                            }
-                            self.sentinel_name = Name::new(&format!("{}s", self.sentinel_name))
-                                .unwrap_or_else(|_| self.sentinel_name.clone());
-                            self.join_sentinel(timeout).await?;
-                        }
-                        return Ok(Detected {
-                            traits: self.traits.clone().unwrap_or(ServerTraits {
-                                dialect: Dialect { framing, spelling },
-                                greets: false,
-                            }),
-                            evidence,
-                            detected: choice.framing.is_none(),
-                        });
-                    }
-                    Reading::Refused(p) => {
-                        last_refusal = Some(format!(
-                            "NAME {} in {}: `{}`",
-                            self.sentinel_name,
-                            traits.dialect,
-                            detect::cut(&p)
-                        ));
-                        // The framing is right; the next spelling may be, and no other
-                        // framing needs trying.
-                        queue.clear();
-                        continue;
-                    }
-                    Reading::OtherFraming(fits) => {
-                        let likely = fits.first().copied().unwrap_or(Framing::Raw);
-                        if let Some(given) = choice.framing {
-                            return Err(TargetError::WrongFraming {
-                                given,
-                                likely,
-                                evidence: format!("`{}`", detect::cut(&attempt.reply)),
-                            });
-                        }
-                        for f in fits.into_iter().rev() {
-                            if !tried.iter().any(|t| t.0 == f) {
-                                queue.retain(|q| *q != f);
-                                queue.insert(0, f);
-                            }
-                        }
-                        break;
-                    }
-                    Reading::Silent | Reading::Dropped => break,
-                }
-            }
-        }
-        if let Some(r) = last_refusal {
-            return Err(TargetError::Refused(r));
-        }
-        let tried: Vec<String> = tried.iter().map(|(f, _)| f.to_string()).collect();
-        let mut tried_once = tried.clone();
-        tried_once.dedup();
-        Err(match choice.framing {
-            Some(f) if heard_anything => TargetError::AnsweredNothing(format!(
-                "no reply to NAME {} in {f} framing that reads as a reply; try --framing auto",
-                self.sentinel_name
-            )),
-            Some(f) => TargetError::AnsweredNothing(format!(
-                "no reply within {} ms to NAME {} in {f} framing; if it speaks another \
-                 framing, try --framing auto",
-                first_wait.as_millis(),
-                self.sentinel_name
-            )),
-            None => TargetError::AnsweredNothing(format!(
-                "no reply to NAME {} in any framing tried ({})",
-                self.sentinel_name,
-                tried_once.join(", ")
-            )),
-        })
-    }
-
-    /// After a failed detection attempt: a fresh server if the harness starts it, else a
-    /// check that the one at the address still accepts.
-    async fn recover(&mut self) -> Result<(), TargetError> {
-        if self.restartable() {
-            self.stop().await;
-            self.start().await?;
-            return Ok(());
-        }
-        if let Some(reason) = self.await_exit(Duration::ZERO).await {
-            return Err(TargetError::Died(reason));
-        }
-        Ok(())
     }
 
     /// Whether the server is still up after a case: its process (if the harness started
@@ -803,24 +422,6 @@ impl Target {
         match self.sentinel.as_mut() {
             Some(s) => s.await_gone(names, wait).await,
             None => false,
-        }
-    }
-
-    /// Waits up to `wait` for a started server to exit; its status and output if it did.
-    async fn await_exit(&mut self, wait: Duration) -> Option<String> {
-        let deadline = tokio::time::Instant::now() + wait;
-        loop {
-            if let Some((status, output)) = self.exited_with_output().await {
-                return Some(format!(
-                    "the server process exited ({status}){}",
-                    stderr_tail(&output)
-                ));
-            }
-            if self.spawned.is_none() || tokio::time::Instant::now() >= deadline {
-                return None;
-            }
-            // Polling the child's status, bounded by `deadline`.
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
@@ -898,76 +499,4 @@ impl Target {
             }
         }
     }
-}
-
-async fn collect(mut from: impl tokio::io::AsyncRead + Unpin, into: Arc<Mutex<Vec<u8>>>) {
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = from.read(&mut buf).await {
-        if n == 0 {
-            break;
-        }
-        let mut out = into.lock().unwrap_or_else(|e| e.into_inner());
-        out.extend_from_slice(&buf[..n]);
-        if out.len() > OUTPUT_KEPT {
-            let cut = out.len() - OUTPUT_KEPT;
-            out.drain(..cut);
-        }
-    }
-}
-
-async fn resolve(addr: &str) -> Result<SocketAddr, TargetError> {
-    let mut found = tokio::net::lookup_host(addr)
-        .await
-        .map_err(|e| TargetError::Resolve {
-            addr: addr.to_owned(),
-            why: e.to_string(),
-        })?;
-    found.next().ok_or_else(|| TargetError::Resolve {
-        addr: addr.to_owned(),
-        why: "no addresses".into(),
-    })
-}
-
-/// Whether something listens on `addr`, as the operating system says: on Linux, a socket in
-/// the LISTEN state on that port in `/proc/net/tcp` or `tcp6`. Elsewhere a connection is
-/// the only way to know, and it is made (and closed) only when the tables are not there.
-async fn listening(addr: SocketAddr) -> bool {
-    let port = format!(":{:04X}", addr.port());
-    let mut found_tables = false;
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let Ok(text) = tokio::fs::read_to_string(table).await else {
-            continue;
-        };
-        found_tables = true;
-        let listens = text.lines().skip(1).any(|line| {
-            let mut fields = line.split_whitespace();
-            let local = fields.nth(1).unwrap_or_default();
-            let state = fields.nth(1).unwrap_or_default();
-            local.ends_with(&port) && state == "0A"
-        });
-        if listens {
-            return true;
-        }
-    }
-    if found_tables {
-        return false;
-    }
-    matches!(
-        tokio::time::timeout(
-            Duration::from_millis(200),
-            tokio::net::TcpStream::connect(addr)
-        )
-        .await,
-        Ok(Ok(_))
-    )
-}
-
-/// A loopback port that a server without `SO_REUSEADDR` can bind: chosen by the kernel for a
-/// socket bound without that option, so not one held by connections in TIME_WAIT (which a
-/// server started for every case leaves many of).
-fn free_port() -> io::Result<u16> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.set_reuseaddr(false)?;
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    Ok(socket.local_addr()?.port())
 }
