@@ -30,9 +30,12 @@ use super::Shared;
 use super::hooks::Hooks;
 use super::outbox::{Death, Peer, Pushed, Room, State, Take};
 
-/// First read buffer size; it doubles (up to [`MAX_READ_CHUNK`]) while reads fill it, so idle
-/// connections stay small and busy ones read many frames per call.
-const FIRST_READ_CHUNK: usize = 1024;
+/// First read buffer size: room for the commands of a client that types (a `NAME`, a short
+/// `MSG`), so that an idle connection holds little. A read that fills it makes the connection
+/// busy: its buffer jumps to [`BUSY_READ_CHUNK`], then doubles (up to [`MAX_READ_CHUNK`])
+/// while reads fill it, so busy connections read many frames per call.
+const FIRST_READ_CHUNK: usize = 128;
+const BUSY_READ_CHUNK: usize = 1024;
 const MAX_READ_CHUNK: usize = 64 * 1024;
 
 /// A reader yields to other tasks after handling this many frames in a row, so that the
@@ -394,7 +397,7 @@ impl Conn {
                 Ok(0) => return End::Truncated(buf.len()),
                 Ok(n) => {
                     if n >= room {
-                        chunk = (chunk * 2).min(MAX_READ_CHUNK);
+                        chunk = (chunk * 2).clamp(BUSY_READ_CHUNK, MAX_READ_CHUNK);
                     }
                 }
                 Err(e) => return End::ReadFailed(e),
