@@ -7,14 +7,18 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "../../tests/tools/mod.rs"]
 mod tools;
+
+use binary::{conform, run};
 
 /// Class runs take both cores; one at a time keeps every server's timing as on a quiet
 /// machine (the test binary runs its tests on several threads).
@@ -22,23 +26,6 @@ static GRADING: Mutex<()> = Mutex::new(());
 
 fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     GRADING.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn conform() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_confab-conform"))
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("the binary runs");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
 }
 
 fn zoo() -> PathBuf {

@@ -2,27 +2,14 @@
 //! formats, and `--exec` against a course-style server that crashes and must be restarted.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
+#[path = "support/binary.rs"]
+mod binary;
 #[path = "../../tests/tools/mod.rs"]
 mod tools;
 
-fn conform() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_confab-conform"))
-}
-
-fn run(cmd: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = cmd.output().expect("the binary runs");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&stdout).into_owned(),
-        String::from_utf8_lossy(&stderr).into_owned(),
-    )
-}
+use binary::{conform, run};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
