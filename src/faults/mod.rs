@@ -30,7 +30,7 @@ use bytes::BufMut;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use crate::protocol::{Command, CommandError, CommandErrorKind, ErrorCode, Name};
+use crate::protocol::{Command, CommandError, CommandErrorKind, ErrorCode, Name, Verb};
 use crate::server::Config;
 use crate::server::hooks::{Conn, End, Flow, Hooked};
 
@@ -430,7 +430,7 @@ impl Mischief for Crash {
         parsed: &'a Result<Command, CommandError>,
     ) -> Option<Hooked<'a, Flow>> {
         let what = match (self.0, parsed) {
-            (CrashOn::Exit, Ok(Command::Exit)) => "EXIT",
+            (CrashOn::Exit, Ok(Command::Exit)) => Verb::Exit.as_str(),
             (CrashOn::BadUtf8, Err(e)) if matches!(e.kind, CommandErrorKind::BadEncoding) => {
                 "invalid UTF-8 in a payload"
             }

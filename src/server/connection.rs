@@ -24,7 +24,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::codec::Decoder;
 use tracing::{debug, info};
 
-use crate::protocol::{Command, CommandError, ErrorCode, FrameError, Framing, Name, Reply};
+use crate::protocol::{Command, CommandError, ErrorCode, FrameError, Framing, Name, Reply, Verb};
 
 use super::Shared;
 use super::hooks::Hooks;
@@ -94,7 +94,7 @@ pub(crate) enum End {
 impl std::fmt::Display for End {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            End::Exit => f.write_str("EXIT"),
+            End::Exit => f.write_str(Verb::Exit.as_str()),
             End::Closed => f.write_str("closed by the client"),
             End::Truncated(n) => write!(
                 f,
