@@ -42,7 +42,7 @@ pub use manifest::{Manifest, ManifestError, Student};
 // The `///` comments above are `--help` text: `<id>` is a placeholder.
 #[allow(rustdoc::invalid_html_tags)]
 #[derive(Debug, clap::Parser)]
-#[command(name = "confab-conform class", after_help = AFTER_HELP)]
+#[command(name = "confab-conform class", bin_name = "confab-conform class", after_help = AFTER_HELP)]
 pub struct ClassArgs {
     /// The class manifest. With --init: the manifest to write (default CLASS.toml).
     #[arg(value_name = "CLASS.toml")]
