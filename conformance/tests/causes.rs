@@ -351,3 +351,41 @@ async fn a_server_with_several_causes_gets_one_block_per_cause() {
 fn first_words(s: &str) -> String {
     s.split_whitespace().take(6).collect::<Vec<_>>().join(" ")
 }
+
+/// 17 handles one frame per `recv`. Row 14 writes a frame's header and its payload apart
+/// (JUDGE-10): the header alone is an empty command, the payload is then read as a header and
+/// `int('NA')` kills the server. Written back to back the two parts often met in one `recv`,
+/// and the row failed for another cause in some runs: graded five times, it must fail the
+/// same way, for the same cause, every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_split_frame_fails_a_one_recv_server_the_same_way_every_run() {
+    if !tools::available(
+        "a_split_frame_fails_a_one_recv_server_the_same_way_every_run",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    for run in 1..=5 {
+        let report = grade("17_unnamed_crash_dec2.py", &["rubric.14"]).await;
+        let row = report
+            .cases
+            .iter()
+            .find(|c| c.id == "rubric.14-length-field")
+            .expect("row 14 ran");
+        assert_eq!(
+            row.verdict,
+            confab_conformance::Verdict::ServerCrashed,
+            "run {run}:\n{}",
+            render(&report)
+        );
+        let (groups, _) = causes::group(report.cases.iter());
+        let ids: Vec<&str> = groups.iter().map(|g| g.cause.id).collect();
+        assert_eq!(
+            ids,
+            ["crash-non-digit-length"],
+            "run {run}:\n{}",
+            render(&report)
+        );
+    }
+}

@@ -217,7 +217,26 @@ pub(crate) fn needs_delimiters(ctx: &Ctx, why: &str) -> Check {
     }
 }
 
-/// Writes a frame one byte per write.
+/// How long the harness waits between writes it means the server to read apart (JUDGE-10):
+/// far longer than loopback takes to deliver a write and a `select()` loop takes to read it.
+pub(crate) const APART: std::time::Duration = std::time::Duration::from_millis(30);
+
+/// Writes `parts` one after another, [`APART`] between them, so that the server reads each in
+/// a read of its own in every run (JUDGE-10): written back to back they often arrive together,
+/// and a server that mishandles a split frame would pass or fail by the timing of one run.
+pub(crate) async fn send_apart(ctx: &mut Ctx, conn: &mut Conn, parts: &[&[u8]]) -> Check {
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            tokio::time::sleep(APART).await;
+        }
+        ctx.send_raw(conn, part).await?;
+    }
+    Ok(())
+}
+
+/// Writes a frame one byte per write, back to back: a frame of 10 to 20 bytes written
+/// [`APART`] would cost every run of these cases a second, so they are not covered by
+/// JUDGE-10 and the server may read several bytes at once.
 pub(crate) async fn send_bytewise(ctx: &mut Ctx, conn: &mut Conn, cmd: &Command) -> Check {
     let bytes = confab::protocol::frame::frame(conn.framing(), &payload(ctx, cmd))
         .map_err(|e| ctx.unsupported(e.to_string()))?;

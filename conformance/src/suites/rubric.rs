@@ -7,15 +7,11 @@
 
 use confab::protocol::{Command, ErrorCode};
 
-use super::{client, frames, greets, msg, payload, refused, refused_or};
+use super::{client, frames, greets, msg, payload, refused, refused_or, send_apart};
 use crate::case::{Case, FailureKind};
 use crate::judge;
 use crate::judge::Judgement;
 use crate::wire::Received;
-
-/// How long row 14 waits between a frame's header and its payload, so that a server reads
-/// the header alone: far longer than loopback takes to deliver the header.
-const SPLIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(50);
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -358,12 +354,7 @@ pub fn cases() -> Vec<Case> {
                 )
                 .map_err(|e| ctx.unsupported(e.to_string()))?;
                 let (head, rest) = whole.split_at(a.framing().header_len());
-                ctx.send_raw(&mut a, head).await?;
-                // JUDGE-8: the header reaches the server in a read of its own, every time.
-                // Written back to back, the two parts often arrive together, and a server that
-                // never reads the length field would pass or fail by the timing of one run.
-                tokio::time::sleep(SPLIT_PAUSE).await;
-                ctx.send_raw(&mut a, rest).await?;
+                send_apart(ctx, &mut a, &[head, rest]).await?;
                 ctx.expect_hello(&mut a, &an).await?;
                 if a.framing().delimits() {
                     ctx.step("A → two GET_NAMES in one write");
