@@ -217,6 +217,20 @@ pub(crate) fn needs_delimiters(ctx: &Ctx, why: &str) -> Check {
     }
 }
 
+/// A sends `text` to B: A gets no reply before its next names list (MSG-2, CMD-8), and B gets
+/// the delivery.
+pub(crate) async fn msg_without_reply(
+    (ctx, a, an): (&mut Ctx, &mut Conn, &Name),
+    (b, bn): (&mut Conn, &Name),
+    text: &str,
+) -> Check {
+    let m = msg(ctx, bn, text)?;
+    ctx.send(a, &m).await?;
+    ctx.expect_nothing_before_names(a, &[an, bn], "a successful MSG gets no reply")
+        .await?;
+    ctx.expect_delivery(b, an, text).await
+}
+
 /// How long the harness waits between writes it means the server to read apart (JUDGE-10):
 /// far longer than loopback takes to deliver a write and a `select()` loop takes to read it.
 pub(crate) const APART: std::time::Duration = std::time::Duration::from_millis(30);

@@ -5,7 +5,7 @@ use confab::protocol::{Command, ErrorCode};
 
 use crate::case::Case;
 use crate::suites::decl::refuse_rows;
-use crate::suites::{client, expect_list, frames, msg, payload, refused};
+use crate::suites::{client, expect_list, frames, msg_without_reply, payload, refused};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -219,15 +219,7 @@ pub(super) fn cases() -> Vec<Case> {
                 let (mut a, an) = client(ctx, "A").await?;
                 let (mut b, bn) = client(ctx, "B").await?;
                 ctx.step("A → MSG B: no reply to A");
-                let m = msg(ctx, &bn, "one")?;
-                ctx.send(&mut a, &m).await?;
-                ctx.expect_nothing_before_names(
-                    &mut a,
-                    &[&an, &bn],
-                    "a successful MSG gets no reply",
-                )
-                .await?;
-                ctx.expect_delivery(&mut b, &an, "one").await?;
+                msg_without_reply((ctx, &mut a, &an), (&mut b, &bn), "one").await?;
                 refused(
                     ctx,
                     &mut a,

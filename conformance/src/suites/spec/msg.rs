@@ -5,7 +5,9 @@ use confab::protocol::{Command, ErrorCode, MAX_TEXT_LEN, Reply};
 
 use crate::case::{Case, FailureKind};
 use crate::judge;
-use crate::suites::{client, msg, needs_delimiters, needs_full_frames, payload, refused};
+use crate::suites::{
+    client, msg, msg_without_reply, needs_delimiters, needs_full_frames, payload, refused,
+};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -40,15 +42,7 @@ pub(super) fn cases() -> Vec<Case> {
                 let (mut a, an) = client(ctx, "A").await?;
                 let (mut b, bn) = client(ctx, "B").await?;
                 ctx.step("A → MSG B quiet please");
-                let m = msg(ctx, &bn, "quiet please")?;
-                ctx.send(&mut a, &m).await?;
-                ctx.expect_nothing_before_names(
-                    &mut a,
-                    &[&an, &bn],
-                    "a successful MSG gets no reply",
-                )
-                .await?;
-                ctx.expect_delivery(&mut b, &an, "quiet please").await
+                msg_without_reply((ctx, &mut a, &an), (&mut b, &bn), "quiet please").await
             }
         ),
         case!(
