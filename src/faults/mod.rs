@@ -168,6 +168,11 @@ impl Hooks {
         }
     }
 
+    /// Whether a fault may take payloads over: then [`Hooks::command`] is asked for each.
+    pub(crate) fn armed(&self) -> bool {
+        self.mischief.is_some()
+    }
+
     /// See [`Mischief::command`].
     pub(crate) fn command<'a>(
         conn: &'a mut Conn,

@@ -37,6 +37,12 @@ mod off {
             Hooks
         }
 
+        /// Whether a fault may take payloads over: never.
+        #[inline(always)]
+        pub(crate) fn armed(&self) -> bool {
+            false
+        }
+
         #[inline(always)]
         pub(crate) fn command<'a>(
             _conn: &'a mut Conn,

@@ -54,7 +54,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -62,7 +62,6 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
 use crate::protocol::{Dialect, ErrorCode, FrameCodec, Reply};
@@ -197,7 +196,8 @@ pub(crate) struct Shared {
     pub(crate) max_payload: usize,
     pub(crate) registry: Registry,
     pub(crate) budget: Arc<Budget>,
-    pub(crate) shutdown: CancellationToken,
+    /// Set once the server is shutting down (POLICY-4).
+    stopping: AtomicBool,
     /// Connections being served (POLICY-1).
     active: AtomicUsize,
     pub(crate) hooks: Hooks,
@@ -225,7 +225,7 @@ impl Shared {
             config,
             registry: Registry::default(),
             budget: Arc::new(budget),
-            shutdown: CancellationToken::new(),
+            stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
         }
     }
@@ -240,6 +240,18 @@ impl Shared {
         fill: impl FnOnce(&mut BytesMut),
     ) -> bool {
         self.frames.encode_with(dst, size_hint, fill).is_ok()
+    }
+
+    /// Whether the server is shutting down (POLICY-4).
+    pub(crate) fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Starts the shutdown: every connection's reader is woken to find it, and a connection
+    /// that has not read yet finds it before its first read.
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.budget.wake_all();
     }
 
     /// Connections being served.
@@ -351,7 +363,7 @@ pub async fn run_with_metrics(
     match outcome {
         Ok(()) => {
             info!(connections = ctx.active(), "shutting down");
-            ctx.shutdown.cancel();
+            ctx.stop();
             let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
                 while tasks.join_next().await.is_some() {}
             })
@@ -389,7 +401,7 @@ async fn refuse_full(
     if let Some(reply) = Reply::error(code, &message).fit(ctx.max_payload) {
         ctx.frame(&mut out, reply.encoded_len(), |d| reply.encode(d));
     }
-    let linger = if ctx.shutdown.is_cancelled() {
+    let linger = if ctx.stopping() {
         REFUSE_LINGER / 4
     } else {
         REFUSE_LINGER

@@ -21,10 +21,10 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
 use bytes::{Bytes, BytesMut};
 use rustc_hash::FxBuildHasher;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::protocol::Framing;
@@ -139,6 +139,13 @@ impl Budget {
         peer
     }
 
+    /// Wakes every connection's task: the server is shutting down (POLICY-4).
+    pub(crate) fn wake_all(&self) {
+        for peer in self.peers().values() {
+            Peer::wake(peer.lock());
+        }
+    }
+
     /// The connection has ended.
     pub(crate) fn leave(&self, conn: u64) {
         let gone = self.peers().remove(&conn);
@@ -192,9 +199,9 @@ pub(crate) enum Death {
 /// What happened to a frame offered to a queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Pushed {
-    /// Queued; `wake` says the writer may be asleep and must be notified; `over_soft` that
-    /// the queue is now over the soft limit.
-    Queued { wake: bool, over_soft: bool },
+    /// Queued (and the writer woken if it waited); `over_soft`: the queue is now over the
+    /// soft limit.
+    Queued { over_soft: bool },
     /// The connection is closing or dead: dropped.
     Gone,
     /// This frame would have taken the queue over its limit: the connection is now cut.
@@ -213,6 +220,11 @@ struct Outbox {
     /// The queue was cut while the writer held frames: it keeps only the one in progress.
     trim: bool,
     state: State,
+    /// The connection's task (its reader and writer run in one), while it waits on this
+    /// queue: for frames to send, for the state to change, or for room under the soft limit.
+    /// A waker in the queue's own lock instead of a `Notify` per side, so that an idle
+    /// connection's future holds no wait-list entries.
+    task: Option<Waker>,
 }
 
 impl Outbox {
@@ -225,12 +237,6 @@ impl Outbox {
 pub(crate) struct Peer {
     outbox: Mutex<Outbox>,
     budget: Arc<Budget>,
-    /// Wakes the writer: there is something to send, or the state changed.
-    pub(crate) wake: Notify,
-    /// Wakes the reader: the connection was cut or is dead.
-    pub(crate) kill: Notify,
-    /// Wakes the reader: the queue went back under the soft limit.
-    pub(crate) room: Notify,
 }
 
 /// What the writer takes from the queue.
@@ -264,12 +270,66 @@ impl Peer {
                 over_soft_since: None,
                 trim: false,
                 state: State::Open,
+                task: None,
             }),
             budget,
-            wake: Notify::new(),
-            kill: Notify::new(),
-            room: Notify::new(),
         }
+    }
+
+    /// Unlocks `ob`, then wakes the connection's task if it waits on this queue.
+    fn wake(mut ob: MutexGuard<'_, Outbox>) {
+        let task = ob.task.take();
+        drop(ob);
+        if let Some(task) = task {
+            task.wake();
+        }
+    }
+
+    /// `Ready` when `ready` holds of the queue; otherwise the task is woken at the next change.
+    fn poll_until<T>(
+        &self,
+        cx: &mut Context<'_>,
+        ready: impl FnOnce(&Outbox) -> Option<T>,
+    ) -> Poll<T> {
+        let mut ob = self.lock();
+        if let Some(t) = ready(&ob) {
+            return Poll::Ready(t);
+        }
+        match &ob.task {
+            Some(task) if task.will_wake(cx.waker()) => {}
+            _ => ob.task = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+
+    /// For the writer: `Ready` when there is something to take, or the state changed.
+    pub(crate) fn poll_work(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_until(cx, |ob| {
+            (!ob.buf.is_empty() || ob.state != State::Open).then_some(())
+        })
+    }
+
+    /// For the writer while it sends: `Ready` when what it took must be trimmed (a cut) or the
+    /// queue died.
+    pub(crate) fn poll_trimmed(&self, cx: &mut Context<'_>) -> Poll<()> {
+        self.poll_until(cx, |ob| {
+            (ob.trim || matches!(ob.state, State::Dead(_))).then_some(())
+        })
+    }
+
+    /// For the reader: `Ready` with the state once the queue is no longer open.
+    pub(crate) fn poll_closed(&self, cx: &mut Context<'_>) -> Poll<State> {
+        self.poll_until(cx, |ob| (ob.state != State::Open).then_some(ob.state))
+    }
+
+    /// For a paused reader: `Ready` once the queue is back under the soft limit, or no longer
+    /// open.
+    pub(crate) fn poll_room(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let soft = self.budget.limits.soft;
+        self.poll_until(cx, |ob| {
+            (ob.state != State::Open || ob.over_soft_since.is_none() || ob.queued() <= soft)
+                .then_some(())
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, Outbox> {
@@ -329,19 +389,11 @@ impl Peer {
             ob.buf.truncate(start);
             return Err(n);
         }
-        Ok(Pushed::Queued {
-            wake: start == 0,
-            over_soft,
-        })
-    }
-
-    /// Appends a delivery (MSG-1) and wakes the writer if needed.
-    pub(crate) fn deliver(&self, fill: impl Fn(&mut BytesMut) -> bool) -> Pushed {
-        let pushed = self.push(fill);
-        if let Pushed::Queued { wake: true, .. } = pushed {
-            self.wake.notify_one();
+        if start == 0 {
+            // The first frame since the writer last took: it may be waiting.
+            Self::wake(ob);
         }
-        pushed
+        Ok(Pushed::Queued { over_soft })
     }
 
     /// The reader has finished: send what is queued, then close. Wakes the writer.
@@ -350,8 +402,7 @@ impl Peer {
         if ob.state == State::Open {
             ob.state = State::Closing;
         }
-        drop(ob);
-        self.wake.notify_one();
+        Self::wake(ob);
     }
 
     /// The reader has finished and its last frame goes before everything not yet begun
@@ -370,8 +421,7 @@ impl Peer {
             self.budget.metrics.queued.fetch_add(n, Ordering::AcqRel);
         }
         ob.state = State::Closing;
-        drop(ob);
-        self.wake.notify_one();
+        Self::wake(ob);
         true
     }
 
@@ -406,14 +456,11 @@ impl Peer {
             .queued
             .fetch_add(self.budget.notice.len(), Ordering::AcqRel);
         ob.state = State::Cut;
-        drop(ob);
+        Self::wake(ob);
         self.budget
             .metrics
             .slow_consumers
             .fetch_add(1, Ordering::AcqRel);
-        self.wake.notify_one();
-        self.kill.notify_one();
-        self.room.notify_one();
     }
 
     /// What cutting this queue would give back to the budget (0 unless open or closing).
@@ -437,10 +484,7 @@ impl Peer {
             ob.inflight = 0;
             self.budget.metrics.release(dropped);
         }
-        drop(ob);
-        self.wake.notify_one();
-        self.kill.notify_one();
-        self.room.notify_one();
+        Self::wake(ob);
     }
 
     /// The state now.
@@ -505,8 +549,7 @@ impl Peer {
         }
         if ob.over_soft_since.is_some() && ob.queued() <= self.budget.limits.soft {
             ob.over_soft_since = None;
-            drop(ob);
-            self.room.notify_one();
+            Self::wake(ob);
         }
         end
     }
@@ -648,6 +691,85 @@ mod tests {
         assert_eq!(other.state(), State::Open);
         assert!(budget.metrics.peak_queued_bytes() <= budget.limits().total);
         assert_eq!(budget.metrics.queued_bytes(), 5 * 1004 + 23);
+    }
+
+    /// A waker that counts its wakes.
+    struct Count(std::sync::atomic::AtomicUsize);
+
+    impl std::task::Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counting() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (Arc::clone(&count), Waker::from(count))
+    }
+
+    fn wakes(count: &Count) -> usize {
+        count.0.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn a_waiting_task_is_woken_by_the_first_frame_and_not_by_the_next() {
+        let budget = test_budget(1 << 20, 1 << 20, 1 << 20);
+        let peer = budget.join(1);
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(peer.poll_work(&mut cx).is_pending());
+        peer.push(bye);
+        assert_eq!(wakes(&count), 1);
+        // The writer has not taken yet: a second frame does not wake it again.
+        peer.push(bye);
+        assert_eq!(wakes(&count), 1);
+        assert!(peer.poll_work(&mut cx).is_ready());
+        let mut out = BytesMut::new();
+        assert!(matches!(peer.take(&mut out), Take::Frames));
+        assert!(peer.poll_work(&mut cx).is_pending());
+        peer.close();
+        assert_eq!(wakes(&count), 2);
+        assert!(peer.poll_work(&mut cx).is_ready());
+    }
+
+    #[test]
+    fn a_waiting_reader_is_woken_by_a_cut_and_by_the_shutdown() {
+        let budget = test_budget(0, usize::MAX, 1 << 20);
+        let cut = budget.join(1);
+        let idle = budget.join(2);
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(cut.poll_closed(&mut cx).is_pending());
+        assert!(idle.poll_closed(&mut cx).is_pending());
+        cut.cut();
+        assert_eq!(wakes(&count), 1);
+        assert_eq!(cut.poll_closed(&mut cx), Poll::Ready(State::Cut));
+        budget.wake_all();
+        assert_eq!(
+            wakes(&count),
+            2,
+            "the shutdown wakes the idle connection's task"
+        );
+        // Nothing changed for it: it waits again.
+        assert!(idle.poll_closed(&mut cx).is_pending());
+    }
+
+    #[test]
+    fn a_paused_reader_is_woken_when_its_queue_is_back_under_the_soft_limit() {
+        let budget = test_budget(0, 2000, 1 << 20);
+        let peer = budget.join(1);
+        for _ in 0..3 {
+            peer.push(big);
+        }
+        let (count, waker) = counting();
+        let mut cx = Context::from_waker(&waker);
+        assert!(peer.poll_room(&mut cx).is_pending());
+        let mut out = BytesMut::new();
+        peer.take(&mut out);
+        assert_eq!(wakes(&count), 0);
+        peer.progress(&out, out.len());
+        assert_eq!(wakes(&count), 1);
+        assert!(peer.poll_room(&mut cx).is_ready());
     }
 
     #[test]
