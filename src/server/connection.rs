@@ -1,6 +1,7 @@
 //! One connection: a reader that turns frames into commands and carries them out, and a writer
-//! that drains the connection's outbound queue. Both run in one task (`join!`), so a
-//! connection costs one task, one read buffer and one queue.
+//! that drains the connection's outbound queue. Both run in one task (`join!`) and wait on
+//! one waker kept in the queue, so a connection costs one task and one queue, and a read
+//! buffer while it has input to read.
 //!
 //! The reader decodes every complete frame in its buffer before it reads again, and a command
 //! is carried out completely before the next is looked at: its reply is queued in order
