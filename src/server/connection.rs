@@ -400,98 +400,95 @@ fn read_some<'a>(
 }
 
 impl Conn {
+    /// Reads and carries out commands until the connection ends, then releases the name and
+    /// queues the last reply ([`Conn::finish`]).
     #[expect(
         clippy::manual_async_fn,
         reason = "an async fn keeps a second copy of its arguments in its future"
     )]
     fn read_loop(&mut self, rd: &mut ReadHalf<'_>) -> impl Future<Output = End> {
-        // An `async` block, as in `serve`.
+        // An `async` block, as in `serve`; one for the whole reader, since each nested future
+        // adds its own bookkeeping to every connection's task.
         async move {
-            let end = self.read_until_end(rd).await;
+            let end = 'read: {
+                let ctx = Arc::clone(&self.ctx);
+                let peer = Arc::clone(&self.peer);
+                let mut buf = BytesMut::new();
+                let mut chunk = FIRST_READ_CHUNK;
+                // When the frame now partly in `buf` began (POLICY-2).
+                let mut started: Option<Instant> = None;
+                let mut timer = Timer::default();
+                loop {
+                    let before = buf.len();
+                    let flow = self.handle_frames(&mut buf).await;
+                    if let Some(end) = flow {
+                        break 'read end;
+                    }
+                    if std::mem::take(&mut self.paused) {
+                        // The client's own replies wait to be read: its next commands wait
+                        // too, until the queue is back under the soft limit, or it is cut for
+                        // staying over it.
+                        loop {
+                            let until = match peer.room() {
+                                Room::Yes => break,
+                                Room::Gone => break 'read end_of(peer.state()),
+                                Room::WaitUntil(until) => until,
+                            };
+                            tokio::select! {
+                                biased;
+                                end = stop(&ctx, &peer) => break 'read end,
+                                () = std::future::poll_fn(|cx| peer.poll_room(cx)) => {}
+                                () = timer.at(Some(until)) => {
+                                    peer.cut();
+                                    break 'read End::SlowConsumer;
+                                }
+                            }
+                        }
+                        // Handle what is already read before reading more.
+                        continue;
+                    }
+                    if self.handled >= YIELD_EVERY || self.handled_bytes >= YIELD_BYTES {
+                        self.handled = 0;
+                        self.handled_bytes = 0;
+                        tokio::task::yield_now().await;
+                    }
+                    // A frame that began in an earlier read and is still incomplete keeps its
+                    // start.
+                    if buf.is_empty() {
+                        started = None;
+                        if chunk == FIRST_READ_CHUNK {
+                            // A connection that has not been busy waits for its next command
+                            // without a read buffer: most connections of a chat server are idle.
+                            buf = BytesMut::new();
+                        }
+                    } else if started.is_none() || buf.len() != before {
+                        started = Some(Instant::now());
+                    }
+                    let deadline = started.and_then(|s| ctx.config.frame_timeout.map(|t| s + t));
+                    let read = tokio::select! {
+                        biased;
+                        end = stop(&ctx, &peer) => break 'read end,
+                        () = timer.at(deadline) => {
+                            break 'read End::Timeout(ctx.config.frame_timeout.unwrap_or_default());
+                        }
+                        read = read_some(rd, &mut buf, chunk) => read,
+                    };
+                    match read {
+                        Ok((0, _)) if buf.is_empty() => break 'read End::Closed,
+                        Ok((0, _)) => break 'read End::Truncated(buf.len()),
+                        Ok((_, filled)) => {
+                            if filled {
+                                chunk = (chunk * 2).clamp(BUSY_READ_CHUNK, MAX_READ_CHUNK);
+                            }
+                        }
+                        Err(e) => break 'read End::ReadFailed(e),
+                    }
+                }
+            };
             if let Some(hooked) = Hooks::ending(self, &end) {
                 hooked.await;
             }
             self.finish(end)
-        }
-    }
-
-    #[expect(
-        clippy::manual_async_fn,
-        reason = "an async fn keeps a second copy of its arguments in its future"
-    )]
-    fn read_until_end(&mut self, rd: &mut ReadHalf<'_>) -> impl Future<Output = End> {
-        async move {
-            let ctx = Arc::clone(&self.ctx);
-            let peer = Arc::clone(&self.peer);
-            let mut buf = BytesMut::new();
-            let mut chunk = FIRST_READ_CHUNK;
-            // When the frame now partly in `buf` began (POLICY-2).
-            let mut started: Option<Instant> = None;
-            let mut timer = Timer::default();
-            loop {
-                let before = buf.len();
-                let flow = self.handle_frames(&mut buf).await;
-                if let Some(end) = flow {
-                    return end;
-                }
-                if std::mem::take(&mut self.paused) {
-                    // The client's own replies wait to be read: its next commands wait too, until
-                    // the queue is back under the soft limit, or it is cut for staying over it.
-                    loop {
-                        let until = match peer.room() {
-                            Room::Yes => break,
-                            Room::Gone => return end_of(peer.state()),
-                            Room::WaitUntil(until) => until,
-                        };
-                        tokio::select! {
-                            biased;
-                            end = stop(&ctx, &peer) => return end,
-                            () = std::future::poll_fn(|cx| peer.poll_room(cx)) => {}
-                            () = timer.at(Some(until)) => {
-                                peer.cut();
-                                return End::SlowConsumer;
-                            }
-                        }
-                    }
-                    // Handle what is already read before reading more.
-                    continue;
-                }
-                if self.handled >= YIELD_EVERY || self.handled_bytes >= YIELD_BYTES {
-                    self.handled = 0;
-                    self.handled_bytes = 0;
-                    tokio::task::yield_now().await;
-                }
-                // A frame that began in an earlier read and is still incomplete keeps its start.
-                if buf.is_empty() {
-                    started = None;
-                    if chunk == FIRST_READ_CHUNK {
-                        // A connection that has not been busy waits for its next command without
-                        // a read buffer: most connections of a chat server are idle.
-                        buf = BytesMut::new();
-                    }
-                } else if started.is_none() || buf.len() != before {
-                    started = Some(Instant::now());
-                }
-                let deadline = started.and_then(|s| ctx.config.frame_timeout.map(|t| s + t));
-                let read = tokio::select! {
-                    biased;
-                    end = stop(&ctx, &peer) => return end,
-                    () = timer.at(deadline) => {
-                        return End::Timeout(ctx.config.frame_timeout.unwrap_or_default());
-                    }
-                    read = read_some(rd, &mut buf, chunk) => read,
-                };
-                match read {
-                    Ok((0, _)) if buf.is_empty() => return End::Closed,
-                    Ok((0, _)) => return End::Truncated(buf.len()),
-                    Ok((_, filled)) => {
-                        if filled {
-                            chunk = (chunk * 2).clamp(BUSY_READ_CHUNK, MAX_READ_CHUNK);
-                        }
-                    }
-                    Err(e) => return End::ReadFailed(e),
-                }
-            }
         }
     }
 
@@ -767,10 +764,11 @@ mod tests {
 
     /// Every connection holds one of these for its life, so nothing large (a buffer on the
     /// stack, a timer, a wait-list entry) may live in it. It is the largest part of an idle
-    /// connection's memory (BENCHMARKS.md, w6: at most 2 KiB per idle connection): 720 bytes
-    /// and tokio's task header fit in 896 (tokio aligns a task to 128 bytes). Regressions: a
-    /// 4 KiB array in `linger` once made it 4.5 KiB; two `Notify` waits, three timers and the
-    /// hooks' state made it 1,240 bytes.
+    /// connection's memory (BENCHMARKS.md, w6: at most 2 KiB per idle connection): tokio aligns
+    /// a task to 128 bytes, and the 648 bytes of a release build (656 in a test build) and the
+    /// task's header fit in 768. Regressions: a 4 KiB array in `linger` once made it 4.5 KiB;
+    /// two `Notify` waits, three timers, the hooks' state and nested futures made it 1,240
+    /// bytes.
     #[tokio::test]
     async fn a_connection_task_stays_small() {
         let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
@@ -782,7 +780,7 @@ mod tests {
         ctx.active.fetch_add(1, Ordering::AcqRel);
         let task = super::serve(stream, addr, 1, Arc::clone(&ctx), Slot(Arc::clone(&ctx)));
         let size = std::mem::size_of_val(&task);
-        assert!(size <= 720, "a connection's future takes {size} bytes");
+        assert!(size <= 656, "a connection's future takes {size} bytes");
         drop(client);
     }
 }
