@@ -521,6 +521,7 @@ impl Conn {
         }
     }
 
+    /// Parses one payload and carries it out.
     fn handle_payload(&mut self, payload: &[u8]) -> Flow {
         let parsed = Command::parse_with(payload, self.ctx.config.dialect.spelling);
         self.carry_out(parsed)
@@ -535,6 +536,7 @@ impl Conn {
         self.carry_out(parsed)
     }
 
+    /// Carries out a parsed payload: the command, or the error reply for one that did not parse.
     fn carry_out(&mut self, parsed: Result<Command, CommandError>) -> Flow {
         let command = match parsed {
             Ok(command) => command,
