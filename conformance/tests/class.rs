@@ -39,19 +39,6 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// The Python interpreter itself, not a version manager's launcher in front of it (which
-/// costs more than the server's own start, and a server is started for every row).
-fn python() -> String {
-    Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "python3".into())
-}
-
 #[derive(Debug, Deserialize)]
 struct Truth {
     server: String,
@@ -103,7 +90,7 @@ fn zoo_student(file: &str) -> Entry {
     Entry {
         id: file.trim_end_matches(".py").to_owned(),
         server: Some(file.to_owned()),
-        command: format!("exec {} -S server.py {{port}}", python()),
+        command: format!("exec {} -S server.py {{port}}", tools::python3_executable()),
         extra: String::new(),
     }
 }
@@ -135,7 +122,10 @@ fn no_start() -> Entry {
     Entry {
         id: "nostart".into(),
         server: None,
-        command: format!("exec {} -S missing.py {{port}}", python()),
+        command: format!(
+            "exec {} -S missing.py {{port}}",
+            tools::python3_executable()
+        ),
         extra: String::new(),
     }
 }
@@ -323,7 +313,7 @@ fn a_class_of_the_zoo_is_graded_as_the_truth_says_and_nothing_is_left_running() 
 /// one that does not start, one over its memory limit, one that reports its limits, and one
 /// over its time budget.
 fn small_class(dir: &Path) -> PathBuf {
-    let py = python();
+    let py = tools::python3_executable();
     let report_limits = format!(
         "{py} -S -c \"import resource as r; print(r.getrlimit(r.RLIMIT_NOFILE)[0], \
          r.getrlimit(r.RLIMIT_DATA)[0], file=open('limits.txt', 'w'))\"; \
@@ -672,7 +662,7 @@ fn an_interrupted_class_or_single_run_leaves_no_student_process() {
     }
     use nix::sys::signal::Signal;
     let _one = one_at_a_time();
-    let py = python();
+    let py = tools::python3_executable();
     for (signal, code) in [(Signal::SIGINT, 130), (Signal::SIGTERM, 143)] {
         // A class: two students at once, each with a server and a child of it.
         let dir = scratch(&format!("interrupted-class-{code}"));
@@ -728,7 +718,10 @@ fn a_killed_harness_takes_its_server_with_it() {
     let entries = vec![Entry {
         id: "a".into(),
         server: Some("01_hello_dec2.py".into()),
-        command: format!("echo $$ >> pids; exec {} -S server.py {{port}}", python()),
+        command: format!(
+            "echo $$ >> pids; exec {} -S server.py {{port}}",
+            tools::python3_executable()
+        ),
         extra: String::new(),
     }];
     let manifest = class(&dir, "", &entries);

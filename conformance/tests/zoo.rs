@@ -71,19 +71,6 @@ fn truths() -> Vec<(PathBuf, Truth)> {
     out
 }
 
-/// The Python interpreter itself, not a launcher in front of it (a version manager's shim
-/// costs more than the server's own start, and a server is started for every row).
-fn python() -> String {
-    std::process::Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "python3".into())
-}
-
 async fn grade(python: &str, truth: &Truth) -> Result<Report, TargetError> {
     let mut options = RunOptions::new(Profile::course());
     // Replies on loopback take milliseconds; this bounds what a silent server costs.
@@ -211,7 +198,7 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
         return;
     }
     let truths = truths();
-    let python = python();
+    let python = tools::python3_executable();
     let python = python.as_str();
     let started = Instant::now();
     let graded: Vec<(&PathBuf, &Truth, Result<Report, TargetError>)> =

@@ -37,3 +37,17 @@ fn on_path(program: &str) -> bool {
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     })
 }
+
+/// The Python interpreter itself (`sys.executable`), not a launcher in front of it: a
+/// version manager's shim costs more than a small server's own start, and some tests start a
+/// server per row. Plain `python3` when that cannot be told.
+pub fn python3_executable() -> String {
+    std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "python3".into())
+}
