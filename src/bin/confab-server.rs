@@ -44,6 +44,9 @@ use tracing_subscriber::registry::LookupSpan;
 ///   progress, send `ERROR SHUTTING_DOWN` to every connection, close them all, exit 0 within
 ///   about a second.
 ///
+/// - POLICY-8 round pacing (--pace, default 2ms): under load from clients that pipeline
+///   their commands, deliveries may wait up to that long to share a write.
+///
 /// At start the soft open-file limit is raised to the hard limit; when --max-clients does not
 /// fit in it, the server serves fewer and says so.
 ///
@@ -102,7 +105,15 @@ struct Args {
     /// POLICY-2: how long a started frame may take to complete before ERROR TIMEOUT and
     /// close, as a number with a unit (ms, s, m), e.g. 10s or 500ms; 0 disables it.
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
-    frame_timeout: FrameTimeout,
+    frame_timeout: OptionalDuration,
+
+    /// POLICY-8: the longest a round of the event loop is stretched, with a unit (ms, s), or 0
+    /// to never stretch one. Only under load from clients that send several commands without
+    /// waiting (pipelining) and only while that does not slow them down, the server lets
+    /// input gather between rounds so that deliveries leave in fewer writes: a delivery then
+    /// waits up to this long. With one worker thread only (--threads).
+    #[arg(long, value_name = "DURATION", default_value = "2ms", value_parser = timeout)]
+    pace: OptionalDuration,
 
     /// Worker threads of the async runtime (0: half the CPUs, at least one). The server's
     /// own work per message is small next to the kernel's TCP work, which needs CPUs too:
@@ -136,9 +147,9 @@ fn fault(s: &str) -> Result<FaultArg, String> {
     s.parse().map(FaultArg::Run).map_err(|e| e.to_string())
 }
 
-/// `--frame-timeout`: a duration, or none.
+/// `--frame-timeout` and `--pace`: a duration, or none (0).
 #[derive(Debug, Clone, Copy)]
-struct FrameTimeout(Option<Duration>);
+struct OptionalDuration(Option<Duration>);
 
 fn positive(s: &str) -> Result<usize, String> {
     match s.parse::<usize>() {
@@ -169,8 +180,8 @@ fn bytes(s: &str) -> Result<usize, String> {
 /// A duration with a unit, more than zero.
 fn duration(s: &str) -> Result<Duration, String> {
     match timeout(s)? {
-        FrameTimeout(Some(d)) => Ok(d),
-        FrameTimeout(None) => Err("must be more than zero".to_owned()),
+        OptionalDuration(Some(d)) => Ok(d),
+        OptionalDuration(None) => Err("must be more than zero".to_owned()),
     }
 }
 
@@ -182,7 +193,7 @@ fn listen_address(s: &str) -> Result<HostPort, String> {
     Ok(addr)
 }
 
-fn timeout(s: &str) -> Result<FrameTimeout, String> {
+fn timeout(s: &str) -> Result<OptionalDuration, String> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: u64 = digits
@@ -195,7 +206,7 @@ fn timeout(s: &str) -> Result<FrameTimeout, String> {
         "" if n == 0 => Duration::ZERO,
         _ => return Err(format!("{s:?} needs a unit: ms, s or m (e.g. 10s)")),
     };
-    Ok(FrameTimeout((!duration.is_zero()).then_some(duration)))
+    Ok(OptionalDuration((!duration.is_zero()).then_some(duration)))
 }
 
 fn main() -> ExitCode {
@@ -230,6 +241,7 @@ fn start(args: Args) -> anyhow::Result<ExitCode> {
             total: args.output_total,
         },
         frame_timeout: args.frame_timeout.0,
+        pace: args.pace.0,
         #[cfg(feature = "faults")]
         fault: match args.fault {
             None => None,

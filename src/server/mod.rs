@@ -9,6 +9,7 @@
 //!   that drains the connection's outbound queue;
 //! - `outbox`: the bounded outbound queue, shared by everyone who sends to a connection;
 //! - `registry`: names, unique under races, in registration order;
+//! - `pacing`: round pacing under pipelined load (POLICY-8);
 //! - `hooks`: the three points where the deliberate faults of `crate::faults` (feature
 //!   `faults`) reach in; without the feature they are no-ops.
 //!
@@ -22,6 +23,7 @@
 //! | stalled frame (POLICY-2) | [`DEFAULT_FRAME_TIMEOUT`] | `--frame-timeout` | a frame not complete this long after its first byte arrived gets `ERROR TIMEOUT` and the connection is closed; a connection idle between frames is never closed |
 //! | outbound bytes (POLICY-3, POLICY-5) | [`DEFAULT_OUTPUT_LIMITS`] | `--output-hard`, `--output-soft`, `--output-soft-time`, `--output-total` | bytes waiting to be sent to one connection (a client that does not read) are bounded like Redis's `client-output-buffer-limit`: over the hard limit, or over the soft limit for the soft time, the connection gets `ERROR SLOW_CONSUMER` after the frame in progress and is closed; all queues together stay under the total, which cuts the largest first. A connection's own replies pause its reader while its queue is over the soft limit. Others are not affected |
 //! | shutdown (POLICY-4, POLICY-6) | | Ctrl-C, SIGTERM | stop accepting and reading, drop the frames not yet begun, finish the frame in progress, send `ERROR SHUTTING_DOWN`, half-close, read what the client still sends for a moment, close; return within a few seconds |
+//! | round pacing (POLICY-8) | [`DEFAULT_PACE`] | `--pace` | under load from clients that pipeline their commands, and only with one worker thread, the event loop's rounds are stretched to at most this, while that lets deliveries leave in fewer writes without slowing the clients down (`pacing`) |
 //!
 //! Beyond the spec: the listen backlog is [`LISTEN_BACKLOG`]; every socket has `TCP_NODELAY`;
 //! after closing its side of a connection the server reads and discards what the client still
@@ -70,6 +72,7 @@ mod connection;
 mod files;
 pub(crate) mod hooks;
 mod outbox;
+mod pacing;
 mod registry;
 
 pub use files::{FileLimit, RESERVED_FILES, fit_open_files};
@@ -122,6 +125,10 @@ pub const DEFAULT_OUTPUT_LIMITS: OutputLimits = OutputLimits {
 /// Their descriptors are kept apart from [`Config::max_clients`] ([`fit_open_files`]).
 pub const REFUSALS: usize = 64;
 
+/// Default bound on how long a round of the event loop is stretched under pipelined load
+/// (POLICY-8): the longest a reply or delivery is held for more of them to share a write.
+pub const DEFAULT_PACE: Duration = Duration::from_millis(2);
+
 /// Default time a started frame may stall before the connection is closed (POLICY-2).
 pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -142,6 +149,10 @@ pub struct Config {
     pub output: OutputLimits,
     /// POLICY-2; `None` disables the timeout.
     pub frame_timeout: Option<Duration>,
+    /// POLICY-8: the longest a round of the event loop is stretched under load from clients
+    /// that pipeline, for their deliveries to leave in fewer writes; `None` disables it. Only a
+    /// runtime with one worker is paced (see `pacing`).
+    pub pace: Option<Duration>,
     /// A deliberate fault, for proving the harness (feature `faults` only): one of the faults
     /// that need the server's state ([`crate::faults`]).
     #[cfg(feature = "faults")]
@@ -155,6 +166,7 @@ impl Default for Config {
             max_clients: DEFAULT_MAX_CLIENTS,
             output: DEFAULT_OUTPUT_LIMITS,
             frame_timeout: Some(DEFAULT_FRAME_TIMEOUT),
+            pace: Some(DEFAULT_PACE),
             #[cfg(feature = "faults")]
             fault: None,
         }
@@ -201,10 +213,12 @@ pub(crate) struct Shared {
     /// Connections being served (POLICY-1).
     active: AtomicUsize,
     pub(crate) hooks: Hooks,
+    /// What the readers count for round pacing (POLICY-8), when the server paces.
+    pub(crate) activity: Option<pacing::Activity>,
 }
 
 impl Shared {
-    fn new(config: Config, metrics: Arc<Metrics>) -> Shared {
+    fn new(config: Config, metrics: Arc<Metrics>, paced: bool) -> Shared {
         let frames = FrameCodec::new(config.dialect.framing);
         let max_payload = config.dialect.max_payload();
         let mut notice = BytesMut::new();
@@ -227,6 +241,7 @@ impl Shared {
             budget: Arc::new(budget),
             stopping: AtomicBool::new(false),
             active: AtomicUsize::new(0),
+            activity: paced.then(pacing::Activity::default),
         }
     }
 
@@ -290,7 +305,19 @@ pub async fn run_with_metrics(
     shutdown: impl Future<Output = ()>,
     metrics: Arc<Metrics>,
 ) -> io::Result<()> {
-    let ctx = Arc::new(Shared::new(config, metrics));
+    // A paced round blocks its worker: with more than one, the others would only take over
+    // its tasks.
+    let workers = tokio::runtime::Handle::current().metrics().num_workers();
+    let pace = config.pace.filter(|p| !p.is_zero() && workers == 1);
+    let ctx = Arc::new(Shared::new(config, metrics, pace.is_some()));
+    let _pacer = pace.map(|max| {
+        let ctx = Arc::clone(&ctx);
+        AbortOnDrop(tokio::spawn(async move {
+            if let Some(activity) = &ctx.activity {
+                pacing::pace(activity, max).await;
+            }
+        }))
+    });
     let next_id = AtomicU64::new(1);
     let mut tasks = JoinSet::new();
     let local = listener.local_addr()?;
@@ -306,6 +333,7 @@ pub async fn run_with_metrics(
         output_soft_for = %format!("{:?}", limits.soft_for),
         output_total = limits.total,
         frame_timeout = %ctx.config.frame_timeout.map_or("off".to_owned(), |t| format!("{t:?}")),
+        pace = %pace.map_or("off".to_owned(), |t| format!("{t:?}")),
         "confab server listening"
     );
     let refusals = Arc::new(Semaphore::new(REFUSALS));
@@ -383,6 +411,15 @@ pub async fn run_with_metrics(
             tasks.shutdown().await;
             Err(e)
         }
+    }
+}
+
+/// A task that stops when its handle is dropped.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -1,0 +1,545 @@
+//! Round pacing (POLICY-8): under load from clients that pipeline their commands, the worker
+//! waits a little between two rounds of the event loop, so that more input arrives per round
+//! and each connection's deliveries leave in fewer, fuller writes.
+//!
+//! A write through TCP costs the server about the same for one frame as for ten, so a round
+//! that finds ten frames for a connection instead of one saves nine writes. When clients write
+//! one message per `write`, as people typing do, a server that keeps up with them runs short
+//! rounds and pays one write for nearly every delivery (BENCHMARKS.md, "Round pacing").
+//!
+//! Pacing pays only when clients keep sending while the server waits, when the writes are
+//! many for the frames, and it must not slow down clients that wait for each message to
+//! arrive before they send the next. So the pacer:
+//!
+//! - samples the load every [`SAMPLE`] and starts after two samples in a row in which the
+//!   server handled at least [`BUSY_RATE`] frames a second, at least [`PIPELINED`] per read
+//!   (clients that have several commands on the way), and wrote at least once per
+//!   [`WRITES_WORTH_PACING`] frames; their mean rate and writes per frame are the baseline;
+//! - makes every round last at least the pace, starting at the configured bound
+//!   ([`Config::pace`](super::Config::pace)), and judges each [`WINDOW`]: a pace is kept while
+//!   the frames handled keep [`KEEP`] of the baseline rate (the clients are not slowed down)
+//!   and the writes per frame fall to [`FEWER_WRITES`] of the baseline's (pacing saves
+//!   something);
+//! - halves the pace after a window that fails, and stops when the pace would fall under
+//!   [`FIRST_PACE`]; it then rests [`BACKOFF_FIRST`] samples before it tries again, twice as
+//!   long after each failed try, up to [`BACKOFF_MAX`];
+//! - stops as soon as a window no longer shows pipelined load, and goes back to sampling.
+//!
+//! The wait blocks the worker thread: the pacer runs only on a runtime with one worker
+//! ([`run`](super::run) checks), where nothing else could run meanwhile anyway.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+use tracing::debug;
+
+/// How often the load is sampled while the pacer does not pace.
+pub(crate) const SAMPLE: Duration = Duration::from_millis(10);
+/// How long a pace is kept before it is judged.
+pub(crate) const WINDOW: Duration = Duration::from_millis(20);
+/// The shortest pace tried.
+pub(crate) const FIRST_PACE: Duration = Duration::from_micros(250);
+/// Frames a second below which there is nothing worth pacing.
+pub(crate) const BUSY_RATE: f64 = 50_000.0;
+/// Frames per read, at least: clients that have several commands on the way.
+pub(crate) const PIPELINED: u64 = 4;
+/// Frames per write, at most, for pacing to be worth trying: rounds that already gather
+/// several frames per write have little left to save.
+pub(crate) const WRITES_WORTH_PACING: u64 = 4;
+/// The share of the baseline rate that a paced window must keep.
+pub(crate) const KEEP: f64 = 0.85;
+/// The share of the baseline's writes per frame that a paced window may make, at most.
+pub(crate) const FEWER_WRITES: f64 = 0.75;
+/// Samples without pacing after a first failed try (0.1 s).
+pub(crate) const BACKOFF_FIRST: u32 = 10;
+/// The longest rest between tries, in samples (10 s).
+pub(crate) const BACKOFF_MAX: u32 = 1_000;
+
+/// What the connections count for the pacer: frames handled, reads that brought bytes and
+/// writes.
+#[derive(Debug, Default)]
+pub(crate) struct Activity {
+    frames: AtomicU64,
+    reads: AtomicU64,
+    writes: AtomicU64,
+    /// Set while the pacer waits for the next read after a quiet sample.
+    idle: AtomicBool,
+    wake: Notify,
+}
+
+impl Activity {
+    /// One read brought bytes.
+    pub(crate) fn read(&self) {
+        self.reads.fetch_add(1, Ordering::Relaxed);
+        if self.idle.load(Ordering::Relaxed) && self.idle.swap(false, Ordering::AcqRel) {
+            self.wake.notify_one();
+        }
+    }
+
+    /// One frame was handled.
+    pub(crate) fn frame(&self) {
+        self.frames.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// One write was made.
+    pub(crate) fn write(&self) {
+        self.writes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The counts since the last call.
+    pub(crate) fn take(&self) -> Load {
+        Load {
+            frames: self.frames.swap(0, Ordering::Relaxed),
+            reads: self.reads.swap(0, Ordering::Relaxed),
+            writes: self.writes.swap(0, Ordering::Relaxed),
+        }
+    }
+
+    /// Waits for the next read.
+    async fn quiet(&self) {
+        self.idle.store(true, Ordering::Release);
+        // A read between the last sample and the flag leaves a count behind.
+        if self.reads.load(Ordering::Relaxed) > 0 {
+            self.idle.store(false, Ordering::Release);
+            return;
+        }
+        self.wake.notified().await;
+    }
+}
+
+/// Frames handled, reads and writes made over some time.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Load {
+    pub(crate) frames: u64,
+    pub(crate) reads: u64,
+    pub(crate) writes: u64,
+}
+
+impl Load {
+    fn add(&mut self, other: Load) {
+        self.frames += other.frames;
+        self.reads += other.reads;
+        self.writes += other.writes;
+    }
+
+    /// Frames a second over `elapsed`.
+    fn rate(self, elapsed: Duration) -> f64 {
+        let secs = elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.frames as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    fn writes_per_frame(self) -> f64 {
+        self.writes as f64 / self.frames.max(1) as f64
+    }
+
+    /// Enough frames, from clients that pipeline, for pacing to apply.
+    fn pipelined(self, elapsed: Duration) -> bool {
+        self.frames >= PIPELINED.saturating_mul(self.reads) && self.rate(elapsed) >= BUSY_RATE
+    }
+
+    /// Pipelined load whose writes pacing could make fewer.
+    fn worth_pacing(self, elapsed: Duration) -> bool {
+        self.pipelined(elapsed) && self.writes.saturating_mul(WRITES_WORTH_PACING) >= self.frames
+    }
+}
+
+/// The pacer's decisions, apart from time and I/O.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    max: Duration,
+    /// The last sample, when it was worth pacing, and how long it took.
+    last: Option<(Load, Duration)>,
+    /// Samples to let pass before the next try.
+    rest: u32,
+    backoff: u32,
+    pacing: Option<Pacing>,
+}
+
+#[derive(Debug)]
+struct Pacing {
+    pace: Duration,
+    /// Frames a second before the pacing started: the rate to keep.
+    rate: f64,
+    /// Writes per frame before the pacing started.
+    writes_per_frame: f64,
+    window: Load,
+    since: Instant,
+}
+
+impl Pacer {
+    /// A pacer whose rounds last at most `max`.
+    pub(crate) fn new(max: Duration) -> Pacer {
+        Pacer {
+            max,
+            last: None,
+            rest: 0,
+            backoff: BACKOFF_FIRST,
+            pacing: None,
+        }
+    }
+
+    /// The pace rounds are held to, when pacing.
+    #[cfg(test)]
+    pub(crate) fn pace(&self) -> Option<Duration> {
+        self.pacing.as_ref().map(|p| p.pace)
+    }
+
+    /// The load over the last `elapsed`, not paced. Answers `true` when pacing starts at
+    /// `now`.
+    pub(crate) fn sample(&mut self, load: Load, elapsed: Duration, now: Instant) -> bool {
+        if self.pacing.is_some() {
+            return true;
+        }
+        let worth = load.worth_pacing(elapsed).then_some((load, elapsed));
+        let previous = std::mem::replace(&mut self.last, worth);
+        if self.rest > 0 {
+            self.rest -= 1;
+            return false;
+        }
+        let (Some((mut both, before)), Some(_)) = (previous, worth) else {
+            return false;
+        };
+        both.add(load);
+        self.pacing = Some(Pacing {
+            pace: self.max,
+            rate: both.rate(before + elapsed),
+            writes_per_frame: both.writes_per_frame(),
+            window: Load::default(),
+            since: now,
+        });
+        true
+    }
+
+    /// A round of the event loop ended at `now` after `work` of it, having handled `load`.
+    /// Answers how long to wait before the next round, or `None` when the pacing stops (back
+    /// to [`Pacer::sample`]).
+    pub(crate) fn round(&mut self, load: Load, work: Duration, now: Instant) -> Option<Duration> {
+        let p = self.pacing.as_mut()?;
+        p.window.add(load);
+        let elapsed = now.saturating_duration_since(p.since);
+        if elapsed >= WINDOW {
+            let window = std::mem::take(&mut p.window);
+            p.since = now;
+            if !window.pipelined(elapsed) {
+                // The load went or changed; nothing against pacing when it is back.
+                self.stop(false);
+                return None;
+            }
+            let kept = window.rate(elapsed) >= KEEP * p.rate
+                && window.writes_per_frame() <= FEWER_WRITES * p.writes_per_frame;
+            if kept {
+                self.backoff = BACKOFF_FIRST;
+            } else if p.pace / 2 >= FIRST_PACE {
+                p.pace /= 2;
+            } else {
+                self.stop(true);
+                return None;
+            }
+        }
+        Some(p.pace.saturating_sub(work))
+    }
+
+    fn stop(&mut self, failed: bool) {
+        self.pacing = None;
+        self.last = None;
+        if failed {
+            self.rest = self.backoff;
+            self.backoff = self.backoff.saturating_mul(2).min(BACKOFF_MAX);
+        }
+    }
+}
+
+/// Paces the runtime's rounds while `activity` shows pipelined load, until dropped. Rounds last
+/// at most `max`.
+pub(crate) async fn pace(activity: &Activity, max: Duration) {
+    let mut pacer = Pacer::new(max);
+    loop {
+        let start = Instant::now();
+        tokio::time::sleep(SAMPLE).await;
+        let load = activity.take();
+        if load == Load::default() {
+            activity.quiet().await;
+            continue;
+        }
+        let now = Instant::now();
+        if !pacer.sample(load, now.saturating_duration_since(start), now) {
+            continue;
+        }
+        debug!(
+            frames_per_read = load.frames / load.reads.max(1),
+            frames_per_write = load.frames / load.writes.max(1),
+            "round pacing starts"
+        );
+        let mut woke = Instant::now();
+        loop {
+            // One round: every task that is ready runs before this one runs again.
+            tokio::task::yield_now().await;
+            let now = Instant::now();
+            let work = now.saturating_duration_since(woke);
+            let Some(wait) = pacer.round(activity.take(), work, now) else {
+                debug!("round pacing stops");
+                break;
+            };
+            if !wait.is_zero() {
+                // The one worker waits on purpose: input gathers in the sockets meanwhile.
+                std::thread::sleep(wait);
+            }
+            woke = Instant::now();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MAX: Duration = Duration::from_millis(2);
+
+    /// Load worth pacing: 3,000 frames in 10 ms (300,000 a second), 15 per read, a write for
+    /// every other frame.
+    const PIPELINED_LOAD: Load = Load {
+        frames: 3_000,
+        reads: 200,
+        writes: 1_500,
+    };
+
+    fn started(at: Instant) -> Pacer {
+        let mut pacer = Pacer::new(MAX);
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
+        pacer
+    }
+
+    /// What the server sees at a pace: frames a second, frames per read and per write.
+    type Model = fn(Duration) -> (u64, u64, u64);
+
+    /// Clients that keep sending at 300,000 frames a second whatever the pace, and rounds that
+    /// gather five frames per write when they last 1 ms or more.
+    fn pacing_pays(pace: Duration) -> (u64, u64, u64) {
+        (300_000, 15, if pace >= MAX / 2 { 5 } else { 2 })
+    }
+
+    /// Runs rounds of 100 us of work each, as `model` says, from `at` until the pacer judges
+    /// a window; answers the last wait and when the window ended.
+    fn window(pacer: &mut Pacer, at: Instant, model: Model) -> (Option<Duration>, Instant) {
+        let work = Duration::from_micros(100);
+        let mut now = at;
+        loop {
+            let pace = pacer.pace().unwrap_or_default();
+            let (rate, per_read, per_write) = model(pace);
+            let round = pace.max(work);
+            let frames = rate * round.as_micros() as u64 / 1_000_000;
+            now += round;
+            let load = Load {
+                frames,
+                reads: frames / per_read,
+                writes: frames / per_write,
+            };
+            let wait = pacer.round(load, work, now);
+            if wait.is_none() || now.saturating_duration_since(at) >= WINDOW {
+                return (wait, now);
+            }
+        }
+    }
+
+    #[test]
+    fn pipelined_load_starts_pacing_at_the_bound_after_two_samples() {
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
+        assert_eq!(pacer.pace(), None);
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
+        assert_eq!(pacer.pace(), Some(MAX));
+        // The first round already waits out the rest of the pace.
+        let work = Duration::from_micros(50);
+        assert_eq!(
+            pacer.round(Load::default(), work, t + SAMPLE + work),
+            Some(MAX - work)
+        );
+    }
+
+    #[test]
+    fn clients_that_wait_for_each_delivery_are_never_paced() {
+        // As fast as pipelined load, but one frame per read: each client waits for its last
+        // message to arrive before it sends the next. Three frames per read are not enough
+        // either.
+        for reads in [3_000, 1_000] {
+            let load = Load {
+                reads,
+                ..PIPELINED_LOAD
+            };
+            let t = Instant::now();
+            let mut pacer = Pacer::new(MAX);
+            for i in 0..100 {
+                assert!(!pacer.sample(load, SAMPLE, t + SAMPLE * i), "{load:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn light_load_is_never_paced() {
+        // 4,000 frames a second: a busy chat room of people typing.
+        let light = Load {
+            frames: 40,
+            reads: 2,
+            writes: 40,
+        };
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        for i in 0..100 {
+            assert!(!pacer.sample(light, SAMPLE, t + SAMPLE * i));
+        }
+    }
+
+    #[test]
+    fn rounds_that_already_fill_their_writes_are_never_paced() {
+        // Ten frames per write: clients that batch their messages.
+        let batched = Load {
+            writes: 300,
+            ..PIPELINED_LOAD
+        };
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        for i in 0..100 {
+            assert!(!pacer.sample(batched, SAMPLE, t + SAMPLE * i));
+        }
+    }
+
+    #[test]
+    fn a_busy_sample_between_quiet_ones_does_not_start_pacing() {
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        for i in 0..10 {
+            let load = if i % 2 == 0 {
+                PIPELINED_LOAD
+            } else {
+                Load::default()
+            };
+            assert!(!pacer.sample(load, SAMPLE, t + SAMPLE * i));
+        }
+    }
+
+    #[test]
+    fn a_pace_that_saves_writes_and_keeps_the_rate_is_kept() {
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = t + SAMPLE;
+        for _ in 0..10 {
+            let (wait, end) = window(&mut pacer, at, pacing_pays);
+            assert_eq!(wait, Some(MAX - Duration::from_micros(100)));
+            at = end;
+        }
+        assert_eq!(pacer.pace(), Some(MAX));
+    }
+
+    #[test]
+    fn a_pace_that_slows_the_clients_is_halved() {
+        // At 2 ms the clients slow down to 200,000 frames a second; at 1 ms they do not.
+        let slowed: Model = |pace| {
+            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
+            (rate, 15, 5)
+        };
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = window(&mut pacer, t + SAMPLE, slowed).1;
+        assert_eq!(pacer.pace(), Some(MAX / 2));
+        for _ in 0..5 {
+            at = window(&mut pacer, at, slowed).1;
+            assert_eq!(pacer.pace(), Some(MAX / 2));
+        }
+    }
+
+    #[test]
+    fn a_pace_that_saves_no_writes_is_given_up() {
+        // Rounds that gather no more frames per write however long they last (clients spread
+        // over many more recipients than a round reaches).
+        let no_gain: Model = |_| (300_000, 15, 2);
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = t + SAMPLE;
+        let mut paces = vec![];
+        loop {
+            paces.push(pacer.pace());
+            let (wait, end) = window(&mut pacer, at, no_gain);
+            at = end;
+            if wait.is_none() {
+                break;
+            }
+        }
+        let us = |n| Some(Duration::from_micros(n));
+        assert_eq!(paces, [us(2000), us(1000), us(500), us(250)]);
+        assert_eq!(pacer.pace(), None);
+    }
+
+    #[test]
+    fn after_a_failed_try_pacing_rests_twice_as_long_each_time() {
+        let slowed: Model = |_| (100_000, 15, 5);
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = t + SAMPLE;
+        let mut rests = vec![];
+        for _ in 0..3 {
+            while pacer.pace().is_some() {
+                at = window(&mut pacer, at, slowed).1;
+            }
+            let mut samples = 0;
+            while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
+                at += SAMPLE;
+                samples += 1;
+                assert!(samples < 10_000, "never paces again");
+            }
+            rests.push(samples);
+        }
+        let first = BACKOFF_FIRST as usize;
+        assert_eq!(rests, [first, 2 * first, 4 * first]);
+    }
+
+    #[test]
+    fn pacing_stops_without_penalty_when_the_load_goes() {
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let (wait, at) = window(&mut pacer, t + SAMPLE, |_| (10_000, 15, 2));
+        assert_eq!(wait, None);
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
+    }
+
+    #[tokio::test]
+    async fn a_quiet_pacer_wakes_at_the_next_read() {
+        let activity = std::sync::Arc::new(Activity::default());
+        let waiting = tokio::spawn({
+            let activity = std::sync::Arc::clone(&activity);
+            async move { activity.quiet().await }
+        });
+        // Let it wait, then read.
+        while !activity.idle.load(Ordering::Acquire) {
+            tokio::task::yield_now().await;
+        }
+        activity.read();
+        tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the read did not wake the pacer")
+            .unwrap();
+        // A read made just before the pacer looks is not missed either.
+        activity.read();
+        tokio::time::timeout(Duration::from_secs(10), activity.quiet())
+            .await
+            .expect("a counted read did not end the wait");
+    }
+
+    #[test]
+    fn a_round_longer_than_the_pace_does_not_wait() {
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let work = MAX * 3;
+        assert_eq!(
+            pacer.round(PIPELINED_LOAD, work, t + SAMPLE + work),
+            Some(Duration::ZERO)
+        );
+    }
+}
