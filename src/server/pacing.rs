@@ -16,14 +16,16 @@
 //!   (clients that have several commands on the way), and wrote at least once per
 //!   [`WRITES_WORTH_PACING`] frames; their mean rate and writes per frame are the baseline;
 //! - makes every round last at least the pace, starting at the configured bound
-//!   ([`Config::pace`](super::Config::pace)), and judges each [`WINDOW`]: a pace is kept while
+//!   ([`Config::pace`](super::Config::pace)) or at the last pace kept, and judges it after a
+//!   window of [`WINDOW`] and at least [`WINDOW_ROUNDS`] rounds: a pace is kept while
 //!   the frames handled keep [`KEEP`] of the baseline rate (the clients are not slowed down)
 //!   and the writes per frame fall to [`FEWER_WRITES`] of the baseline's (pacing saves
 //!   something);
 //! - halves the pace after a window that fails, and stops when the pace would fall under
 //!   [`FIRST_PACE`]; it then rests [`BACKOFF_FIRST`] samples before it tries again, twice as
 //!   long after each failed try, up to [`BACKOFF_MAX`];
-//! - stops as soon as a window no longer shows pipelined load, and goes back to sampling.
+//! - stops as soon as a window no longer shows pipelined load, and goes back to sampling; and
+//!   after [`RENEW_AFTER`] windows kept, to measure the unpaced load again.
 //!
 //! The wait blocks the worker thread: the pacer runs only on a runtime with one worker
 //! ([`run`](super::run) checks), where nothing else could run meanwhile anyway.
@@ -32,12 +34,17 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
-use tracing::debug;
+use tracing::{debug, trace};
 
 /// How often the load is sampled while the pacer does not pace.
-pub(crate) const SAMPLE: Duration = Duration::from_millis(10);
-/// How long a pace is kept before it is judged.
-pub(crate) const WINDOW: Duration = Duration::from_millis(20);
+pub(crate) const SAMPLE: Duration = Duration::from_millis(25);
+/// How long a pace is kept before it is judged, at least: clients' traffic comes in bursts.
+pub(crate) const WINDOW: Duration = Duration::from_millis(100);
+/// Rounds in a window, at least, at long paces.
+pub(crate) const WINDOW_ROUNDS: u32 = 8;
+/// Windows a pace is kept before the pacing stops for two samples, to measure the unpaced
+/// load again: what the clients do changes.
+pub(crate) const RENEW_AFTER: u32 = 20;
 /// The shortest pace tried.
 pub(crate) const FIRST_PACE: Duration = Duration::from_micros(250);
 /// Frames a second below which there is nothing worth pacing.
@@ -52,9 +59,9 @@ pub(crate) const KEEP: f64 = 0.85;
 /// The share of the baseline's writes per frame that a paced window may make, at most.
 pub(crate) const FEWER_WRITES: f64 = 0.75;
 /// Samples without pacing after a first failed try (0.1 s).
-pub(crate) const BACKOFF_FIRST: u32 = 10;
+pub(crate) const BACKOFF_FIRST: u32 = 4;
 /// The longest rest between tries, in samples (10 s).
-pub(crate) const BACKOFF_MAX: u32 = 1_000;
+pub(crate) const BACKOFF_MAX: u32 = 400;
 
 /// What the connections count for the pacer: frames handled, reads that brought bytes and
 /// writes.
@@ -156,6 +163,8 @@ pub(crate) struct Pacer {
     last: Option<(Load, Duration)>,
     /// Samples to let pass before the next try.
     rest: u32,
+    /// The pace to start at: the last one kept, while it keeps being kept.
+    resume: Option<Duration>,
     backoff: u32,
     pacing: Option<Pacing>,
 }
@@ -169,6 +178,8 @@ struct Pacing {
     writes_per_frame: f64,
     window: Load,
     since: Instant,
+    /// Windows kept since the pacing started.
+    kept: u32,
 }
 
 impl Pacer {
@@ -178,6 +189,7 @@ impl Pacer {
             max,
             last: None,
             rest: 0,
+            resume: None,
             backoff: BACKOFF_FIRST,
             pacing: None,
         }
@@ -206,11 +218,12 @@ impl Pacer {
         };
         both.add(load);
         self.pacing = Some(Pacing {
-            pace: self.max,
+            pace: self.resume.unwrap_or(self.max),
             rate: both.rate(before + elapsed),
             writes_per_frame: both.writes_per_frame(),
             window: Load::default(),
             since: now,
+            kept: 0,
         });
         true
     }
@@ -222,7 +235,7 @@ impl Pacer {
         let p = self.pacing.as_mut()?;
         p.window.add(load);
         let elapsed = now.saturating_duration_since(p.since);
-        if elapsed >= WINDOW {
+        if elapsed >= WINDOW.max(p.pace * WINDOW_ROUNDS) {
             let window = std::mem::take(&mut p.window);
             p.since = now;
             if !window.pipelined(elapsed) {
@@ -232,8 +245,21 @@ impl Pacer {
             }
             let kept = window.rate(elapsed) >= KEEP * p.rate
                 && window.writes_per_frame() <= FEWER_WRITES * p.writes_per_frame;
+            trace!(
+                pace = ?p.pace,
+                rate = window.rate(elapsed) / p.rate,
+                writes_per_frame = window.writes_per_frame() / p.writes_per_frame,
+                kept,
+                "round pacing judged a window (rate and writes against the unpaced load)"
+            );
             if kept {
                 self.backoff = BACKOFF_FIRST;
+                self.resume = Some(p.pace);
+                p.kept += 1;
+                if p.kept >= RENEW_AFTER {
+                    self.stop(false);
+                    return None;
+                }
             } else if p.pace / 2 >= FIRST_PACE {
                 p.pace /= 2;
             } else {
@@ -248,6 +274,7 @@ impl Pacer {
         self.pacing = None;
         self.last = None;
         if failed {
+            self.resume = None;
             self.rest = self.backoff;
             self.backoff = self.backoff.saturating_mul(2).min(BACKOFF_MAX);
         }
@@ -300,12 +327,15 @@ mod tests {
 
     const MAX: Duration = Duration::from_millis(2);
 
-    /// Load worth pacing: 3,000 frames in 10 ms (300,000 a second), 15 per read, a write for
-    /// every other frame.
+    /// Frames in a sample at 300,000 a second.
+    const SAMPLE_FRAMES: u64 = 300 * SAMPLE.as_millis() as u64;
+
+    /// Load worth pacing: 300,000 frames a second, 15 per read, a write for every other
+    /// frame.
     const PIPELINED_LOAD: Load = Load {
-        frames: 3_000,
-        reads: 200,
-        writes: 1_500,
+        frames: SAMPLE_FRAMES,
+        reads: SAMPLE_FRAMES / 15,
+        writes: SAMPLE_FRAMES / 2,
     };
 
     fn started(at: Instant) -> Pacer {
@@ -328,6 +358,7 @@ mod tests {
     /// a window; answers the last wait and when the window ended.
     fn window(pacer: &mut Pacer, at: Instant, model: Model) -> (Option<Duration>, Instant) {
         let work = Duration::from_micros(100);
+        let length = WINDOW.max(pacer.pace().unwrap_or_default() * WINDOW_ROUNDS);
         let mut now = at;
         loop {
             let pace = pacer.pace().unwrap_or_default();
@@ -341,7 +372,7 @@ mod tests {
                 writes: frames / per_write,
             };
             let wait = pacer.round(load, work, now);
-            if wait.is_none() || now.saturating_duration_since(at) >= WINDOW {
+            if wait.is_none() || now.saturating_duration_since(at) >= length {
                 return (wait, now);
             }
         }
@@ -368,7 +399,7 @@ mod tests {
         // As fast as pipelined load, but one frame per read: each client waits for its last
         // message to arrive before it sends the next. Three frames per read are not enough
         // either.
-        for reads in [3_000, 1_000] {
+        for reads in [SAMPLE_FRAMES, SAMPLE_FRAMES / 3] {
             let load = Load {
                 reads,
                 ..PIPELINED_LOAD
@@ -385,9 +416,9 @@ mod tests {
     fn light_load_is_never_paced() {
         // 4,000 frames a second: a busy chat room of people typing.
         let light = Load {
-            frames: 40,
+            frames: 4 * SAMPLE.as_millis() as u64,
             reads: 2,
-            writes: 40,
+            writes: 4 * SAMPLE.as_millis() as u64,
         };
         let t = Instant::now();
         let mut pacer = Pacer::new(MAX);
@@ -400,7 +431,7 @@ mod tests {
     fn rounds_that_already_fill_their_writes_are_never_paced() {
         // Ten frames per write: clients that batch their messages.
         let batched = Load {
-            writes: 300,
+            writes: SAMPLE_FRAMES / 10,
             ..PIPELINED_LOAD
         };
         let t = Instant::now();
@@ -429,12 +460,40 @@ mod tests {
         let t = Instant::now();
         let mut pacer = started(t);
         let mut at = t + SAMPLE;
-        for _ in 0..10 {
+        for _ in 0..RENEW_AFTER - 1 {
             let (wait, end) = window(&mut pacer, at, pacing_pays);
             assert_eq!(wait, Some(MAX - Duration::from_micros(100)));
             at = end;
         }
         assert_eq!(pacer.pace(), Some(MAX));
+    }
+
+    #[test]
+    fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
+        // Half the bound saves writes as well as the bound, which slows the clients.
+        let half: Model = |pace| {
+            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
+            (rate, 15, 5)
+        };
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = window(&mut pacer, t + SAMPLE, half).1;
+        assert_eq!(pacer.pace(), Some(MAX / 2));
+        let mut windows = 0;
+        loop {
+            let (wait, end) = window(&mut pacer, at, half);
+            at = end;
+            if wait.is_none() {
+                break;
+            }
+            windows += 1;
+            assert!(windows < 100, "never measures again");
+        }
+        assert_eq!(windows + 1, RENEW_AFTER);
+        // Two unpaced samples, without a rest, and the pacing resumes at the pace it kept.
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
+        assert_eq!(pacer.pace(), Some(MAX / 2));
     }
 
     #[test]
@@ -497,6 +556,29 @@ mod tests {
         }
         let first = BACKOFF_FIRST as usize;
         assert_eq!(rests, [first, 2 * first, 4 * first]);
+        // Each try starts from the bound again.
+        assert_eq!(pacer.pace(), Some(MAX));
+    }
+
+    #[test]
+    fn a_failed_try_forgets_the_pace_it_kept() {
+        let half: Model = |pace| {
+            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
+            (rate, 15, 5)
+        };
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = window(&mut pacer, t + SAMPLE, half).1;
+        at = window(&mut pacer, at, half).1;
+        assert_eq!(pacer.pace(), Some(MAX / 2));
+        // Then every pace slows the clients down.
+        while pacer.pace().is_some() {
+            at = window(&mut pacer, at, |_| (100_000, 15, 5)).1;
+        }
+        while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
+            at += SAMPLE;
+        }
+        assert_eq!(pacer.pace(), Some(MAX));
     }
 
     #[test]
