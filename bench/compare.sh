@@ -3,12 +3,13 @@
 # baseline, each at every batch setting, servers taking turns, repeated, and prints tables of
 # medians and the bar's verdicts.
 #
-#   bench/compare.sh [--reps N] [--servers confab,confab-1t,redis,python]
+#   bench/compare.sh [--reps N] [--servers confab,confab-1t,confab-nopace,redis,python]
 #                    [--workloads w1,w2,w3,w4,w5,w6] [--batch 1,unbounded] [--scale F]
 #                    [--out DIR]
 #
 # Servers: confab (confab-server with its DEFAULT flags: the bar is judged on it), confab-1t
-# (confab-server --threads 1, shown for the record), redis (redis-server, pub/sub, no
+# (confab-server --threads 1, shown for the record), confab-nopace (confab-server --pace 0:
+# no round pacing, POLICY-8; for the record, not run unless named), redis (redis-server, pub/sub, no
 # persistence), python (bench/python_server.py, the select() baseline).
 #
 # Workloads (32-byte texts, pattern random):
@@ -85,7 +86,7 @@ for w in "${workloads[@]}"; do workload "$w" >/dev/null; done
 for b in "${batches[@]}"; do batch_flags "$b" >/dev/null; done
 for kind in "${servers[@]}"; do
     case "$kind" in
-        confab|confab-1t|redis|python) ;;
+        confab|confab-1t|confab-nopace|redis|python) ;;
         *) echo "compare.sh: unknown server $kind" >&2; exit 2 ;;
     esac
 done
@@ -137,6 +138,7 @@ start_server() { # kind log
     case "$kind" in
         confab) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" >"$log" 2>&1 & ;;
         confab-1t) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" --threads 1 >"$log" 2>&1 & ;;
+        confab-nopace) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" --pace 0 >"$log" 2>&1 & ;;
         redis) redis-server --bind 127.0.0.1 --port "$SERVER_PORT" --save '' --appendonly no \
                    >"$log" 2>&1 & ;;
         python) python3 bench/python_server.py --port "$SERVER_PORT" >"$log" 2>&1 & ;;

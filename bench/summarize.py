@@ -7,8 +7,8 @@
                                                   and prints Markdown tables and the verdicts
 
 The bar is judged on the server called "confab" (confab-server with its default flags), at
-every batch setting; "confab-1t" (--threads 1) is measured against the same targets for the
-record. A target that was not measured (no runs of a server it compares with) is MISSED, with
+every batch setting; "confab-1t" (--threads 1) and "confab-nopace" (--pace 0, no round
+pacing) are measured against the same targets for the record. A target that was not measured (no runs of a server it compares with) is MISSED, with
 the reason: a verdict is never "met" without figures.
 """
 
@@ -37,7 +37,7 @@ CONNECT_LIMIT_S = 5.0  # w4: connect and name every client in < 5 s
 IDLE_RSS_LIMIT_BYTES = 2 * 1024  # w6: <= 2 KiB of server RSS per idle connection
 
 JUDGED = "confab"
-FOR_THE_RECORD = ("confab-1t",)
+FOR_THE_RECORD = ("confab-1t", "confab-nopace")
 
 
 def brief(run):

@@ -3,7 +3,7 @@
 # tracepoints (counts, not times: they do not depend on what else the machine is doing).
 #
 #   bench/syscalls.sh [--clients N] [--inflight K] [--messages M] [--batch 1,unbounded]
-#                     [--servers confab,confab-1t]
+#                     [--servers confab,confab-1t,confab-nopace]
 #
 # Each run starts a fresh server under `perf stat` (so that every thread it ever has is
 # counted), runs confab-bench against it once, stops it and divides each count by the
@@ -67,7 +67,8 @@ for kind in "${servers[@]}"; do
     case "$kind" in
         confab) flags=() ;;
         confab-1t) flags=(--threads 1) ;;
-        *) echo "syscalls.sh: unknown server $kind (confab or confab-1t)" >&2; exit 2 ;;
+        confab-nopace) flags=(--pace 0) ;;
+        *) echo "syscalls.sh: unknown server $kind (confab, confab-1t or confab-nopace)" >&2; exit 2 ;;
     esac
     for b in "${batches[@]}"; do
         case "$b" in
