@@ -15,17 +15,18 @@
 //!   server handled at least [`BUSY_RATE`] frames a second, at least [`PIPELINED`] per read
 //!   (clients that have several commands on the way), and wrote at least once per
 //!   [`WRITES_WORTH_PACING`] frames; their mean rate and writes per frame are the baseline;
-//! - makes every round last at least the pace, starting at the configured bound
-//!   ([`Config::pace`](super::Config::pace)) or at the last pace kept, and judges it after a
-//!   window of [`WINDOW`] and at least [`WINDOW_ROUNDS`] rounds: a pace is kept while
-//!   the frames handled keep [`KEEP`] of the baseline rate (the clients are not slowed down)
-//!   and the writes per frame fall to [`FEWER_WRITES`] of the baseline's (pacing saves
-//!   something);
-//! - halves the pace after a window that fails, and stops when the pace would fall under
-//!   [`FIRST_PACE`]; it then rests [`BACKOFF_FIRST`] samples before it tries again, twice as
-//!   long after each failed try, up to [`BACKOFF_MAX`];
-//! - stops as soon as a window no longer shows pipelined load, and goes back to sampling; and
-//!   after [`RENEW_AFTER`] windows kept, to measure the unpaced load again.
+//! - makes every round last at least the pace, and judges each pace after a window of
+//!   [`WINDOW`] and at least [`WINDOW_ROUNDS`] rounds, by two tests: the frames handled keep
+//!   [`KEEP`] of the baseline rate (the clients are not slowed down), and the writes per frame
+//!   fall to [`FEWER_WRITES`] of the baseline's (pacing saves something);
+//! - climbs: starts at [`FIRST_PACE`] and doubles the pace after each window that keeps the
+//!   rate, up to the configured bound ([`Config::pace`](super::Config::pace)); settles at the
+//!   bound, or at the last pace that kept the rate when a longer one did not;
+//! - keeps the pace it settled at while it passes both tests; after [`RENEW_AFTER`] windows it
+//!   stops for two samples, to measure the unpaced load again, and resumes at that pace;
+//! - stops when a pace fails, and then rests [`BACKOFF_FIRST`] samples before it tries
+//!   again, twice as long after each failed try, up to [`BACKOFF_MAX`];
+//! - stops as soon as a window no longer shows pipelined load, and goes back to sampling.
 //!
 //! The wait blocks the worker thread: the pacer runs only on a runtime with one worker
 //! ([`run`](super::run) checks), where nothing else could run meanwhile anyway.
@@ -45,7 +46,7 @@ pub(crate) const WINDOW_ROUNDS: u32 = 8;
 /// Windows a pace is kept before the pacing stops for two samples, to measure the unpaced
 /// load again: what the clients do changes.
 pub(crate) const RENEW_AFTER: u32 = 20;
-/// The shortest pace tried.
+/// The pace a climb starts at, and the shortest.
 pub(crate) const FIRST_PACE: Duration = Duration::from_micros(250);
 /// Frames a second below which there is nothing worth pacing.
 pub(crate) const BUSY_RATE: f64 = 50_000.0;
@@ -163,7 +164,7 @@ pub(crate) struct Pacer {
     last: Option<(Load, Duration)>,
     /// Samples to let pass before the next try.
     rest: u32,
-    /// The pace to start at: the last one kept, while it keeps being kept.
+    /// The pace to start at after measuring the unpaced load again: the last one kept.
     resume: Option<Duration>,
     backoff: u32,
     pacing: Option<Pacing>,
@@ -172,14 +173,29 @@ pub(crate) struct Pacer {
 #[derive(Debug)]
 struct Pacing {
     pace: Duration,
+    /// Doubling the pace while the clients keep their rate.
+    climbing: bool,
+    /// The longest pace that kept the rate while climbing.
+    good: Option<Duration>,
     /// Frames a second before the pacing started: the rate to keep.
     rate: f64,
     /// Writes per frame before the pacing started.
     writes_per_frame: f64,
     window: Load,
     since: Instant,
-    /// Windows kept since the pacing started.
+    /// Windows kept at the pace found.
     kept: u32,
+}
+
+/// Why a pacing stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// To measure the unpaced load again, and resume at the same pace.
+    Renew,
+    /// The load is no longer pipelined: the next one starts afresh.
+    LoadGone,
+    /// No pace kept the clients' rate and saved writes: rest before the next try.
+    Failed,
 }
 
 impl Pacer {
@@ -218,7 +234,9 @@ impl Pacer {
         };
         both.add(load);
         self.pacing = Some(Pacing {
-            pace: self.resume.unwrap_or(self.max),
+            pace: self.resume.unwrap_or(FIRST_PACE.min(self.max)),
+            climbing: self.resume.is_none(),
+            good: None,
             rate: both.rate(before + elapsed),
             writes_per_frame: both.writes_per_frame(),
             window: Load::default(),
@@ -238,43 +256,68 @@ impl Pacer {
         if elapsed >= WINDOW.max(p.pace * WINDOW_ROUNDS) {
             let window = std::mem::take(&mut p.window);
             p.since = now;
-            if !window.pipelined(elapsed) {
-                // The load went or changed; nothing against pacing when it is back.
-                self.stop(false);
-                return None;
-            }
-            let kept = window.rate(elapsed) >= KEEP * p.rate
-                && window.writes_per_frame() <= FEWER_WRITES * p.writes_per_frame;
-            trace!(
-                pace = ?p.pace,
-                rate = window.rate(elapsed) / p.rate,
-                writes_per_frame = window.writes_per_frame() / p.writes_per_frame,
-                kept,
-                "round pacing judged a window (rate and writes against the unpaced load)"
-            );
-            if kept {
-                self.backoff = BACKOFF_FIRST;
-                self.resume = Some(p.pace);
-                p.kept += 1;
-                if p.kept >= RENEW_AFTER {
-                    self.stop(false);
-                    return None;
-                }
-            } else if p.pace / 2 >= FIRST_PACE {
-                p.pace /= 2;
-            } else {
-                self.stop(true);
+            if let Err(stop) = self.judge(window, elapsed) {
+                self.stop(stop);
                 return None;
             }
         }
+        let p = self.pacing.as_ref()?;
         Some(p.pace.saturating_sub(work))
     }
 
-    fn stop(&mut self, failed: bool) {
+    /// Judges the window that ended, and picks the next pace.
+    fn judge(&mut self, window: Load, elapsed: Duration) -> Result<(), Stop> {
+        let Some(p) = self.pacing.as_mut() else {
+            return Ok(());
+        };
+        if !window.pipelined(elapsed) {
+            return Err(Stop::LoadGone);
+        }
+        let rate_kept = window.rate(elapsed) >= KEEP * p.rate;
+        let writes_saved = window.writes_per_frame() <= FEWER_WRITES * p.writes_per_frame;
+        trace!(
+            pace = ?p.pace,
+            climbing = p.climbing,
+            rate = window.rate(elapsed) / p.rate,
+            writes_per_frame = window.writes_per_frame() / p.writes_per_frame,
+            "round pacing judged a window (rate and writes against the unpaced load)"
+        );
+        if p.climbing {
+            if rate_kept {
+                p.good = Some(p.pace);
+                if p.pace < self.max {
+                    p.pace = (p.pace * 2).min(self.max);
+                    return Ok(());
+                }
+                p.climbing = false;
+            } else if let Some(good) = p.good {
+                // Settle at the longest pace that kept the rate; judged on its own next.
+                p.pace = good;
+                p.climbing = false;
+                return Ok(());
+            } else {
+                return Err(Stop::Failed);
+            }
+        }
+        if !(rate_kept && writes_saved) {
+            return Err(Stop::Failed);
+        }
+        self.backoff = BACKOFF_FIRST;
+        self.resume = Some(p.pace);
+        p.kept += 1;
+        if p.kept >= RENEW_AFTER {
+            return Err(Stop::Renew);
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, why: Stop) {
         self.pacing = None;
         self.last = None;
-        if failed {
+        if why != Stop::Renew {
             self.resume = None;
+        }
+        if why == Stop::Failed {
             self.rest = self.backoff;
             self.backoff = self.backoff.saturating_mul(2).min(BACKOFF_MAX);
         }
@@ -338,6 +381,10 @@ mod tests {
         writes: SAMPLE_FRAMES / 2,
     };
 
+    fn us(n: u64) -> Option<Duration> {
+        Some(Duration::from_micros(n))
+    }
+
     fn started(at: Instant) -> Pacer {
         let mut pacer = Pacer::new(MAX);
         assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at));
@@ -352,6 +399,13 @@ mod tests {
     /// gather five frames per write when they last 1 ms or more.
     fn pacing_pays(pace: Duration) -> (u64, u64, u64) {
         (300_000, 15, if pace >= MAX / 2 { 5 } else { 2 })
+    }
+
+    /// As [`pacing_pays`], but the clients slow down to 200,000 frames a second at paces
+    /// over 1 ms.
+    fn over_1ms_slows(pace: Duration) -> (u64, u64, u64) {
+        let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
+        (rate, 15, 5)
     }
 
     /// Runs rounds of 100 us of work each, as `model` says, from `at` until the pacer judges
@@ -378,19 +432,41 @@ mod tests {
         }
     }
 
+    /// The pace of each window until the pacing stops or `most` windows have passed.
+    fn run_windows(
+        pacer: &mut Pacer,
+        at: &mut Instant,
+        model: Model,
+        most: usize,
+    ) -> Vec<Duration> {
+        let mut paces = vec![];
+        while let Some(pace) = pacer.pace() {
+            if paces.len() == most {
+                break;
+            }
+            paces.push(pace);
+            *at = window(pacer, *at, model).1;
+        }
+        paces
+    }
+
+    fn micros(list: &[u64]) -> Vec<Duration> {
+        list.iter().map(|&n| Duration::from_micros(n)).collect()
+    }
+
     #[test]
-    fn pipelined_load_starts_pacing_at_the_bound_after_two_samples() {
+    fn pipelined_load_starts_pacing_at_the_first_pace_after_two_samples() {
         let t = Instant::now();
         let mut pacer = Pacer::new(MAX);
         assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
         assert_eq!(pacer.pace(), None);
         assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
-        assert_eq!(pacer.pace(), Some(MAX));
+        assert_eq!(pacer.pace(), Some(FIRST_PACE));
         // The first round already waits out the rest of the pace.
         let work = Duration::from_micros(50);
         assert_eq!(
             pacer.round(Load::default(), work, t + SAMPLE + work),
-            Some(MAX - work)
+            Some(FIRST_PACE - work)
         );
     }
 
@@ -456,96 +532,55 @@ mod tests {
     }
 
     #[test]
-    fn a_pace_that_saves_writes_and_keeps_the_rate_is_kept() {
+    fn the_pace_doubles_to_the_bound_and_stays_while_it_saves_writes_and_keeps_the_rate() {
         let t = Instant::now();
         let mut pacer = started(t);
         let mut at = t + SAMPLE;
-        for _ in 0..RENEW_AFTER - 1 {
-            let (wait, end) = window(&mut pacer, at, pacing_pays);
-            assert_eq!(wait, Some(MAX - Duration::from_micros(100)));
-            at = end;
-        }
-        assert_eq!(pacer.pace(), Some(MAX));
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 10);
+        assert_eq!(
+            paces,
+            micros(&[250, 500, 1000, 2000, 2000, 2000, 2000, 2000, 2000, 2000])
+        );
+        assert_eq!(
+            pacer.round(Load::default(), Duration::from_micros(100), at),
+            Some(MAX - Duration::from_micros(100))
+        );
     }
 
     #[test]
-    fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
-        // Half the bound saves writes as well as the bound, which slows the clients.
-        let half: Model = |pace| {
-            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
-            (rate, 15, 5)
-        };
+    fn the_pace_settles_at_the_longest_that_does_not_slow_the_clients() {
         let t = Instant::now();
         let mut pacer = started(t);
-        let mut at = window(&mut pacer, t + SAMPLE, half).1;
-        assert_eq!(pacer.pace(), Some(MAX / 2));
-        let mut windows = 0;
-        loop {
-            let (wait, end) = window(&mut pacer, at, half);
-            at = end;
-            if wait.is_none() {
-                break;
-            }
-            windows += 1;
-            assert!(windows < 100, "never measures again");
-        }
-        assert_eq!(windows + 1, RENEW_AFTER);
-        // Two unpaced samples, without a rest, and the pacing resumes at the pace it kept.
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
-        assert_eq!(pacer.pace(), Some(MAX / 2));
-    }
-
-    #[test]
-    fn a_pace_that_slows_the_clients_is_halved() {
-        // At 2 ms the clients slow down to 200,000 frames a second; at 1 ms they do not.
-        let slowed: Model = |pace| {
-            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
-            (rate, 15, 5)
-        };
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = window(&mut pacer, t + SAMPLE, slowed).1;
-        assert_eq!(pacer.pace(), Some(MAX / 2));
-        for _ in 0..5 {
-            at = window(&mut pacer, at, slowed).1;
-            assert_eq!(pacer.pace(), Some(MAX / 2));
-        }
+        let mut at = t + SAMPLE;
+        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 8);
+        assert_eq!(
+            paces,
+            micros(&[250, 500, 1000, 2000, 1000, 1000, 1000, 1000])
+        );
     }
 
     #[test]
     fn a_pace_that_saves_no_writes_is_given_up() {
         // Rounds that gather no more frames per write however long they last (clients spread
         // over many more recipients than a round reaches).
-        let no_gain: Model = |_| (300_000, 15, 2);
         let t = Instant::now();
         let mut pacer = started(t);
         let mut at = t + SAMPLE;
-        let mut paces = vec![];
-        loop {
-            paces.push(pacer.pace());
-            let (wait, end) = window(&mut pacer, at, no_gain);
-            at = end;
-            if wait.is_none() {
-                break;
-            }
-        }
-        let us = |n| Some(Duration::from_micros(n));
-        assert_eq!(paces, [us(2000), us(1000), us(500), us(250)]);
+        let paces = run_windows(&mut pacer, &mut at, |_| (300_000, 15, 2), 100);
+        assert_eq!(paces, micros(&[250, 500, 1000, 2000]));
         assert_eq!(pacer.pace(), None);
     }
 
     #[test]
     fn after_a_failed_try_pacing_rests_twice_as_long_each_time() {
-        let slowed: Model = |_| (100_000, 15, 5);
         let t = Instant::now();
         let mut pacer = started(t);
         let mut at = t + SAMPLE;
         let mut rests = vec![];
         for _ in 0..3 {
-            while pacer.pace().is_some() {
-                at = window(&mut pacer, at, slowed).1;
-            }
+            // Even the first pace slows the clients down.
+            let paces = run_windows(&mut pacer, &mut at, |_| (100_000, 15, 5), 100);
+            assert_eq!(paces, [FIRST_PACE]);
             let mut samples = 0;
             while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
                 at += SAMPLE;
@@ -556,39 +591,69 @@ mod tests {
         }
         let first = BACKOFF_FIRST as usize;
         assert_eq!(rests, [first, 2 * first, 4 * first]);
-        // Each try starts from the bound again.
-        assert_eq!(pacer.pace(), Some(MAX));
+    }
+
+    #[test]
+    fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
+        let t = Instant::now();
+        let mut pacer = started(t);
+        let mut at = t + SAMPLE;
+        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 100);
+        // The climb, then RENEW_AFTER windows at the pace found.
+        assert_eq!(paces.len(), 4 + RENEW_AFTER as usize, "{paces:?}");
+        assert_eq!(paces.last(), us(1000).as_ref());
+        assert_eq!(pacer.pace(), None);
+        // Two unpaced samples, without a rest, and the pacing resumes at the pace it kept,
+        // without climbing again.
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
+        at += SAMPLE * 2;
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 3);
+        assert_eq!(paces, micros(&[1000, 1000, 1000]));
     }
 
     #[test]
     fn a_failed_try_forgets_the_pace_it_kept() {
-        let half: Model = |pace| {
-            let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
-            (rate, 15, 5)
-        };
         let t = Instant::now();
         let mut pacer = started(t);
-        let mut at = window(&mut pacer, t + SAMPLE, half).1;
-        at = window(&mut pacer, at, half).1;
-        assert_eq!(pacer.pace(), Some(MAX / 2));
-        // Then every pace slows the clients down.
-        while pacer.pace().is_some() {
-            at = window(&mut pacer, at, |_| (100_000, 15, 5)).1;
-        }
+        let mut at = t + SAMPLE;
+        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
+        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
+        // Then the pace found slows the clients down too.
+        let paces = run_windows(&mut pacer, &mut at, |_| (100_000, 15, 5), 100);
+        assert_eq!(paces, micros(&[1000]));
         while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
             at += SAMPLE;
         }
-        assert_eq!(pacer.pace(), Some(MAX));
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 5);
+        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 2000]));
     }
 
     #[test]
     fn pacing_stops_without_penalty_when_the_load_goes() {
         let t = Instant::now();
         let mut pacer = started(t);
-        let (wait, at) = window(&mut pacer, t + SAMPLE, |_| (10_000, 15, 2));
+        let mut at = t + SAMPLE;
+        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
+        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
+        let (wait, at) = window(&mut pacer, at, |_| (10_000, 15, 2));
         assert_eq!(wait, None);
+        // No rest, and the next load is searched afresh.
         assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
         assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
+        assert_eq!(pacer.pace(), Some(FIRST_PACE));
+    }
+
+    #[test]
+    fn a_bound_under_the_first_pace_is_the_only_pace() {
+        let bound = Duration::from_micros(100);
+        let mut pacer = Pacer::new(bound);
+        let t = Instant::now();
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
+        let mut at = t + SAMPLE;
+        let paces = run_windows(&mut pacer, &mut at, |_| (300_000, 15, 5), 3);
+        assert_eq!(paces, [bound, bound, bound]);
     }
 
     #[tokio::test]
