@@ -385,11 +385,13 @@ mod tests {
         Some(Duration::from_micros(n))
     }
 
-    fn started(at: Instant) -> Pacer {
+    /// A pacer that started pacing, and when it did.
+    fn started() -> (Pacer, Instant) {
+        let t = Instant::now();
         let mut pacer = Pacer::new(MAX);
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
-        pacer
+        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
+        (pacer, t + SAMPLE)
     }
 
     /// What the server sees at a pace: frames a second, frames per read and per write.
@@ -454,6 +456,15 @@ mod tests {
         list.iter().map(|&n| Duration::from_micros(n)).collect()
     }
 
+    /// A hundred samples of `load` in a row start no pacing.
+    fn never_paced(load: Load) {
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        for i in 0..100 {
+            assert!(!pacer.sample(load, SAMPLE, t + SAMPLE * i), "{load:?}");
+        }
+    }
+
     #[test]
     fn pipelined_load_starts_pacing_at_the_first_pace_after_two_samples() {
         let t = Instant::now();
@@ -476,45 +487,30 @@ mod tests {
         // message to arrive before it sends the next. Three frames per read are not enough
         // either.
         for reads in [SAMPLE_FRAMES, SAMPLE_FRAMES / 3] {
-            let load = Load {
+            never_paced(Load {
                 reads,
                 ..PIPELINED_LOAD
-            };
-            let t = Instant::now();
-            let mut pacer = Pacer::new(MAX);
-            for i in 0..100 {
-                assert!(!pacer.sample(load, SAMPLE, t + SAMPLE * i), "{load:?}");
-            }
+            });
         }
     }
 
     #[test]
     fn light_load_is_never_paced() {
         // 4,000 frames a second: a busy chat room of people typing.
-        let light = Load {
+        never_paced(Load {
             frames: 4 * SAMPLE.as_millis() as u64,
             reads: 2,
             writes: 4 * SAMPLE.as_millis() as u64,
-        };
-        let t = Instant::now();
-        let mut pacer = Pacer::new(MAX);
-        for i in 0..100 {
-            assert!(!pacer.sample(light, SAMPLE, t + SAMPLE * i));
-        }
+        });
     }
 
     #[test]
     fn rounds_that_already_fill_their_writes_are_never_paced() {
         // Ten frames per write: clients that batch their messages.
-        let batched = Load {
+        never_paced(Load {
             writes: SAMPLE_FRAMES / 10,
             ..PIPELINED_LOAD
-        };
-        let t = Instant::now();
-        let mut pacer = Pacer::new(MAX);
-        for i in 0..100 {
-            assert!(!pacer.sample(batched, SAMPLE, t + SAMPLE * i));
-        }
+        });
     }
 
     #[test]
@@ -533,9 +529,7 @@ mod tests {
 
     #[test]
     fn the_pace_doubles_to_the_bound_and_stays_while_it_saves_writes_and_keeps_the_rate() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, pacing_pays, 10);
         assert_eq!(
             paces,
@@ -549,9 +543,7 @@ mod tests {
 
     #[test]
     fn the_pace_settles_at_the_longest_that_does_not_slow_the_clients() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 8);
         assert_eq!(
             paces,
@@ -563,9 +555,7 @@ mod tests {
     fn a_pace_that_saves_no_writes_is_given_up() {
         // Rounds that gather no more frames per write however long they last (clients spread
         // over many more recipients than a round reaches).
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, |_| (300_000, 15, 2), 100);
         assert_eq!(paces, micros(&[250, 500, 1000, 2000]));
         assert_eq!(pacer.pace(), None);
@@ -573,9 +563,7 @@ mod tests {
 
     #[test]
     fn after_a_failed_try_pacing_rests_twice_as_long_each_time() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let mut rests = vec![];
         for _ in 0..3 {
             // Even the first pace slows the clients down.
@@ -595,9 +583,7 @@ mod tests {
 
     #[test]
     fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 100);
         // The climb, then RENEW_AFTER windows at the pace found.
         assert_eq!(paces.len(), 4 + RENEW_AFTER as usize, "{paces:?}");
@@ -614,9 +600,7 @@ mod tests {
 
     #[test]
     fn a_failed_try_forgets_the_pace_it_kept() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
         assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
         // Then the pace found slows the clients down too.
@@ -631,9 +615,7 @@ mod tests {
 
     #[test]
     fn pacing_stops_without_penalty_when_the_load_goes() {
-        let t = Instant::now();
-        let mut pacer = started(t);
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
         assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
         let (wait, at) = window(&mut pacer, at, |_| (10_000, 15, 2));
@@ -681,11 +663,10 @@ mod tests {
 
     #[test]
     fn a_round_longer_than_the_pace_does_not_wait() {
-        let t = Instant::now();
-        let mut pacer = started(t);
+        let (mut pacer, start) = started();
         let work = MAX * 3;
         assert_eq!(
-            pacer.round(PIPELINED_LOAD, work, t + SAMPLE + work),
+            pacer.round(PIPELINED_LOAD, work, start + work),
             Some(Duration::ZERO)
         );
     }
