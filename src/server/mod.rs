@@ -213,7 +213,7 @@ pub(crate) struct Shared {
     /// Connections being served (POLICY-1).
     active: AtomicUsize,
     pub(crate) hooks: Hooks,
-    /// What the readers count for round pacing (POLICY-8), when the server paces.
+    /// What the connections count for round pacing (POLICY-8), when the server paces.
     pub(crate) activity: Option<pacing::Activity>,
 }
 
