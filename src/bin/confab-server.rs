@@ -104,7 +104,7 @@ struct Args {
 
     /// POLICY-2: how long a started frame may take to complete before ERROR TIMEOUT and
     /// close, as a number with a unit (ms, s, m), e.g. 10s or 500ms; 0 disables it.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = optional_duration)]
     frame_timeout: OptionalDuration,
 
     /// POLICY-8: the longest a round of the event loop is stretched, with a unit (ms, s), or 0
@@ -112,7 +112,7 @@ struct Args {
     /// waiting (pipelining) and only while that does not slow them down, the server lets
     /// input gather between rounds so that deliveries leave in fewer writes: a delivery then
     /// waits up to this long. With one worker thread only (--threads).
-    #[arg(long, value_name = "DURATION", default_value = "2ms", value_parser = timeout)]
+    #[arg(long, value_name = "DURATION", default_value = "2ms", value_parser = optional_duration)]
     pace: OptionalDuration,
 
     /// Worker threads of the async runtime (0: half the CPUs, at least one). The server's
@@ -179,7 +179,7 @@ fn bytes(s: &str) -> Result<usize, String> {
 
 /// A duration with a unit, more than zero.
 fn duration(s: &str) -> Result<Duration, String> {
-    match timeout(s)? {
+    match optional_duration(s)? {
         OptionalDuration(Some(d)) => Ok(d),
         OptionalDuration(None) => Err("must be more than zero".to_owned()),
     }
@@ -193,7 +193,7 @@ fn listen_address(s: &str) -> Result<HostPort, String> {
     Ok(addr)
 }
 
-fn timeout(s: &str) -> Result<OptionalDuration, String> {
+fn optional_duration(s: &str) -> Result<OptionalDuration, String> {
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (digits, unit) = s.split_at(split);
     let n: u64 = digits

@@ -47,7 +47,7 @@ const MAX_READ_CHUNK: usize = 64 * 1024;
 /// A reader yields to other tasks after handling this many frames in a row, so that the
 /// writers it queued deliveries to get to run (a woken task may wait behind the running one
 /// on the same worker) before their queues grow towards the limits of POLICY-3.
-const YIELD_EVERY: usize = 128;
+const YIELD_EVERY: u32 = 128;
 /// The same after this many bytes of payloads, so that a burst of long messages to one
 /// recipient reaches its writer long before the hard limit of POLICY-3.
 const YIELD_BYTES: usize = 64 * 1024;
@@ -161,6 +161,7 @@ pub(super) fn serve(
             paused: false,
             cut: false,
             handled: 0,
+            counted: 0,
             handled_bytes: 0,
         };
         let (mut rd, mut wr) = stream.split();
@@ -350,7 +351,9 @@ pub(crate) struct Conn {
     /// This connection's own queue went over its limit: it is cut (POLICY-5).
     cut: bool,
     /// Frames handled since the reader last yielded.
-    handled: usize,
+    handled: u32,
+    /// Of those, the frames already counted for round pacing (POLICY-8).
+    counted: u32,
     /// Payload bytes handled since the reader last yielded.
     handled_bytes: usize,
 }
@@ -424,6 +427,10 @@ impl Conn {
                 loop {
                     let before = buf.len();
                     let flow = self.handle_frames(&mut buf).await;
+                    if let Some(activity) = &ctx.activity {
+                        activity.frames(self.handled - self.counted);
+                        self.counted = self.handled;
+                    }
                     if let Some(end) = flow {
                         break 'read end;
                     }
@@ -452,6 +459,7 @@ impl Conn {
                     }
                     if self.handled >= YIELD_EVERY || self.handled_bytes >= YIELD_BYTES {
                         self.handled = 0;
+                        self.counted = 0;
                         self.handled_bytes = 0;
                         tokio::task::yield_now().await;
                     }
@@ -508,9 +516,6 @@ impl Conn {
                 Err(e) => return Some(End::ReadFailed(io::Error::other(e.to_string()))),
             };
             self.handled += 1;
-            if let Some(activity) = &self.ctx.activity {
-                activity.frame();
-            }
             self.handled_bytes += payload.len();
             let flow = if self.ctx.hooks.armed() {
                 // Boxed: what a hook keeps across its await stays out of every reader's future.
@@ -814,20 +819,26 @@ mod tests {
             Arc::clone(&ctx),
             Slot(Arc::clone(&ctx)),
         ));
-        // Two frames in one write: a name, and a message to itself.
-        client.write_all(b"0006NAME A0008MSG A hi").await.unwrap();
+        // Two frames in one write, a name and a message to itself; then, once they are
+        // answered, a third frame.
         let mut got = Vec::new();
-        while !got.ends_with(b"A SENT hi") {
-            let mut chunk = [0u8; 64];
-            let n = client.read(&mut chunk).await.unwrap();
-            assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
-            got.extend_from_slice(&chunk[..n]);
+        for (send, until) in [
+            (&b"0006NAME A0008MSG A hi"[..], &b"A SENT hi"[..]),
+            (b"0008MSG A yo", b"A SENT yo"),
+        ] {
+            client.write_all(send).await.unwrap();
+            while !got.ends_with(until) {
+                let mut chunk = [0u8; 64];
+                let n = client.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "closed after {:?}", String::from_utf8_lossy(&got));
+                got.extend_from_slice(&chunk[..n]);
+            }
         }
         let activity = ctx.activity.as_ref().unwrap();
         let load = activity.take();
-        assert_eq!(load.frames, 2, "{load:?}");
-        assert!((1..=2).contains(&load.reads), "{load:?}");
-        assert!((1..=2).contains(&load.writes), "{load:?}");
+        assert_eq!(load.frames, 3, "{load:?}");
+        assert!((2..=3).contains(&load.reads), "{load:?}");
+        assert!((2..=4).contains(&load.writes), "{load:?}");
         drop(client);
         server.await.unwrap();
     }

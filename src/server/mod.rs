@@ -64,6 +64,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{info, warn};
 
 use crate::protocol::{Dialect, ErrorCode, FrameCodec, Reply};
@@ -312,7 +313,7 @@ pub async fn run_with_metrics(
     let ctx = Arc::new(Shared::new(config, metrics, pace.is_some()));
     let _pacer = pace.map(|max| {
         let ctx = Arc::clone(&ctx);
-        AbortOnDrop(tokio::spawn(async move {
+        AbortOnDropHandle::new(tokio::spawn(async move {
             if let Some(activity) = &ctx.activity {
                 pacing::pace(activity, max).await;
             }
@@ -411,15 +412,6 @@ pub async fn run_with_metrics(
             tasks.shutdown().await;
             Err(e)
         }
-    }
-}
-
-/// A task that stops when its handle is dropped.
-struct AbortOnDrop(JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
     }
 }
 

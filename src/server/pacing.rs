@@ -85,9 +85,11 @@ impl Activity {
         }
     }
 
-    /// One frame was handled.
-    pub(crate) fn frame(&self) {
-        self.frames.fetch_add(1, Ordering::Relaxed);
+    /// `n` frames were handled.
+    pub(crate) fn frames(&self, n: u32) {
+        if n > 0 {
+            self.frames.fetch_add(u64::from(n), Ordering::Relaxed);
+        }
     }
 
     /// One write was made.
@@ -217,12 +219,9 @@ impl Pacer {
         self.pacing.as_ref().map(|p| p.pace)
     }
 
-    /// The load over the last `elapsed`, not paced. Answers `true` when pacing starts at
-    /// `now`.
+    /// The load over the last `elapsed`, while not pacing. Answers `true` when pacing starts
+    /// at `now` (then [`Pacer::round`] after every round, until it stops).
     pub(crate) fn sample(&mut self, load: Load, elapsed: Duration, now: Instant) -> bool {
-        if self.pacing.is_some() {
-            return true;
-        }
         let worth = load.worth_pacing(elapsed).then_some((load, elapsed));
         let previous = std::mem::replace(&mut self.last, worth);
         if self.rest > 0 {
