@@ -3,7 +3,7 @@
 //! Real course servers trip over connections that open and close without a word (an unnamed
 //! client's disconnect crashes some, a greeting sent to a client that has gone crashes
 //! others). So the harness never probes with throwaway connections: after each case it asks
-//! the sentinel, which joined like any client and stays, for the names. An answer means the
+//! the sentinel, which joined like any client and stays, for the names, twice. Answers mean the
 //! server is alive; silence means it hangs; a closed sentinel means it died or dropped us, which
 //! the process (or the port) then tells apart. The sentinel never sends EXIT and never relies
 //! on an empty names list, which some servers do not answer.
@@ -130,15 +130,19 @@ impl Sentinel {
         None
     }
 
-    /// Asks for the names: the server is alive if anything comes back.
+    /// Asks for the names twice, the second time after the first answer (JUDGE-11): the
+    /// server is alive if both come back. A server that serves its sockets in turn may answer
+    /// the first in the turn that reads a case's last bytes, before it handles them.
     pub async fn check(&mut self, timeout: Duration) -> Check {
         if let Some(closed) = self.drain().await {
             return closed;
         }
-        match self.ask_names(timeout).await {
-            Ok(_) => Check::Answered,
-            Err(check) => check,
+        for _ in 0..2 {
+            if let Err(check) = self.ask_names(timeout).await {
+                return check;
+            }
         }
+        Check::Answered
     }
 
     /// Sends GET_NAMES and answers the names list (the first frame that shows the sentinel's

@@ -1,6 +1,7 @@
 //! Connections to the server under test, and the transcript of everything that crossed them.
 //!
-//! The harness knows the server only through the wire. Every byte written and every frame read
+//! The harness knows the server only through the wire, and through the operating system's
+//! count of the bytes the server has not read from it (JUDGE-10). Every byte written and every frame read
 //! is recorded, with the connection's label and the time since the case began, so that a
 //! verdict can show its evidence. Reads are always bounded by a timeout: a server that never
 //! answers makes the harness wait, never hang.
@@ -16,6 +17,8 @@ use confab::protocol::escape::escape_bytes;
 use confab::protocol::frame::{self, decode_frame};
 use confab::protocol::{Command, Dialect, FrameError, Framing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+mod unread;
 use tokio::net::TcpStream;
 
 /// What happened on one connection at one moment.
@@ -303,6 +306,13 @@ impl Conn {
     pub fn note(&self, note: impl Into<String>) {
         self.transcript
             .record(&self.label, EventKind::Note(note.into()));
+    }
+
+    /// How many bytes of this connection the server has not read yet, where the operating
+    /// system shows the server's end (a server on this host, on Linux); `None` elsewhere.
+    pub fn unread_by_server(&self) -> Option<u32> {
+        let stream = self.stream.as_ref()?;
+        unread::unread_by_peer(stream.local_addr().ok()?, stream.peer_addr().ok()?)
     }
 
     /// Writes `bytes` exactly as they are.

@@ -23,11 +23,17 @@ fn zoo() -> PathBuf {
 /// Runs the cases starting with `only` (all, when empty) of the course profile on a zoo
 /// server.
 async fn grade(server: &str, only: &[&str]) -> Report {
+    let command = format!("exec python3 -S {} {{port}}", zoo().join(server).display());
+    grade_command(server, command, only).await
+}
+
+/// Runs the cases starting with `only` of the course profile on the server that `command`
+/// starts (`server` names it in messages).
+async fn grade_command(server: &str, command: String, only: &[&str]) -> Report {
     let mut options = RunOptions::new(Profile::course());
     options.only = only.iter().map(|s| (*s).to_owned()).collect();
     options.timeout = Duration::from_millis(700);
     options.restart_deadline = Duration::from_secs(5);
-    let command = format!("exec python3 -S {} {{port}}", zoo().join(server).display());
     // The free port the harness picks can be taken by another test's server before this one
     // binds it (the zoo servers do not set SO_REUSEADDR); that start is tried again.
     let mut attempts = 0;
@@ -388,4 +394,40 @@ async fn a_split_frame_fails_a_one_recv_server_the_same_way_every_run() {
             render(&report)
         );
     }
+}
+
+/// The same server on a loaded machine (JUDGE-11): it stops 0.3 s after every send, so the
+/// sentinel's question arrives while it pauses after answering the header alone, and its next
+/// turn answers the sentinel before it reads the payload and dies. The crash is still the
+/// verdict, because the sentinel asks again after that answer.
+#[tokio::test]
+async fn a_split_frame_fails_a_slowed_one_recv_server_as_it_fails_a_quick_one() {
+    if !tools::available(
+        "a_split_frame_fails_a_slowed_one_recv_server_as_it_fails_a_quick_one",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let command = format!(
+        "exec python3 -S {} 0.3 {} {{port}}",
+        fixtures.join("slow_sends.py").display(),
+        zoo().join("17_unnamed_crash_dec2.py").display()
+    );
+    let report = grade_command("zoo 17, slowed", command, &["rubric.14"]).await;
+    let row = report
+        .cases
+        .iter()
+        .find(|c| c.id == "rubric.14-length-field")
+        .expect("row 14 ran");
+    assert_eq!(
+        row.verdict,
+        confab_conformance::Verdict::ServerCrashed,
+        "{}",
+        render(&report)
+    );
+    let (groups, _) = causes::group(report.cases.iter());
+    let ids: Vec<&str> = groups.iter().map(|g| g.cause.id).collect();
+    assert_eq!(ids, ["crash-non-digit-length"], "{}", render(&report));
 }

@@ -231,21 +231,46 @@ pub(crate) async fn msg_without_reply(
     ctx.expect_delivery(b, an, text).await
 }
 
-/// How long the harness waits between writes it means the server to read apart (JUDGE-10):
-/// far longer than loopback takes to deliver a write and a `select()` loop takes to read it.
+/// How long the harness waits at least between writes it means the server to read apart
+/// (JUDGE-10): far longer than loopback takes to deliver a write and a quick `select()` loop
+/// takes to read it.
 pub(crate) const APART: std::time::Duration = std::time::Duration::from_millis(30);
 
-/// Writes `parts` one after another, [`APART`] between them, so that the server reads each in
-/// a read of its own in every run (JUDGE-10): written back to back they often arrive together,
-/// and a server that mishandles a split frame would pass or fail by the timing of one run.
+/// Writes `parts` one after another so that the server reads each in a read of its own in
+/// every run (JUDGE-10): written back to back they often arrive together, and a server that
+/// mishandles a split frame would pass or fail by the timing of one run. Before each part
+/// after the first it waits [`APART`], then until the server has read everything before it,
+/// where that can be seen, for at most the case's timeout.
 pub(crate) async fn send_apart(ctx: &mut Ctx, conn: &mut Conn, parts: &[&[u8]]) -> Check {
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
-            tokio::time::sleep(APART).await;
+            await_read(ctx, conn).await;
         }
         ctx.send_raw(conn, part).await?;
     }
     Ok(())
+}
+
+/// Waits [`APART`], then until the server holds none of `conn`'s bytes unread, asking the
+/// operating system every millisecond. A server whose end cannot be seen gets [`APART`] alone;
+/// one that has not read by the case's timeout gets a note on `conn`, and the wait ends.
+async fn await_read(ctx: &Ctx, conn: &Conn) {
+    let start = tokio::time::Instant::now();
+    tokio::time::sleep(APART).await;
+    loop {
+        match conn.unread_by_server() {
+            None | Some(0) => return,
+            Some(unread) if start.elapsed() >= ctx.timeout => {
+                conn.note(format!(
+                    "the server had not read the last {unread} bytes after {} ms; the rest is \
+                     written anyway",
+                    start.elapsed().as_millis()
+                ));
+                return;
+            }
+            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
+        }
+    }
 }
 
 /// Writes a frame one byte per write, back to back: a frame of 10 to 20 bytes written
