@@ -17,7 +17,24 @@ pub fn available(test: &str, program: &str, package: &str) -> bool {
     if on_path(program) {
         return true;
     }
-    let line = format!("SKIP {test}: {program} not found (apt-get install {package})");
+    skip(&format!(
+        "SKIP {test}: {program} not found (apt-get install {package})"
+    ))
+}
+
+/// Whether the file at `path` exists (a facility of the operating system, such as
+/// `/proc/net/tcp`). When it does not, prints `SKIP <test>: no <path> (<why>)` as
+/// [`available`] does, and answers `false`; or fails when [`REQUIRE`]` = 1`.
+pub fn file_available(test: &str, path: &str, why: &str) -> bool {
+    if std::path::Path::new(path).exists() {
+        return true;
+    }
+    skip(&format!("SKIP {test}: no {path} ({why})"))
+}
+
+/// Prints `line` past the test harness's output capture and answers `false`; fails instead
+/// when [`REQUIRE`]` = 1`.
+fn skip(line: &str) -> bool {
     assert!(
         std::env::var_os(REQUIRE).is_none_or(|v| v != "1"),
         "{line}, and {REQUIRE}=1 requires it"
