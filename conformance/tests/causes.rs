@@ -374,32 +374,39 @@ async fn a_split_frame_fails_a_one_recv_server_the_same_way_every_run() {
     }
     for run in 1..=5 {
         let report = grade("17_unnamed_crash_dec2.py", &["rubric.14"]).await;
-        let row = report
-            .cases
-            .iter()
-            .find(|c| c.id == "rubric.14-length-field")
-            .expect("row 14 ran");
-        assert_eq!(
-            row.verdict,
-            confab_conformance::Verdict::ServerCrashed,
-            "run {run}:\n{}",
-            render(&report)
-        );
-        let (groups, _) = causes::group(report.cases.iter());
-        let ids: Vec<&str> = groups.iter().map(|g| g.cause.id).collect();
-        assert_eq!(
-            ids,
-            ["crash-non-digit-length"],
-            "run {run}:\n{}",
-            render(&report)
-        );
+        assert_row_14_crashed_on_the_payload(&report, &format!("run {run}"));
     }
 }
 
-/// The same server on a loaded machine (JUDGE-11): it stops 0.3 s after every send, so the
-/// sentinel's question arrives while it pauses after answering the header alone, and its next
-/// turn answers the sentinel before it reads the payload and dies. The crash is still the
-/// verdict, because the sentinel asks again after that answer.
+/// Row 14's verdict is a crash, and the report's only cause the non-digit length field.
+fn assert_row_14_crashed_on_the_payload(report: &Report, which: &str) {
+    let row = report
+        .cases
+        .iter()
+        .find(|c| c.id == "rubric.14-length-field")
+        .expect("row 14 ran");
+    assert_eq!(
+        row.verdict,
+        confab_conformance::Verdict::ServerCrashed,
+        "{which}:\n{}",
+        render(report)
+    );
+    let (groups, _) = causes::group(report.cases.iter());
+    let ids: Vec<&str> = groups.iter().map(|g| g.cause.id).collect();
+    assert_eq!(
+        ids,
+        ["crash-non-digit-length"],
+        "{which}:\n{}",
+        render(report)
+    );
+}
+
+/// The same server as a loaded machine runs it: it stops 0.3 s after every send. The header
+/// arrives while it pauses after greeting the sentinel, so the payload must wait until the
+/// header has been read (JUDGE-10), not 30 ms alone. The sentinel's question then arrives
+/// while it pauses after answering the header, and its next turn answers the sentinel before
+/// it reads the payload and dies: the crash is the verdict only because the sentinel asks
+/// again after that answer (JUDGE-11).
 #[tokio::test]
 async fn a_split_frame_fails_a_slowed_one_recv_server_as_it_fails_a_quick_one() {
     if !tools::available(
@@ -420,18 +427,5 @@ async fn a_split_frame_fails_a_slowed_one_recv_server_as_it_fails_a_quick_one() 
         zoo().join("17_unnamed_crash_dec2.py").display()
     );
     let report = grade_command("zoo 17, slowed", command, &["rubric.14"]).await;
-    let row = report
-        .cases
-        .iter()
-        .find(|c| c.id == "rubric.14-length-field")
-        .expect("row 14 ran");
-    assert_eq!(
-        row.verdict,
-        confab_conformance::Verdict::ServerCrashed,
-        "{}",
-        render(&report)
-    );
-    let (groups, _) = causes::group(report.cases.iter());
-    let ids: Vec<&str> = groups.iter().map(|g| g.cause.id).collect();
-    assert_eq!(ids, ["crash-non-digit-length"], "{}", render(&report));
+    assert_row_14_crashed_on_the_payload(&report, "slowed by 0.3 s after every send");
 }
