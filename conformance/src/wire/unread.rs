@@ -13,12 +13,23 @@ use std::net::SocketAddr;
 /// The bytes that the server at `peer` has not read from its end of the connection whose
 /// harness end is `ours`, or `None` when that end cannot be seen.
 pub fn unread_by_peer(ours: SocketAddr, peer: SocketAddr) -> Option<u32> {
-    let table = match peer {
-        SocketAddr::V4(_) => "/proc/net/tcp",
-        SocketAddr::V6(_) => "/proc/net/tcp6",
+    let in_table = |table: &str, ours: SocketAddr, peer: SocketAddr| {
+        let text = std::fs::read_to_string(table).ok()?;
+        receive_queue(&text, &address(peer), &address(ours))
     };
-    let text = std::fs::read_to_string(table).ok()?;
-    receive_queue(&text, &address(peer), &address(ours))
+    match (ours, peer) {
+        (SocketAddr::V4(o), SocketAddr::V4(p)) => {
+            in_table("/proc/net/tcp", ours, peer).or_else(|| {
+                // A server listening on `::` for both families holds IPv4 clients on IPv6
+                // sockets, with IPv4-mapped addresses (`::ffff:127.0.0.1`).
+                let mapped = |a: std::net::SocketAddrV4| {
+                    SocketAddr::new(a.ip().to_ipv6_mapped().into(), a.port())
+                };
+                in_table("/proc/net/tcp6", mapped(o), mapped(p))
+            })
+        }
+        _ => in_table("/proc/net/tcp6", ours, peer),
+    }
 }
 
 /// An address as the tables spell it: the IP's 32-bit words in the machine's byte order,
@@ -95,12 +106,15 @@ mod tests {
     }
 
     /// The kernel's own table: bytes written to an accepted connection and not read show as
-    /// its receive queue, and are gone from it once read.
-    #[tokio::test]
-    async fn a_real_connection_shows_its_unread_bytes_on_linux() {
+    /// its receive queue, and are gone from it once read. `listen` is where the server
+    /// listens, `connect` the address the client connects to (`None`: the listener's own).
+    async fn shows_unread_bytes(listen: &str, connect: Option<&str>) {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let server = listener.local_addr().unwrap();
+        let listener = tokio::net::TcpListener::bind(listen).await.unwrap();
+        let mut server = listener.local_addr().unwrap();
+        if let Some(ip) = connect {
+            server.set_ip(ip.parse().unwrap());
+        }
         let mut client = tokio::net::TcpStream::connect(server).await.unwrap();
         let (mut accepted, _) = listener.accept().await.unwrap();
         let ours = client.local_addr().unwrap();
@@ -120,11 +134,33 @@ mod tests {
                 tokio::time::sleep(std::time::Duration::from_millis(1)).await;
             }
         };
-        assert_eq!(settles_at(0).await, Some(0));
+        assert_eq!(settles_at(0).await, Some(0), "{listen}");
         client.write_all(b"12").await.unwrap();
-        assert_eq!(settles_at(2).await, Some(2));
+        assert_eq!(settles_at(2).await, Some(2), "{listen}");
         let mut two = [0u8; 2];
         accepted.read_exact(&mut two).await.unwrap();
-        assert_eq!(settles_at(0).await, Some(0));
+        assert_eq!(settles_at(0).await, Some(0), "{listen}");
+    }
+
+    #[tokio::test]
+    async fn a_real_ipv4_connection_shows_its_unread_bytes_on_linux() {
+        shows_unread_bytes("127.0.0.1:0", None).await;
+    }
+
+    /// A server listening on `::` for both families, as Node.js and Java servers do by
+    /// default, holds an IPv4 client on an IPv6 socket; and a server on `::1`. Skipped where
+    /// the machine has no IPv6.
+    #[tokio::test]
+    async fn real_ipv6_and_dual_stack_connections_show_their_unread_bytes_on_linux() {
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            eprintln!("SKIP: this machine has no IPv6 loopback");
+            return;
+        }
+        shows_unread_bytes("[::1]:0", None).await;
+        if std::fs::read_to_string("/proc/sys/net/ipv6/bindv6only").is_ok_and(|v| v.trim() == "1") {
+            eprintln!("SKIP: sockets on `::` take IPv6 only here (net.ipv6.bindv6only = 1)");
+            return;
+        }
+        shows_unread_bytes("[::]:0", Some("127.0.0.1")).await;
     }
 }
