@@ -225,11 +225,15 @@ pub struct Conn {
     ended: bool,
     /// In raw framing, the server cuts messages where its reads end, so writes are spaced.
     last_write: Option<tokio::time::Instant>,
+    /// How long a reply is awaited: also the longest wait, in raw framing, for the server to
+    /// read a message before the next is written.
+    timeout: Duration,
 }
 
-/// In raw framing, the least time between two writes on one connection: without a length
-/// field the server can only tell messages apart if they arrive in separate reads
-/// (DIALECT-5). This spaces writes; it orders nothing that a verdict depends on.
+/// In raw framing, the time between two writes on one connection where the harness cannot
+/// see whether the server has read the first (JUDGE-12): without a length field the server
+/// can only tell messages apart if they arrive in separate reads (DIALECT-5). This spaces
+/// writes; it orders nothing that a verdict depends on.
 pub const RAW_GAP: Duration = Duration::from_millis(30);
 
 impl Conn {
@@ -262,6 +266,7 @@ impl Conn {
                     transcript: transcript.clone(),
                     ended: false,
                     last_write: None,
+                    timeout,
                 })
             }
             Err(e) => {
@@ -315,12 +320,29 @@ impl Conn {
         unread::unread_by_peer(stream.local_addr().ok()?, stream.peer_addr().ok()?)
     }
 
+    /// In raw framing, waits before a write until the server has read everything written
+    /// before it, where the operating system shows that, for at most the reply timeout; else
+    /// until [`RAW_GAP`] has passed since `last`, the previous write (JUDGE-12).
+    async fn await_read_since(&self, last: tokio::time::Instant) {
+        loop {
+            match self.unread_by_server() {
+                None => {
+                    tokio::time::sleep_until(last + RAW_GAP).await;
+                    return;
+                }
+                Some(0) => return,
+                Some(_) if last.elapsed() >= self.timeout => return,
+                Some(_) => tokio::time::sleep(Duration::from_millis(1)).await,
+            }
+        }
+    }
+
     /// Writes `bytes` exactly as they are.
     pub async fn send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
         if self.dialect.framing.needs_write_gap()
             && let Some(last) = self.last_write
         {
-            tokio::time::sleep_until(last + RAW_GAP).await;
+            self.await_read_since(last).await;
         }
         self.last_write = Some(tokio::time::Instant::now());
         self.transcript

@@ -1,7 +1,9 @@
 //! The root causes of the student report (`report::causes`), each recognised on a zoo server
 //! (`tests/zoo/*.py`, see its README) that has that mistake: the harness runs the cases that
 //! show it, and the terminal report must have the cause's block, with its fix line, naming
-//! those cases. A server with several mistakes gets one block per cause.
+//! those cases. A server with several mistakes gets one block per cause. A server slowed as a
+//! loaded machine runs it (`tests/fixtures/slow_sends.py`) must get the verdicts and causes it
+//! gets quick.
 //!
 //! The servers need `python3`. Without it the tests say so and pass, unless
 //! `CONFAB_REQUIRE_TOOLS=1`, which makes a missing program a failure (`tests/tools`).
@@ -18,6 +20,10 @@ mod tools;
 
 fn zoo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo")
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// Runs the cases starting with `only` (all, when empty) of the course profile on a zoo
@@ -420,12 +426,48 @@ async fn a_split_frame_fails_a_slowed_one_recv_server_as_it_fails_a_quick_one() 
     ) {
         return;
     }
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let command = format!(
         "exec python3 -S {} 0.3 {} {{port}}",
-        fixtures.join("slow_sends.py").display(),
+        fixtures().join("slow_sends.py").display(),
         zoo().join("17_unnamed_crash_dec2.py").display()
     );
     let report = grade_command("zoo 17, slowed", command, &["rubric.14"]).await;
     assert_row_14_crashed_on_the_payload(&report, "slowed by 0.3 s after every send");
+}
+
+/// An unframed server as a loaded machine runs it: zoo 19 stops 0.1 s after every send, so a
+/// message the harness writes while it pauses waits in its socket. The harness writes the next
+/// message on that connection only once the server has read the last (JUDGE-12): written
+/// 30 ms apart, `MSG` and the `GET_NAMES` after it would reach the paused server together and
+/// be read as one message, and the case, which it passes when quick, would fail.
+#[tokio::test]
+async fn an_unframed_server_slowed_reads_each_message_alone_as_it_does_quick() {
+    let test = "an_unframed_server_slowed_reads_each_message_alone_as_it_does_quick";
+    if !tools::available(test, "python3", "python3")
+        || !tools::file_available(
+            test,
+            "/proc/net/tcp",
+            "where the harness sees that the server has read a message",
+        )
+    {
+        return;
+    }
+    let case = "spec.MSG-2.no-ack";
+    let verdict = |report: &Report| {
+        report
+            .cases
+            .iter()
+            .find(|c| c.id == case)
+            .map(|c| c.verdict)
+            .expect("the case ran")
+    };
+    let quick = grade("19_lazy_raw.py", &[case]).await;
+    assert!(!verdict(&quick).is_failure(), "{}", render(&quick));
+    let command = format!(
+        "exec python3 -S {} 0.1 {} {{port}}",
+        fixtures().join("slow_sends.py").display(),
+        zoo().join("19_lazy_raw.py").display()
+    );
+    let slowed = grade_command("zoo 19, slowed", command, &[case]).await;
+    assert_eq!(verdict(&slowed), verdict(&quick), "{}", render(&slowed));
 }
