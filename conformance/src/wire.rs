@@ -1,9 +1,9 @@
 //! Connections to the server under test, and the transcript of everything that crossed them.
 //!
 //! The harness knows the server only through the wire, and through the operating system's
-//! count of the bytes the server has not read from it (JUDGE-10). Every byte written and every frame read
-//! is recorded, with the connection's label and the time since the case began, so that a
-//! verdict can show its evidence. Reads are always bounded by a timeout: a server that never
+//! count of the bytes the server has not read from it (JUDGE-10). Every byte written and every
+//! frame read is recorded, with the connection's label and the time since the case began, so
+//! that a verdict can show its evidence. Reads are always bounded by a timeout: a server that never
 //! answers makes the harness wait, never hang.
 
 use std::fmt::Write as _;
@@ -17,9 +17,9 @@ use confab::protocol::escape::escape_bytes;
 use confab::protocol::frame::{self, decode_frame};
 use confab::protocol::{Command, Dialect, FrameError, Framing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 mod unread;
-use tokio::net::TcpStream;
 
 /// What happened on one connection at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,18 +320,33 @@ impl Conn {
         unread::unread_by_peer(stream.local_addr().ok()?, stream.peer_addr().ok()?)
     }
 
-    /// In raw framing, waits before a write until the server has read everything written
-    /// before it, where the operating system shows that, for at most the reply timeout; else
-    /// until [`RAW_GAP`] has passed since `last`, the previous write (JUDGE-12).
-    async fn await_read_since(&self, last: tokio::time::Instant) {
+    /// Waits until the server has read everything written on this connection, from `since`
+    /// on and for at least `at_least`, asking the operating system every millisecond, for at
+    /// most the reply timeout (JUDGE-10, JUDGE-12). Where the server's end cannot be seen, it
+    /// waits until `unseen` after `since` instead. A server that has not read by the reply
+    /// timeout gets a note in the transcript, and the wait ends.
+    pub async fn await_read(
+        &self,
+        since: tokio::time::Instant,
+        at_least: Duration,
+        unseen: Duration,
+    ) {
+        tokio::time::sleep_until(since + at_least).await;
         loop {
             match self.unread_by_server() {
                 None => {
-                    tokio::time::sleep_until(last + RAW_GAP).await;
+                    tokio::time::sleep_until(since + unseen).await;
                     return;
                 }
                 Some(0) => return,
-                Some(_) if last.elapsed() >= self.timeout => return,
+                Some(unread) if since.elapsed() >= self.timeout => {
+                    self.note(format!(
+                        "the server had not read the last {unread} bytes after {} ms; what \
+                         follows is written anyway",
+                        since.elapsed().as_millis()
+                    ));
+                    return;
+                }
                 Some(_) => tokio::time::sleep(Duration::from_millis(1)).await,
             }
         }
@@ -342,7 +357,8 @@ impl Conn {
         if self.dialect.framing.needs_write_gap()
             && let Some(last) = self.last_write
         {
-            self.await_read_since(last).await;
+            // Each message in a read of its own (JUDGE-12).
+            self.await_read(last, Duration::ZERO, RAW_GAP).await;
         }
         self.last_write = Some(tokio::time::Instant::now());
         self.transcript

@@ -244,33 +244,12 @@ pub(crate) const APART: std::time::Duration = std::time::Duration::from_millis(3
 pub(crate) async fn send_apart(ctx: &mut Ctx, conn: &mut Conn, parts: &[&[u8]]) -> Check {
     for (i, part) in parts.iter().enumerate() {
         if i > 0 {
-            await_read(ctx, conn).await;
+            conn.await_read(tokio::time::Instant::now(), APART, APART)
+                .await;
         }
         ctx.send_raw(conn, part).await?;
     }
     Ok(())
-}
-
-/// Waits [`APART`], then until the server holds none of `conn`'s bytes unread, asking the
-/// operating system every millisecond. A server whose end cannot be seen gets [`APART`] alone;
-/// one that has not read by the case's timeout gets a note on `conn`, and the wait ends.
-async fn await_read(ctx: &Ctx, conn: &Conn) {
-    let start = tokio::time::Instant::now();
-    tokio::time::sleep(APART).await;
-    loop {
-        match conn.unread_by_server() {
-            None | Some(0) => return,
-            Some(unread) if start.elapsed() >= ctx.timeout => {
-                conn.note(format!(
-                    "the server had not read the last {unread} bytes after {} ms; the rest is \
-                     written anyway",
-                    start.elapsed().as_millis()
-                ));
-                return;
-            }
-            Some(_) => tokio::time::sleep(std::time::Duration::from_millis(1)).await,
-        }
-    }
 }
 
 /// Writes a frame one byte per write, back to back: a frame of 10 to 20 bytes written
