@@ -230,10 +230,10 @@ pub struct Conn {
     timeout: Duration,
 }
 
-/// In raw framing, the time between two writes on one connection where the harness cannot
-/// see whether the server has read the first (JUDGE-12): without a length field the server
-/// can only tell messages apart if they arrive in separate reads (DIALECT-5). This spaces
-/// writes; it orders nothing that a verdict depends on.
+/// In raw framing, the least time between two writes on one connection, and the whole wait
+/// where the harness cannot see whether the server has read the first (JUDGE-12): without a
+/// length field the server can only tell messages apart if they arrive in separate reads
+/// (DIALECT-5). This spaces writes; it orders nothing that a verdict depends on.
 pub const RAW_GAP: Duration = Duration::from_millis(30);
 
 impl Conn {
@@ -357,8 +357,10 @@ impl Conn {
         if self.dialect.framing.needs_write_gap()
             && let Some(last) = self.last_write
         {
-            // Each message in a read of its own (JUDGE-12).
-            self.await_read(last, Duration::ZERO, RAW_GAP).await;
+            // Each message in a read of its own (JUDGE-12). At least RAW_GAP even where the
+            // server is seen to read at once: a relay in front of it (a container's port
+            // proxy) reads at once too, and the server behind it reads when it can.
+            self.await_read(last, RAW_GAP, RAW_GAP).await;
         }
         self.last_write = Some(tokio::time::Instant::now());
         self.transcript

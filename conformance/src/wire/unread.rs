@@ -1,111 +1,172 @@
 //! How many of the bytes the harness wrote the server has not read yet, as the operating
-//! system shows it (JUDGE-10).
+//! system shows it (JUDGE-10, JUDGE-12).
 //!
-//! On Linux, `/proc/net/tcp` and `/proc/net/tcp6` list every TCP socket of the host with its
-//! receive queue: the bytes that arrived and the program has not read. For a server on this
-//! host, the server's end of a harness connection is the row whose local address is the
-//! server's and whose remote address is the harness's. A server on another host, or a system
-//! without those files, shows nothing, and the caller falls back to waiting a fixed time.
+//! On Linux the kernel answers that for one TCP socket, named by its addresses, over a
+//! `NETLINK_SOCK_DIAG` socket (what `ss` uses): the answer's receive queue is the bytes that
+//! arrived and the program has not read. For a server on this host, the server's end of a
+//! harness connection is the socket whose local address is the server's and whose remote
+//! address is the harness's. One socket is looked up, however many the host has (reading
+//! every socket from `/proc/net/tcp` takes milliseconds on a host with thousands). A server on
+//! another host or in another network namespace, or a system without sock_diag, shows
+//! nothing, and the caller falls back to waiting a fixed time.
 
-use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+
+/// `SOCK_DIAG_BY_FAMILY`, the request and answer type of `linux/sock_diag.h`.
+const SOCK_DIAG_BY_FAMILY: u16 = 20;
+/// `NLM_F_REQUEST`.
+const NLM_F_REQUEST: u16 = 1;
+/// `IPPROTO_TCP`.
+const IPPROTO_TCP: u8 = 6;
+/// `AF_INET` and `AF_INET6` as Linux numbers them.
+const AF_INET: u8 = 2;
+const AF_INET6: u8 = 10;
+/// The length of `struct nlmsghdr`.
+const HEADER: usize = 16;
+/// Where `idiag_rqueue` sits in an answer: after the header, four bytes of family, state,
+/// timer and retransmits, the 48-byte socket id and `idiag_expires`.
+const RQUEUE_AT: usize = HEADER + 4 + 48 + 4;
 
 /// The bytes that the server at `peer` has not read from its end of the connection whose
 /// harness end is `ours`, or `None` when that end cannot be seen.
 pub fn unread_by_peer(ours: SocketAddr, peer: SocketAddr) -> Option<u32> {
-    let in_table = |table: &str, ours: SocketAddr, peer: SocketAddr| {
-        let text = std::fs::read_to_string(table).ok()?;
-        receive_queue(&text, &address(peer), &address(ours))
+    // One request finds a server listening on `::` for both families too: its IPv4 clients'
+    // sockets are found by their IPv4 addresses.
+    ask(&diag_socket()?, &request(peer, ours))
+}
+
+#[cfg(target_os = "linux")]
+type DiagSocket = std::os::fd::OwnedFd;
+#[cfg(not(target_os = "linux"))]
+type DiagSocket = ();
+
+#[cfg(target_os = "linux")]
+fn diag_socket() -> Option<DiagSocket> {
+    use nix::sys::socket::{AddressFamily, SockFlag, SockProtocol, SockType, socket};
+    socket(
+        AddressFamily::Netlink,
+        SockType::Datagram,
+        SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
+        SockProtocol::NetlinkSockDiag,
+    )
+    .ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn diag_socket() -> Option<DiagSocket> {
+    None
+}
+
+/// Sends `request` to the kernel and reads the answer's receive queue. The kernel answers a
+/// request for one socket before `sendto` returns, so the read does not wait.
+#[cfg(target_os = "linux")]
+fn ask(sock: &DiagSocket, request: &[u8]) -> Option<u32> {
+    use nix::sys::socket::{MsgFlags, NetlinkAddr, recv, sendto};
+    use std::os::fd::AsRawFd;
+    let kernel = NetlinkAddr::new(0, 0);
+    sendto(sock.as_raw_fd(), request, &kernel, MsgFlags::empty()).ok()?;
+    let mut answer = [0u8; 512];
+    let n = recv(sock.as_raw_fd(), &mut answer, MsgFlags::empty()).ok()?;
+    receive_queue(answer.get(..n)?)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn ask(_: &DiagSocket, _: &[u8]) -> Option<u32> {
+    None
+}
+
+/// A `SOCK_DIAG_BY_FAMILY` request for the TCP socket whose local address is `local` and
+/// whose remote address is `remote`, in any state: a `struct nlmsghdr` then a
+/// `struct inet_diag_req_v2`, ports and addresses in network byte order, the rest in the
+/// machine's.
+fn request(local: SocketAddr, remote: SocketAddr) -> Vec<u8> {
+    let family = match local {
+        SocketAddr::V4(_) => AF_INET,
+        SocketAddr::V6(_) => AF_INET6,
     };
-    match (ours, peer) {
-        (SocketAddr::V4(o), SocketAddr::V4(p)) => {
-            in_table("/proc/net/tcp", ours, peer).or_else(|| {
-                // A server listening on `::` for both families holds IPv4 clients on IPv6
-                // sockets, with IPv4-mapped addresses (`::ffff:127.0.0.1`).
-                let mapped = |a: std::net::SocketAddrV4| {
-                    SocketAddr::new(a.ip().to_ipv6_mapped().into(), a.port())
-                };
-                in_table("/proc/net/tcp6", mapped(o), mapped(p))
-            })
+    let mut m = Vec::with_capacity(HEADER + 56);
+    m.extend_from_slice(&0u32.to_ne_bytes()); // length, set below
+    m.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+    m.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    m.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
+    m.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it in
+    m.extend_from_slice(&[family, IPPROTO_TCP, 0, 0]); // family, protocol, extensions, pad
+    m.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
+    m.extend_from_slice(&local.port().to_be_bytes());
+    m.extend_from_slice(&remote.port().to_be_bytes());
+    m.extend_from_slice(&address_words(local.ip()));
+    m.extend_from_slice(&address_words(remote.ip()));
+    m.extend_from_slice(&0u32.to_ne_bytes()); // any interface
+    m.extend_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
+    let len = u32::try_from(m.len()).unwrap_or(u32::MAX);
+    m[..4].copy_from_slice(&len.to_ne_bytes());
+    m
+}
+
+/// The address fields of `struct inet_diag_sockid`: 16 bytes, an IPv4 address in the first 4.
+fn address_words(ip: IpAddr) -> [u8; 16] {
+    match ip {
+        IpAddr::V4(a) => {
+            let mut w = [0u8; 16];
+            w[..4].copy_from_slice(&a.octets());
+            w
         }
-        _ => in_table("/proc/net/tcp6", ours, peer),
+        IpAddr::V6(a) => a.octets(),
     }
 }
 
-/// An address as the tables spell it: the IP's 32-bit words in the machine's byte order,
-/// then the port, in upper-case hexadecimal (`0100007F:1276` is 127.0.0.1:4726 on a
-/// little-endian machine).
-fn address(addr: SocketAddr) -> String {
-    let words: Vec<[u8; 4]> = match addr {
-        SocketAddr::V4(a) => vec![a.ip().octets()],
-        SocketAddr::V6(a) => a
-            .ip()
-            .octets()
-            .chunks_exact(4)
-            .filter_map(|c| c.try_into().ok())
-            .collect(),
-    };
-    let mut out = String::with_capacity(8 * words.len() + 5);
-    for w in words {
-        let _ = write!(out, "{:08X}", u32::from_ne_bytes(w));
+/// The receive queue in the kernel's answer, or `None` for any other answer (`NLMSG_ERROR`
+/// when there is no such socket) or one too short to hold it.
+fn receive_queue(answer: &[u8]) -> Option<u32> {
+    let ty = u16::from_ne_bytes(answer.get(4..6)?.try_into().ok()?);
+    if ty != SOCK_DIAG_BY_FAMILY {
+        return None;
     }
-    let _ = write!(out, ":{:04X}", addr.port());
-    out
-}
-
-/// The receive queue of the row with `local` and `remote` addresses in a `/proc/net/tcp`
-/// table: its fifth column is `tx_queue:rx_queue` in hexadecimal.
-fn receive_queue(table: &str, local: &str, remote: &str) -> Option<u32> {
-    table.lines().skip(1).find_map(|line| {
-        let mut cols = line.split_whitespace().skip(1);
-        let (l, r) = (cols.next()?, cols.next()?);
-        if l != local || r != remote {
-            return None;
-        }
-        let queues = cols.nth(1)?;
-        let (_, rx) = queues.split_once(':')?;
-        u32::from_str_radix(rx, 16).ok()
-    })
+    Some(u32::from_ne_bytes(
+        answer.get(RQUEUE_AT..RQUEUE_AT + 4)?.try_into().ok()?,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const TABLE: &str = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
-   0: 0100007F:1276 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0000000000000000 100 0 0 10 0
-   1: 0100007F:1276 0100007F:C350 01 00000000:00000002 00:00000000 00000000     0        0 1002 1 0000000000000000 20 4 30 10 -1
-   2: 0100007F:C350 0100007F:1276 01 00000000:00000000 00:00000000 00000000     0        0 1003 1 0000000000000000 20 4 30 10 -1
-";
-
     #[test]
-    fn the_servers_end_of_the_connection_is_found_by_both_addresses() {
-        assert_eq!(
-            receive_queue(TABLE, "0100007F:1276", "0100007F:C350"),
-            Some(2)
+    fn a_request_names_the_servers_end_by_its_addresses() {
+        let server: SocketAddr = "127.0.0.1:4726".parse().unwrap();
+        let harness: SocketAddr = "127.0.0.2:50000".parse().unwrap();
+        let m = request(server, harness);
+        assert_eq!(m.len(), 72);
+        assert_eq!(u32::from_ne_bytes(m[..4].try_into().unwrap()), 72);
+        assert_eq!(u16::from_ne_bytes(m[4..6].try_into().unwrap()), 20);
+        assert_eq!(&m[16..18], &[AF_INET, IPPROTO_TCP]);
+        // sport, dport: the server's port, then the harness's, big-endian.
+        assert_eq!(&m[24..28], &[0x12, 0x76, 0xc3, 0x50]);
+        // src: the server's address; dst: the harness's.
+        assert_eq!(&m[28..32], &[127, 0, 0, 1]);
+        assert_eq!(&m[44..48], &[127, 0, 0, 2]);
+        assert_eq!(&m[64..72], &[0xff; 8]);
+        let v6 = request(
+            "[::1]:4726".parse().unwrap(),
+            "[::1]:50000".parse().unwrap(),
         );
-        assert_eq!(
-            receive_queue(TABLE, "0100007F:C350", "0100007F:1276"),
-            Some(0)
-        );
-        assert_eq!(receive_queue(TABLE, "0100007F:1276", "0100007F:C351"), None);
-        assert_eq!(receive_queue("", "0100007F:1276", "0100007F:C350"), None);
+        assert_eq!(v6[16], AF_INET6);
+        assert_eq!(v6[43], 1);
     }
 
     #[test]
-    fn addresses_are_spelled_as_the_tables_spell_them() {
-        let v4: SocketAddr = "127.0.0.1:4726".parse().unwrap();
-        let v6: SocketAddr = "[::1]:50000".parse().unwrap();
-        if cfg!(target_endian = "little") {
-            assert_eq!(address(v4), "0100007F:1276");
-            assert_eq!(address(v6), "00000000000000000000000001000000:C350");
-        } else {
-            assert_eq!(address(v4), "7F000001:1276");
-            assert_eq!(address(v6), "00000000000000000000000000000001:C350");
-        }
+    fn the_receive_queue_is_read_from_an_answer_and_an_error_is_none() {
+        let mut answer = vec![0u8; RQUEUE_AT + 20];
+        answer[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        answer[RQUEUE_AT..RQUEUE_AT + 4].copy_from_slice(&7u32.to_ne_bytes());
+        assert_eq!(receive_queue(&answer), Some(7));
+        answer[4..6].copy_from_slice(&2u16.to_ne_bytes());
+        assert_eq!(receive_queue(&answer), None);
+        assert_eq!(receive_queue(&answer[..10]), None);
+        assert_eq!(receive_queue(&[]), None);
     }
 
-    /// The kernel's own table: bytes written to an accepted connection and not read show as
+    /// The kernel's own answer: bytes written to an accepted connection and not read show as
     /// its receive queue, and are gone from it once read. `listen` is where the server
     /// listens, `connect` the address the client connects to (`None`: the listener's own).
     async fn shows_unread_bytes(listen: &str, connect: Option<&str>) {
