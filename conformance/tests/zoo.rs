@@ -72,16 +72,23 @@ fn truths() -> Vec<(PathBuf, Truth)> {
 }
 
 async fn grade(python: &str, truth: &Truth) -> Result<Report, TargetError> {
-    let mut options = RunOptions::new(Profile::course());
-    // Replies on loopback take milliseconds; this bounds what a silent server costs.
-    options.timeout = Duration::from_millis(700);
-    options.restart_deadline = Duration::from_secs(5);
-    // `-S`: the servers use the standard library only, and a Python that skips site-packages
-    // starts faster.
     let command = format!(
         "exec {python} -S {} {{port}}",
         zoo().join(&truth.server).display()
     );
+    grade_command(command, &[]).await
+}
+
+/// Runs the cases starting with `only` (all, when empty) on the server `command` starts, as
+/// the zoo is graded.
+async fn grade_command(command: String, only: &[&str]) -> Result<Report, TargetError> {
+    let mut options = RunOptions::new(Profile::course());
+    options.only = only.iter().map(|s| (*s).to_owned()).collect();
+    // Replies on loopback take milliseconds; this bounds what a silent server costs.
+    options.timeout = Duration::from_millis(700);
+    options.restart_deadline = Duration::from_secs(5);
+    // `-S` (in the commands): the servers use the standard library only, and a Python that
+    // skips site-packages starts faster.
     confab_conformance::run(
         TargetSpec::Exec {
             command,
@@ -92,6 +99,37 @@ async fn grade(python: &str, truth: &Truth) -> Result<Report, TargetError> {
         &mut Silent,
     )
     .await
+}
+
+/// Compares each rubric row of `report` with `truth`, adding a problem for each row that
+/// disagrees; answers the rubric score.
+fn compare_rubric(file: &str, truth: &Truth, report: &Report, problems: &mut Vec<String>) -> u32 {
+    let mut score = 0;
+    for case in report.cases.iter().filter(|c| c.suite == Suite::Rubric) {
+        let row = row_of(case);
+        let Some(truth_row) = truth.rubric.get(row) else {
+            problems.push(format!("{file}: no truth for {}", case.id));
+            continue;
+        };
+        if case.verdict.is_pass() {
+            score += case.points;
+        }
+        if case.verdict.is_pass() != truth_row.pass {
+            let said = case
+                .failure
+                .as_ref()
+                .map(|f| f.to_string())
+                .or_else(|| case.liveness.clone())
+                .unwrap_or_else(|| case.deviations.join("; "));
+            problems.push(format!(
+                "{file} row {row}: truth {} ({}), harness {}: {said}",
+                if truth_row.pass { "pass" } else { "FAIL" },
+                truth_row.why,
+                case.verdict
+            ));
+        }
+    }
+    score
 }
 
 /// The row number of a rubric case: `rubric.07-duplicate-name-refused` is `07`.
@@ -252,31 +290,7 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
                 if greeted { "skipped" } else { "saw no" }
             ));
         }
-        let mut score = 0;
-        for case in report.cases.iter().filter(|c| c.suite == Suite::Rubric) {
-            let row = row_of(case);
-            let Some(truth_row) = truth.rubric.get(row) else {
-                problems.push(format!("{file}: no truth for {}", case.id));
-                continue;
-            };
-            if case.verdict.is_pass() {
-                score += case.points;
-            }
-            if case.verdict.is_pass() != truth_row.pass {
-                let said = case
-                    .failure
-                    .as_ref()
-                    .map(|f| f.to_string())
-                    .or_else(|| case.liveness.clone())
-                    .unwrap_or_else(|| case.deviations.join("; "));
-                problems.push(format!(
-                    "{file} row {row}: truth {} ({}), harness {}: {said}",
-                    if truth_row.pass { "pass" } else { "FAIL" },
-                    truth_row.why,
-                    case.verdict
-                ));
-            }
-        }
+        let score = compare_rubric(file, truth, report, &mut problems);
         problems.extend(
             untruthful(report)
                 .into_iter()
@@ -294,6 +308,73 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
         elapsed.as_secs_f64()
     );
     assert!(truths.len() >= 16, "the zoo has {} servers", truths.len());
+    assert!(
+        problems.is_empty(),
+        "{} disagreements with the zoo's truth:\n{}\n\n{table}",
+        problems.len(),
+        problems.join("\n")
+    );
+}
+
+/// The zoo servers whose rows depend on what the harness waits for (a one-`recv` server's
+/// split frame, JUDGE-10 and JUDGE-11; an unframed server's messages, JUDGE-12), run as a
+/// loaded machine runs them: `tests/fixtures/slow_sends.py` stops each 0.1 s after every
+/// send. Graded on the grading sheet, each must still get exactly its truth, row by row, and
+/// its dialect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slowed_zoo_servers_are_graded_as_their_truth_says() {
+    let test = "slowed_zoo_servers_are_graded_as_their_truth_says";
+    if !tools::available(test, "python3", "python3")
+        || !tools::on_linux(test, "where the harness sees what the server has read")
+    {
+        return;
+    }
+    let python = tools::python3_executable();
+    let slow = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/slow_sends.py");
+    let mut problems = Vec::new();
+    let mut table = String::new();
+    let slowed: Vec<(PathBuf, Truth)> = truths()
+        .into_iter()
+        .filter(|(_, t)| {
+            ["17_unnamed_crash_dec2.py", "19_lazy_raw.py"].contains(&t.server.as_str())
+        })
+        .collect();
+    assert_eq!(slowed.len(), 2, "zoo 17 and 19 have truths");
+    for (path, truth) in &slowed {
+        let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("?");
+        let command = format!(
+            "exec {python} -S {} 0.1 {} {{port}}",
+            slow.display(),
+            zoo().join(&truth.server).display()
+        );
+        let report = match grade_command(command, &["rubric."]).await {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!(
+                    "{file}, slowed: the harness could not grade it: {e}"
+                ));
+                continue;
+            }
+        };
+        let dialect = report.dialect.clone().unwrap_or_default();
+        let want = format!("{} framing, {} spelling", truth.framing, truth.spelling);
+        if !dialect.contains(&want) {
+            problems.push(format!(
+                "{file}, slowed: expected {want}, the harness {dialect}"
+            ));
+        }
+        let rows = report
+            .cases
+            .iter()
+            .filter(|c| c.suite == Suite::Rubric)
+            .count();
+        if rows != 14 {
+            problems.push(format!("{file}, slowed: {rows} rubric rows ran, not 14"));
+        }
+        let score = compare_rubric(file, truth, &report, &mut problems);
+        table.push_str(&format!("{file}, slowed: {score}/100, {dialect}\n"));
+    }
+    println!("{table}");
     assert!(
         problems.is_empty(),
         "{} disagreements with the zoo's truth:\n{}\n\n{table}",
