@@ -19,7 +19,9 @@ use confab::protocol::{Command, Dialect, FrameError, Framing};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-mod unread;
+mod sockdiag;
+
+pub use sockdiag::listening_on;
 
 /// What happened on one connection at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -317,7 +319,7 @@ impl Conn {
     /// system shows the server's end (a server on this host, on Linux); `None` elsewhere.
     pub fn unread_by_server(&self) -> Option<u32> {
         let stream = self.stream.as_ref()?;
-        unread::unread_by_peer(stream.local_addr().ok()?, stream.peer_addr().ok()?)
+        sockdiag::unread_by_peer(stream.local_addr().ok()?, stream.peer_addr().ok()?)
     }
 
     /// Waits until the server has read everything written on this connection, from `since`

@@ -105,9 +105,13 @@ pub(super) async fn resolve(addr: &str) -> Result<SocketAddr, TargetError> {
 }
 
 /// Whether something listens on `addr`, as the operating system says: on Linux, a socket in
-/// the LISTEN state on that port in `/proc/net/tcp` or `tcp6`. Elsewhere a connection is
-/// the only way to know, and it is made (and closed) only when the tables are not there.
+/// the LISTEN state on that port, asked of the kernel over sock_diag, or where that cannot be
+/// asked found in `/proc/net/tcp` or `tcp6`. Elsewhere a connection is the only way to know,
+/// and it is made (and closed) only when the tables are not there.
 pub(super) async fn listening(addr: SocketAddr) -> bool {
+    if let Some(listens) = crate::wire::listening_on(addr.port()) {
+        return listens;
+    }
     let port = format!(":{:04X}", addr.port());
     let mut found_tables = false;
     for table in ["/proc/net/tcp", "/proc/net/tcp6"] {

@@ -1,21 +1,28 @@
-//! How many of the bytes the harness wrote the server has not read yet, as the operating
-//! system shows it (JUDGE-10, JUDGE-12).
+//! What the operating system shows of the server's sockets: how many of the bytes the harness
+//! wrote the server has not read yet (JUDGE-10, JUDGE-12), and whether anything listens on a
+//! port (a started server is ready).
 //!
-//! On Linux the kernel answers that for one TCP socket, named by its addresses, over a
-//! `NETLINK_SOCK_DIAG` socket (what `ss` uses): the answer's receive queue is the bytes that
-//! arrived and the program has not read. For a server on this host, the server's end of a
-//! harness connection is the socket whose local address is the server's and whose remote
-//! address is the harness's. One socket is looked up, however many the host has (reading
-//! every socket from `/proc/net/tcp` takes milliseconds on a host with thousands). A server on
-//! another host or in another network namespace, or a system without sock_diag, shows
-//! nothing, and the caller falls back to waiting a fixed time.
+//! On Linux the kernel answers both over a `NETLINK_SOCK_DIAG` socket (what `ss` uses). For
+//! one TCP socket named by its addresses, the answer's receive queue is the bytes that arrived
+//! and the program has not read: for a server on this host, the server's end of a harness
+//! connection is the socket whose local address is the server's and whose remote address is
+//! the harness's. For listening sockets, the kernel walks its table of listeners only, and
+//! answers with those on the port. Either way the answer does not grow with the host's other
+//! sockets, where reading `/proc/net/tcp` takes milliseconds on a host with thousands (a
+//! grading run leaves thousands in TIME_WAIT). A server on another host or in another network
+//! namespace, or a system without sock_diag, shows nothing, and the caller falls back.
 
 use std::net::{IpAddr, SocketAddr};
 
 /// `SOCK_DIAG_BY_FAMILY`, the request and answer type of `linux/sock_diag.h`.
 const SOCK_DIAG_BY_FAMILY: u16 = 20;
-/// `NLM_F_REQUEST`.
+/// `NLM_F_REQUEST`, and `NLM_F_DUMP` (every match, not one socket).
 const NLM_F_REQUEST: u16 = 1;
+const NLM_F_DUMP: u16 = 0x300;
+/// `NLMSG_DONE`, the end of a dump's answer.
+const NLMSG_DONE: u16 = 3;
+/// `TCP_LISTEN` in the kernel's numbering of TCP states.
+const TCP_LISTEN: u32 = 10;
 /// `IPPROTO_TCP`.
 const IPPROTO_TCP: u8 = 6;
 /// `AF_INET` and `AF_INET6` as Linux numbers them.
@@ -32,70 +39,102 @@ const RQUEUE_AT: usize = HEADER + 4 + 48 + 4;
 pub fn unread_by_peer(ours: SocketAddr, peer: SocketAddr) -> Option<u32> {
     // One request finds a server listening on `::` for both families too: its IPv4 clients'
     // sockets are found by their IPv4 addresses.
-    ask(&diag_socket()?, &request(peer, ours))
+    let mut answer = [0u8; 512];
+    let n = ask(&request(peer, ours), &mut answer)?;
+    receive_queue(answer.get(..n)?)
 }
 
-#[cfg(target_os = "linux")]
-type DiagSocket = std::os::fd::OwnedFd;
-#[cfg(not(target_os = "linux"))]
-type DiagSocket = ();
+/// Whether a TCP socket of this host's network namespace listens on `port`, at any address of
+/// either family, or `None` when the kernel cannot be asked.
+pub fn listening_on(port: u16) -> Option<bool> {
+    for family in [AF_INET, AF_INET6] {
+        let mut answer = [0u8; 4096];
+        let n = ask(&listeners_request(family, port), &mut answer)?;
+        if holds_a_socket(answer.get(..n)?)? {
+            return Some(true);
+        }
+    }
+    Some(false)
+}
 
+/// Sends `request` to the kernel on a socket of its own and reads the first part of the
+/// answer into `answer`, giving its length. The kernel answers a request for one socket, and
+/// the first part of a dump, before `sendto` returns, so the read does not wait.
 #[cfg(target_os = "linux")]
-fn diag_socket() -> Option<DiagSocket> {
-    use nix::sys::socket::{AddressFamily, SockFlag, SockProtocol, SockType, socket};
-    socket(
+fn ask(request: &[u8], answer: &mut [u8]) -> Option<usize> {
+    use nix::sys::socket::{
+        AddressFamily, MsgFlags, NetlinkAddr, SockFlag, SockProtocol, SockType, recv, sendto,
+        socket,
+    };
+    use std::os::fd::AsRawFd;
+    let sock = socket(
         AddressFamily::Netlink,
         SockType::Datagram,
         SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
         SockProtocol::NetlinkSockDiag,
     )
-    .ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn diag_socket() -> Option<DiagSocket> {
-    None
-}
-
-/// Sends `request` to the kernel and reads the answer's receive queue. The kernel answers a
-/// request for one socket before `sendto` returns, so the read does not wait.
-#[cfg(target_os = "linux")]
-fn ask(sock: &DiagSocket, request: &[u8]) -> Option<u32> {
-    use nix::sys::socket::{MsgFlags, NetlinkAddr, recv, sendto};
-    use std::os::fd::AsRawFd;
+    .ok()?;
     let kernel = NetlinkAddr::new(0, 0);
     sendto(sock.as_raw_fd(), request, &kernel, MsgFlags::empty()).ok()?;
-    let mut answer = [0u8; 512];
-    let n = recv(sock.as_raw_fd(), &mut answer, MsgFlags::empty()).ok()?;
-    receive_queue(answer.get(..n)?)
+    recv(sock.as_raw_fd(), answer, MsgFlags::empty()).ok()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn ask(_: &DiagSocket, _: &[u8]) -> Option<u32> {
+fn ask(_: &[u8], _: &mut [u8]) -> Option<usize> {
     None
 }
 
 /// A `SOCK_DIAG_BY_FAMILY` request for the TCP socket whose local address is `local` and
-/// whose remote address is `remote`, in any state: a `struct nlmsghdr` then a
-/// `struct inet_diag_req_v2`, ports and addresses in network byte order, the rest in the
-/// machine's.
+/// whose remote address is `remote`, in any state.
 fn request(local: SocketAddr, remote: SocketAddr) -> Vec<u8> {
     let family = match local {
         SocketAddr::V4(_) => AF_INET,
         SocketAddr::V6(_) => AF_INET6,
     };
+    let id = SocketId {
+        local_port: local.port(),
+        remote_port: remote.port(),
+        local: address_words(local.ip()),
+        remote: address_words(remote.ip()),
+    };
+    diag_request(NLM_F_REQUEST, family, u32::MAX, &id)
+}
+
+/// A `SOCK_DIAG_BY_FAMILY` dump of the `family` TCP sockets listening on `port`: the kernel
+/// matches a listener's local port and skips every connection.
+fn listeners_request(family: u8, port: u16) -> Vec<u8> {
+    let id = SocketId {
+        local_port: port,
+        remote_port: 0,
+        local: [0; 16],
+        remote: [0; 16],
+    };
+    diag_request(NLM_F_REQUEST | NLM_F_DUMP, family, 1 << TCP_LISTEN, &id)
+}
+
+/// The addresses of `struct inet_diag_sockid`.
+struct SocketId {
+    local_port: u16,
+    remote_port: u16,
+    local: [u8; 16],
+    remote: [u8; 16],
+}
+
+/// A `struct nlmsghdr` then a `struct inet_diag_req_v2` for TCP sockets in the `states` (a bit
+/// per state), ports and addresses in network byte order, the rest in the machine's.
+fn diag_request(flags: u16, family: u8, states: u32, id: &SocketId) -> Vec<u8> {
     let mut m = Vec::with_capacity(HEADER + 56);
     m.extend_from_slice(&0u32.to_ne_bytes()); // length, set below
     m.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
-    m.extend_from_slice(&NLM_F_REQUEST.to_ne_bytes());
+    m.extend_from_slice(&flags.to_ne_bytes());
     m.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
     m.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel fills it in
     m.extend_from_slice(&[family, IPPROTO_TCP, 0, 0]); // family, protocol, extensions, pad
-    m.extend_from_slice(&u32::MAX.to_ne_bytes()); // every state
-    m.extend_from_slice(&local.port().to_be_bytes());
-    m.extend_from_slice(&remote.port().to_be_bytes());
-    m.extend_from_slice(&address_words(local.ip()));
-    m.extend_from_slice(&address_words(remote.ip()));
+    m.extend_from_slice(&states.to_ne_bytes());
+    m.extend_from_slice(&id.local_port.to_be_bytes());
+    m.extend_from_slice(&id.remote_port.to_be_bytes());
+    m.extend_from_slice(&id.local);
+    m.extend_from_slice(&id.remote);
     m.extend_from_slice(&0u32.to_ne_bytes()); // any interface
     m.extend_from_slice(&[0xff; 8]); // INET_DIAG_NOCOOKIE
     let len = u32::try_from(m.len()).unwrap_or(u32::MAX);
@@ -125,6 +164,16 @@ fn receive_queue(answer: &[u8]) -> Option<u32> {
     Some(u32::from_ne_bytes(
         answer.get(RQUEUE_AT..RQUEUE_AT + 4)?.try_into().ok()?,
     ))
+}
+
+/// Whether a dump's answer holds a socket, as its first message says: a socket, or the end
+/// of the dump (`Some(false)`); `None` for an error or an answer too short to say.
+fn holds_a_socket(answer: &[u8]) -> Option<bool> {
+    match u16::from_ne_bytes(answer.get(4..6)?.try_into().ok()?) {
+        SOCK_DIAG_BY_FAMILY => Some(true),
+        NLMSG_DONE => Some(false),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -164,6 +213,64 @@ mod tests {
         assert_eq!(receive_queue(&answer), None);
         assert_eq!(receive_queue(&answer[..10]), None);
         assert_eq!(receive_queue(&[]), None);
+    }
+
+    #[test]
+    fn a_listeners_request_dumps_the_listening_sockets_on_one_port() {
+        let m = listeners_request(AF_INET6, 4726);
+        assert_eq!(m.len(), 72);
+        assert_eq!(u16::from_ne_bytes(m[6..8].try_into().unwrap()), 0x301);
+        assert_eq!(&m[16..18], &[AF_INET6, IPPROTO_TCP]);
+        assert_eq!(u32::from_ne_bytes(m[20..24].try_into().unwrap()), 1 << 10);
+        // sport: the port, big-endian; dport and both addresses: any.
+        assert_eq!(&m[24..28], &[0x12, 0x76, 0, 0]);
+        assert!(m[28..60].iter().all(|&b| b == 0));
+    }
+
+    #[test]
+    fn a_dumps_first_message_says_whether_it_holds_a_socket() {
+        let mut answer = vec![0u8; HEADER];
+        answer[4..6].copy_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        assert_eq!(holds_a_socket(&answer), Some(true));
+        answer[4..6].copy_from_slice(&NLMSG_DONE.to_ne_bytes());
+        assert_eq!(holds_a_socket(&answer), Some(false));
+        answer[4..6].copy_from_slice(&2u16.to_ne_bytes()); // NLMSG_ERROR
+        assert_eq!(holds_a_socket(&answer), None);
+        assert_eq!(holds_a_socket(&answer[..5]), None);
+    }
+
+    /// The kernel's own answer for a real listener on `listen`: listening while it is open,
+    /// not once it is closed.
+    fn shows_a_listener(listen: &str) {
+        let listener = std::net::TcpListener::bind(listen).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        if !cfg!(target_os = "linux") {
+            assert_eq!(listening_on(port), None);
+            return;
+        }
+        assert_eq!(listening_on(port), Some(true), "{listen}");
+        // Neither a connection on the port (the accepted end) nor a listener on another port
+        // is a listener on the port.
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let other = std::net::TcpListener::bind(listen).unwrap();
+        drop(listener);
+        assert_eq!(listening_on(port), Some(false), "{listen}");
+        drop((client, accepted, other));
+    }
+
+    #[test]
+    fn a_real_ipv4_listener_shows_on_linux() {
+        shows_a_listener("127.0.0.1:0");
+    }
+
+    #[test]
+    fn a_real_ipv6_listener_shows_on_linux() {
+        if std::net::TcpListener::bind("[::1]:0").is_err() {
+            eprintln!("SKIP: this machine has no IPv6 loopback");
+            return;
+        }
+        shows_a_listener("[::1]:0");
     }
 
     /// The kernel's own answer: bytes written to an accepted connection and not read show as
