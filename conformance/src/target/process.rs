@@ -2,6 +2,7 @@
 //! keeping its output, knowing when it listens and when it exited, and killing every group it
 //! started when the harness is interrupted.
 
+use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -142,14 +143,35 @@ pub(super) async fn listening(addr: SocketAddr) -> bool {
     )
 }
 
+/// How many of the ports handed out last [`free_port`] never hands out again.
+const RECENT_PORTS: usize = 256;
+
 /// A loopback port that a server without `SO_REUSEADDR` can bind: chosen by the kernel for a
 /// socket bound without that option, so not one held by connections in TIME_WAIT (which a
-/// server started for every case leaves many of).
+/// server started for every case leaves many of). The kernel may choose a port again as soon
+/// as the socket that found it closes, before the server given it has bound it; so a port
+/// handed out lately is never handed out again, and two servers started at once (a zoo or a
+/// class graded in parallel) never share one, where the second would fail to bind while the
+/// first's listener made it look ready.
 pub(super) fn free_port() -> io::Result<u16> {
-    let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.set_reuseaddr(false)?;
-    socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
-    Ok(socket.local_addr()?.port())
+    static RECENT: Mutex<VecDeque<u16>> = Mutex::new(VecDeque::new());
+    for _ in 0..64 {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.set_reuseaddr(false)?;
+        socket.bind(SocketAddr::from(([127, 0, 0, 1], 0)))?;
+        let port = socket.local_addr()?.port();
+        let mut recent = RECENT.lock().unwrap_or_else(|e| e.into_inner());
+        if !recent.contains(&port) {
+            if recent.len() == RECENT_PORTS {
+                recent.pop_front();
+            }
+            recent.push_back(port);
+            return Ok(port);
+        }
+    }
+    Err(io::Error::other(
+        "the kernel kept choosing ports just given to other servers",
+    ))
 }
 
 impl Target {
@@ -288,6 +310,29 @@ impl Target {
             }
             // Polling the child's status, bounded by `deadline`.
             tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel alone repeats a port within 256 choices about once in 55 (its ports are
+    /// chosen at random among some 14,000); 5,000 choices would hold about 90 such repeats.
+    #[test]
+    fn a_port_handed_out_lately_is_not_handed_out_again() {
+        let ports: Vec<u16> = (0..5000).map(|_| free_port().unwrap()).collect();
+        for (i, window) in ports.windows(RECENT_PORTS).enumerate() {
+            let mut seen = window.to_vec();
+            seen.sort_unstable();
+            seen.dedup();
+            assert_eq!(
+                seen.len(),
+                RECENT_PORTS,
+                "a repeat among choices {i} to {}",
+                i + 255
+            );
         }
     }
 }
