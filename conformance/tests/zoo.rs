@@ -115,12 +115,20 @@ fn compare_rubric(file: &str, truth: &Truth, report: &Report, problems: &mut Vec
             score += case.points;
         }
         if case.verdict.is_pass() != truth_row.pass {
-            let said = case
-                .failure
-                .as_ref()
-                .map(|f| f.to_string())
-                .or_else(|| case.liveness.clone())
-                .unwrap_or_else(|| case.deviations.join("; "));
+            // The failure and what liveness found both: a crash's cause is in the latter.
+            let said = [
+                case.failure.as_ref().map(|f| f.to_string()),
+                case.liveness.clone(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("; liveness: ");
+            let said = if said.is_empty() {
+                case.deviations.join("; ")
+            } else {
+                said
+            };
             problems.push(format!(
                 "{file} row {row}: truth {} ({}), harness {}: {said}",
                 if truth_row.pass { "pass" } else { "FAIL" },
