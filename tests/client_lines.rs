@@ -379,9 +379,18 @@ async fn server_shutting_down_is_shown_and_reported_with_exit_1() {
     );
 }
 
+/// Also where the server greets only after the script's commands are all out, as one slow to
+/// get to a new client does (CLIENT-5: the greeting is not taken for the reply to EXIT).
 #[tokio::test]
 async fn course_profile_reads_a_course_server_in_its_own_words_and_leaves_without_bye() {
-    let server = CourseServer::start(&["--greeting", "Welcome to the chat server!"]).await;
+    for late in [&[][..], &["--greet-late"][..]] {
+        course_session_reads_in_its_own_words(late).await;
+    }
+}
+
+async fn course_session_reads_in_its_own_words(greeting: &[&str]) {
+    let args = [&["--greeting", "Welcome to the chat server!"][..], greeting].concat();
+    let server = CourseServer::start(&args).await;
     let output = run(
         &[
             "--addr",
@@ -401,7 +410,8 @@ async fn course_profile_reads_a_course_server_in_its_own_words_and_leaves_withou
          names Dave\n\
          msg Dave hi there\n\
          ack Message sent.\n\
-         refused Error: no such user\n"
+         refused Error: no such user\n",
+        "{greeting:?}"
     );
     // The server never answers EXIT: a clean end in this profile.
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

@@ -15,7 +15,9 @@
 //!    `n send t`, `n: t`, `... from n: t`.
 //! 4. A refusal ([`reads_as_refusal`]).
 //! 5. The reply to a command waiting for one, oldest first: NAME is answered by a text holding
-//!    the name, GET_NAMES by a names list, MSG by an acknowledgement, EXIT by anything.
+//!    the name, GET_NAMES by a names list, MSG by an acknowledgement, EXIT by anything but the
+//!    first thing received while a NAME or GET_NAMES sent before it waits (replies come in
+//!    order: that is a greeting, rule 7).
 //! 6. A farewell, a hello holding the reader's name, or a names list behind a prefix, asked or
 //!    not.
 //! 7. With nothing asked, or as the first thing received: a greeting. Otherwise: unknown.
@@ -179,7 +181,7 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
     let holds_own = context
         .own
         .filter(|own| has_word(t.as_bytes(), own.as_str()));
-    for verb in context.pending {
+    for (at, verb) in context.pending.iter().enumerate() {
         match verb {
             Verb::Name => {
                 if let Some(own) = holds_own {
@@ -193,7 +195,14 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
             }
             Verb::Msg if has_any(&ACK_WORDS) => return Recognised::Ack(t.to_owned()),
             Verb::Msg => {}
-            Verb::Exit => return Recognised::Bye,
+            Verb::Exit => {
+                let earlier_waits = context.pending[..at]
+                    .iter()
+                    .any(|v| matches!(v, Verb::Name | Verb::GetNames));
+                if !(context.first && earlier_waits) {
+                    return Recognised::Bye;
+                }
+            }
         }
     }
     if has_any(&BYE_WORDS) {
@@ -744,6 +753,50 @@ mod tests {
         // Later, the same text is not a greeting.
         c.sent(Verb::Name, Some(&n("Dave")));
         assert_eq!(c.read(b"Welcome to the chat server!"), Recognised::Unknown);
+    }
+
+    /// A script's commands can all be out before a slow server greets: the greeting is still
+    /// a greeting, not the reply to the EXIT at the end, and the replies after it are read
+    /// (CLIENT-5).
+    #[test]
+    fn a_greeting_after_a_scripts_commands_is_a_greeting_not_the_reply_to_exit() {
+        let mut c = Conversation::new(Reading::Lenient);
+        let dave = n("Dave");
+        c.sent(Verb::Name, Some(&dave));
+        c.sent(Verb::GetNames, None);
+        c.sent(Verb::Msg, None);
+        c.sent(Verb::Exit, None);
+        assert_eq!(
+            c.read(b"Welcome to the chat server!"),
+            Recognised::Greeting("Welcome to the chat server!".into())
+        );
+        assert_eq!(c.read(b"Hello Dave"), Recognised::Named(dave.clone()));
+        assert_eq!(
+            c.read(b"Connected clients: Dave"),
+            Recognised::Names(NameList::new(vec![dave.clone()]))
+        );
+        assert_eq!(
+            c.read(b"Message sent."),
+            Recognised::Ack("Message sent.".into())
+        );
+        // Then anything answers EXIT.
+        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
+
+        // Where only MSG (which a course server may leave unanswered) went before the EXIT,
+        // or the frame is not the first, anything still answers it.
+        let mut c = Conversation::new(Reading::Lenient);
+        c.sent(Verb::Msg, None);
+        c.sent(Verb::Exit, None);
+        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
+        let mut c = Conversation::new(Reading::Lenient);
+        c.sent(Verb::GetNames, None);
+        assert_eq!(
+            c.read(b"Connected clients: Dave"),
+            Recognised::Names(NameList::new(vec![dave]))
+        );
+        c.sent(Verb::Name, None);
+        c.sent(Verb::Exit, None);
+        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
     }
 
     #[test]
