@@ -101,14 +101,19 @@ async fn grade_command(command: String, only: &[&str]) -> Result<Report, TargetE
     .await
 }
 
-/// Compares each rubric row of `report` with `truth`, adding a problem for each row that
-/// disagrees; answers the rubric score.
-fn compare_rubric(file: &str, truth: &Truth, report: &Report, problems: &mut Vec<String>) -> u32 {
+/// Compares the dialect and each rubric row of `report` (of the server `label`) with `truth`,
+/// adding a problem for each disagreement; answers the rubric score.
+fn compare_rubric(label: &str, truth: &Truth, report: &Report, problems: &mut Vec<String>) -> u32 {
+    let dialect = report.dialect.as_deref().unwrap_or_default();
+    let want = format!("{} framing, {} spelling", truth.framing, truth.spelling);
+    if !dialect.contains(&want) {
+        problems.push(format!("{label}: expected {want}, the harness {dialect}"));
+    }
     let mut score = 0;
     for case in report.cases.iter().filter(|c| c.suite == Suite::Rubric) {
         let row = row_of(case);
         let Some(truth_row) = truth.rubric.get(row) else {
-            problems.push(format!("{file}: no truth for {}", case.id));
+            problems.push(format!("{label}: no truth for {}", case.id));
             continue;
         };
         if case.verdict.is_pass() {
@@ -116,21 +121,14 @@ fn compare_rubric(file: &str, truth: &Truth, report: &Report, problems: &mut Vec
         }
         if case.verdict.is_pass() != truth_row.pass {
             // The failure and what liveness found both: a crash's cause is in the latter.
-            let said = [
-                case.failure.as_ref().map(|f| f.to_string()),
-                case.liveness.clone(),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join("; liveness: ");
-            let said = if said.is_empty() {
-                case.deviations.join("; ")
-            } else {
-                said
+            let said = match (&case.failure, &case.liveness) {
+                (Some(failure), Some(liveness)) => format!("{failure}; liveness: {liveness}"),
+                (Some(failure), None) => failure.to_string(),
+                (None, Some(liveness)) => liveness.clone(),
+                (None, None) => case.deviations.join("; "),
             };
             problems.push(format!(
-                "{file} row {row}: truth {} ({}), harness {}: {said}",
+                "{label} row {row}: truth {} ({}), harness {}: {said}",
                 if truth_row.pass { "pass" } else { "FAIL" },
                 truth_row.why,
                 case.verdict
@@ -281,11 +279,6 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
             }
             Ok(r) => r,
         };
-        let dialect = report.dialect.clone().unwrap_or_default();
-        let want = format!("{} framing, {} spelling", truth.framing, truth.spelling);
-        if !dialect.contains(&want) {
-            problems.push(format!("{file}: expected {want}, the harness {dialect}"));
-        }
         let greeted = report.cases.iter().any(|c| {
             c.events
                 .iter()
@@ -304,6 +297,7 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
                 .into_iter()
                 .map(|p| format!("{file}: {p}")),
         );
+        let dialect = report.dialect.as_deref().unwrap_or_default();
         table.push_str(&format!(
             "{file}: {score}/100 in {:.1} s, {dialect} ({})\n",
             report.duration.as_secs_f64(),
@@ -364,13 +358,6 @@ async fn slowed_zoo_servers_are_graded_as_their_truth_says() {
                 continue;
             }
         };
-        let dialect = report.dialect.clone().unwrap_or_default();
-        let want = format!("{} framing, {} spelling", truth.framing, truth.spelling);
-        if !dialect.contains(&want) {
-            problems.push(format!(
-                "{file}, slowed: expected {want}, the harness {dialect}"
-            ));
-        }
         let rows = report
             .cases
             .iter()
@@ -379,7 +366,8 @@ async fn slowed_zoo_servers_are_graded_as_their_truth_says() {
         if rows != 14 {
             problems.push(format!("{file}, slowed: {rows} rubric rows ran, not 14"));
         }
-        let score = compare_rubric(file, truth, &report, &mut problems);
+        let score = compare_rubric(&format!("{file}, slowed"), truth, &report, &mut problems);
+        let dialect = report.dialect.as_deref().unwrap_or_default();
         table.push_str(&format!("{file}, slowed: {score}/100, {dialect}\n"));
     }
     println!("{table}");
