@@ -44,7 +44,7 @@ use tracing_subscriber::registry::LookupSpan;
 ///   progress, send `ERROR SHUTTING_DOWN` to every connection, close them all, exit 0 within
 ///   about a second.
 ///
-/// - POLICY-8 round pacing (--pace, default 2ms): under load from clients that pipeline
+/// - POLICY-8 round pacing (--pace, default 8ms): under load from clients that pipeline
 ///   their commands, deliveries may wait up to that long to share a write.
 ///
 /// At start the soft open-file limit is raised to the hard limit; when --max-clients does not
@@ -112,7 +112,7 @@ struct Args {
     /// waiting (pipelining) and only while that does not slow them down, the server lets
     /// input gather between rounds so that deliveries leave in fewer writes: a delivery then
     /// waits up to this long. With one worker thread only (--threads).
-    #[arg(long, value_name = "DURATION", default_value = "2ms", value_parser = optional_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "8ms", value_parser = optional_duration)]
     pace: OptionalDuration,
 
     /// Worker threads of the async runtime (0: half the CPUs, at least one). The server's

@@ -128,7 +128,7 @@ pub const REFUSALS: usize = 64;
 
 /// Default bound on how long a round of the event loop is stretched under pipelined load
 /// (POLICY-8): the longest a reply or delivery is held for more of them to share a write.
-pub const DEFAULT_PACE: Duration = Duration::from_millis(2);
+pub const DEFAULT_PACE: Duration = Duration::from_millis(8);
 
 /// Default time a started frame may stall before the connection is closed (POLICY-2).
 pub const DEFAULT_FRAME_TIMEOUT: Duration = Duration::from_secs(10);

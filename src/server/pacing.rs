@@ -11,19 +11,26 @@
 //! many for the frames, and it must not slow down clients that wait for each message to
 //! arrive before they send the next. So the pacer:
 //!
-//! - samples the load every [`SAMPLE`] and starts after two samples in a row in which the
-//!   server handled at least [`BUSY_RATE`] frames a second, at least [`PIPELINED`] per read
-//!   (clients that have several commands on the way), and wrote at least once per
-//!   [`WRITES_WORTH_PACING`] frames; their mean rate and writes per frame are the baseline;
+//! - samples the load every [`SAMPLE`] and starts after [`BASELINE_SAMPLES`] samples in a row
+//!   in which the server handled at least [`BUSY_RATE`] frames a second, at least
+//!   [`PIPELINED`] per read (clients that have several commands on the way), and wrote at
+//!   least once per [`WRITES_WORTH_PACING`] frames; their mean rate and writes per frame are
+//!   the baseline;
 //! - makes every round last at least the pace, and judges each pace after a window of
 //!   [`WINDOW`] and at least [`WINDOW_ROUNDS`] rounds, by two tests: the frames handled keep
-//!   [`KEEP`] of the baseline rate (the clients are not slowed down), and the writes per frame
-//!   fall to [`FEWER_WRITES`] of the baseline's (pacing saves something);
+//!   [`KEEP`] of the baseline rate, or while climbing [`CLIMB_KEEP`] of it or of the rate the
+//!   shorter pace reached when that was higher (the clients are not slowed down), and the
+//!   writes per frame
+//!   fall to [`FEWER_WRITES`] of the baseline's (pacing saves something); a pace fails only
+//!   after [`STRIKES`] windows in a row miss, since bursty traffic moves one window's rate by
+//!   more than [`KEEP`] allows;
 //! - climbs: starts at [`FIRST_PACE`] and doubles the pace after each window that keeps the
 //!   rate, up to the configured bound ([`Config::pace`](super::Config::pace)); settles at the
-//!   bound, or at the last pace that kept the rate when a longer one did not;
-//! - keeps the pace it settled at while it passes both tests; after [`RENEW_AFTER`] windows it
-//!   stops for two samples, to measure the unpaced load again, and resumes at that pace;
+//!   bound, or at the last pace that kept the rate when a longer one failed;
+//! - halves the pace it settled at when that no longer keeps the rate (down to
+//!   [`FIRST_PACE`]), and keeps it while it does not fail; after [`RENEW_AFTER`] windows it
+//!   stops for [`BASELINE_SAMPLES`] samples, to measure the unpaced load again, and resumes
+//!   at that pace;
 //! - stops when a pace fails, and then rests [`BACKOFF_FIRST`] samples before it tries
 //!   again, twice as long after each failed try, up to [`BACKOFF_MAX`];
 //! - stops as soon as a window no longer shows pipelined load, and goes back to sampling.
@@ -43,11 +50,16 @@ pub(crate) const SAMPLE: Duration = Duration::from_millis(25);
 pub(crate) const WINDOW: Duration = Duration::from_millis(100);
 /// Rounds in a window, at least, at long paces.
 pub(crate) const WINDOW_ROUNDS: u32 = 8;
-/// Windows a pace is kept before the pacing stops for two samples, to measure the unpaced
-/// load again: what the clients do changes.
+/// Windows a pace is kept before the pacing stops for [`BASELINE_SAMPLES`] samples, to
+/// measure the unpaced load again: what the clients do changes.
 pub(crate) const RENEW_AFTER: u32 = 20;
+/// Samples in a row worth pacing that make the baseline a pace is judged against: one
+/// [`WINDOW`] of unpaced load.
+pub(crate) const BASELINE_SAMPLES: u32 = 4;
+/// Windows in a row that miss a test before their pace fails.
+pub(crate) const STRIKES: u32 = 2;
 /// The pace a climb starts at, and the shortest.
-pub(crate) const FIRST_PACE: Duration = Duration::from_micros(250);
+pub(crate) const FIRST_PACE: Duration = Duration::from_millis(1);
 /// Frames a second below which there is nothing worth pacing.
 pub(crate) const BUSY_RATE: f64 = 50_000.0;
 /// Frames per read, at least: clients that have several commands on the way.
@@ -57,6 +69,11 @@ pub(crate) const PIPELINED: u64 = 4;
 pub(crate) const WRITES_WORTH_PACING: u64 = 4;
 /// The share of the baseline rate that a paced window must keep.
 pub(crate) const KEEP: f64 = 0.85;
+/// The share of the rate to keep while climbing: a longer pace is tried only while it keeps
+/// most of what the shorter one reached, because clients that keep several messages on the
+/// way run out of them, and slow down, as soon as the pace nears the time one takes to
+/// come back.
+pub(crate) const CLIMB_KEEP: f64 = 0.9;
 /// The share of the baseline's writes per frame that a paced window may make, at most.
 pub(crate) const FEWER_WRITES: f64 = 0.75;
 /// Samples without pacing after a first failed try (0.1 s).
@@ -162,8 +179,9 @@ impl Load {
 #[derive(Debug)]
 pub(crate) struct Pacer {
     max: Duration,
-    /// The last sample, when it was worth pacing, and how long it took.
-    last: Option<(Load, Duration)>,
+    /// The samples in a row worth pacing so far, added up, how long they took and how many
+    /// they are.
+    baseline: Option<(Load, Duration, u32)>,
     /// Samples to let pass before the next try.
     rest: u32,
     /// The pace to start at after measuring the unpaced load again: the last one kept.
@@ -181,12 +199,18 @@ struct Pacing {
     good: Option<Duration>,
     /// Frames a second before the pacing started: the rate to keep.
     rate: f64,
+    /// Frames a second at the shorter pace, while climbing: the rate to keep when it is
+    /// higher (fuller deliveries can let the clients send faster, and a longer pace that loses
+    /// that gain slows them down).
+    climbed: f64,
     /// Writes per frame before the pacing started.
     writes_per_frame: f64,
     window: Load,
     since: Instant,
     /// Windows kept at the pace found.
     kept: u32,
+    /// Windows in a row at this pace that missed a test.
+    misses: u32,
 }
 
 /// Why a pacing stops.
@@ -205,7 +229,7 @@ impl Pacer {
     pub(crate) fn new(max: Duration) -> Pacer {
         Pacer {
             max,
-            last: None,
+            baseline: None,
             rest: 0,
             resume: None,
             backoff: BACKOFF_FIRST,
@@ -222,25 +246,30 @@ impl Pacer {
     /// The load over the last `elapsed`, while not pacing. Answers `true` when pacing starts
     /// at `now` (then [`Pacer::round`] after every round, until it stops).
     pub(crate) fn sample(&mut self, load: Load, elapsed: Duration, now: Instant) -> bool {
-        let worth = load.worth_pacing(elapsed).then_some((load, elapsed));
-        let previous = std::mem::replace(&mut self.last, worth);
-        if self.rest > 0 {
-            self.rest -= 1;
+        if self.rest > 0 || !load.worth_pacing(elapsed) {
+            self.rest = self.rest.saturating_sub(1);
+            self.baseline = None;
             return false;
         }
-        let (Some((mut both, before)), Some(_)) = (previous, worth) else {
+        let (mut sum, time, samples) = self.baseline.unwrap_or_default();
+        sum.add(load);
+        let (time, samples) = (time + elapsed, samples + 1);
+        if samples < BASELINE_SAMPLES {
+            self.baseline = Some((sum, time, samples));
             return false;
-        };
-        both.add(load);
+        }
+        self.baseline = None;
         self.pacing = Some(Pacing {
             pace: self.resume.unwrap_or(FIRST_PACE.min(self.max)),
             climbing: self.resume.is_none(),
             good: None,
-            rate: both.rate(before + elapsed),
-            writes_per_frame: both.writes_per_frame(),
+            rate: sum.rate(time),
+            climbed: 0.0,
+            writes_per_frame: sum.writes_per_frame(),
             window: Load::default(),
             since: now,
             kept: 0,
+            misses: 0,
         });
         true
     }
@@ -272,33 +301,54 @@ impl Pacer {
         if !window.pipelined(elapsed) {
             return Err(Stop::LoadGone);
         }
-        let rate_kept = window.rate(elapsed) >= KEEP * p.rate;
+        let rate = window.rate(elapsed);
+        let to_keep = if p.climbing {
+            CLIMB_KEEP * p.rate.max(p.climbed)
+        } else {
+            KEEP * p.rate
+        };
+        let rate_kept = rate >= to_keep;
         let writes_saved = window.writes_per_frame() <= FEWER_WRITES * p.writes_per_frame;
         trace!(
             pace = ?p.pace,
             climbing = p.climbing,
-            rate = window.rate(elapsed) / p.rate,
+            rate = rate / to_keep,
             writes_per_frame = window.writes_per_frame() / p.writes_per_frame,
-            "round pacing judged a window (rate and writes against the unpaced load)"
+            "round pacing judged a window (rate against the least to keep, writes against the unpaced load)"
         );
-        if p.climbing {
-            if rate_kept {
-                p.good = Some(p.pace);
-                if p.pace < self.max {
-                    p.pace = (p.pace * 2).min(self.max);
-                    return Ok(());
-                }
-                p.climbing = false;
-            } else if let Some(good) = p.good {
-                // Settle at the longest pace that kept the rate; judged on its own next.
-                p.pace = good;
-                p.climbing = false;
+        // While climbing below the bound only the rate counts: the saving is judged where the
+        // climb settles.
+        let passed = rate_kept && (writes_saved || p.climbing && p.pace < self.max);
+        if !passed {
+            p.misses += 1;
+            if p.misses < STRIKES {
                 return Ok(());
-            } else {
-                return Err(Stop::Failed);
             }
         }
-        if !(rate_kept && writes_saved) {
+        p.misses = 0;
+        if !rate_kept {
+            // Too long for the clients: settle at a shorter pace, judged on its own next; the
+            // longest that kept the rate while climbing, half this one once settled.
+            let shorter = if p.climbing {
+                p.good
+            } else {
+                (p.pace > FIRST_PACE).then(|| (p.pace / 2).max(FIRST_PACE))
+            };
+            let Some(shorter) = shorter else {
+                return Err(Stop::Failed);
+            };
+            p.pace = shorter;
+            p.climbing = false;
+            return Ok(());
+        }
+        if p.climbing && p.pace < self.max {
+            p.good = Some(p.pace);
+            p.pace = (p.pace * 2).min(self.max);
+            p.climbed = rate;
+            return Ok(());
+        }
+        p.climbing = false;
+        if !writes_saved {
             return Err(Stop::Failed);
         }
         self.backoff = BACKOFF_FIRST;
@@ -312,7 +362,7 @@ impl Pacer {
 
     fn stop(&mut self, why: Stop) {
         self.pacing = None;
-        self.last = None;
+        self.baseline = None;
         if why != Stop::Renew {
             self.resume = None;
         }
@@ -367,7 +417,7 @@ pub(crate) async fn pace(activity: &Activity, max: Duration) {
 mod tests {
     use super::*;
 
-    const MAX: Duration = Duration::from_millis(2);
+    const MAX: Duration = Duration::from_millis(8);
 
     /// Frames in a sample at 300,000 a second.
     const SAMPLE_FRAMES: u64 = 300 * SAMPLE.as_millis() as u64;
@@ -386,25 +436,42 @@ mod tests {
 
     /// A pacer that started pacing, and when it did.
     fn started() -> (Pacer, Instant) {
-        let t = Instant::now();
-        let mut pacer = Pacer::new(MAX);
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
-        (pacer, t + SAMPLE)
+        started_with(MAX)
+    }
+
+    /// A pacer bound to `max` that started pacing, and when it did.
+    fn started_with(max: Duration) -> (Pacer, Instant) {
+        let mut pacer = Pacer::new(max);
+        let mut at = Instant::now();
+        assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
+        (pacer, at)
+    }
+
+    /// Samples pipelined load from `at` on until the pacing starts; answers how many samples
+    /// that took, the last one included.
+    fn baseline(pacer: &mut Pacer, at: &mut Instant) -> u32 {
+        let mut samples = 1;
+        while !pacer.sample(PIPELINED_LOAD, SAMPLE, *at) {
+            assert_eq!(pacer.pace(), None);
+            *at += SAMPLE;
+            samples += 1;
+            assert!(samples < 10_000, "never paces");
+        }
+        samples
     }
 
     /// What the server sees at a pace: frames a second, frames per read and per write.
     type Model = fn(Duration) -> (u64, u64, u64);
 
     /// Clients that keep sending at 300,000 frames a second whatever the pace, and rounds that
-    /// gather five frames per write when they last 1 ms or more.
+    /// gather five frames per write when they last 4 ms or more.
     fn pacing_pays(pace: Duration) -> (u64, u64, u64) {
         (300_000, 15, if pace >= MAX / 2 { 5 } else { 2 })
     }
 
     /// As [`pacing_pays`], but the clients slow down to 200,000 frames a second at paces
-    /// over 1 ms.
-    fn over_1ms_slows(pace: Duration) -> (u64, u64, u64) {
+    /// over 4 ms.
+    fn over_4ms_slows(pace: Duration) -> (u64, u64, u64) {
         let rate = if pace > MAX / 2 { 200_000 } else { 300_000 };
         (rate, 15, 5)
     }
@@ -465,19 +532,35 @@ mod tests {
     }
 
     #[test]
-    fn pipelined_load_starts_pacing_at_the_first_pace_after_two_samples() {
+    fn pipelined_load_starts_pacing_at_the_first_pace_after_a_baseline_of_samples() {
         let t = Instant::now();
         let mut pacer = Pacer::new(MAX);
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
-        assert_eq!(pacer.pace(), None);
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
+        for i in 0..BASELINE_SAMPLES - 1 {
+            assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE * i));
+            assert_eq!(pacer.pace(), None);
+        }
+        let start = t + SAMPLE * (BASELINE_SAMPLES - 1);
+        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, start));
         assert_eq!(pacer.pace(), Some(FIRST_PACE));
         // The first round already waits out the rest of the pace.
         let work = Duration::from_micros(50);
         assert_eq!(
-            pacer.round(Load::default(), work, t + SAMPLE + work),
+            pacer.round(Load::default(), work, start + work),
             Some(FIRST_PACE - work)
         );
+    }
+
+    #[test]
+    fn a_quiet_sample_restarts_the_baseline() {
+        let t = Instant::now();
+        let mut pacer = Pacer::new(MAX);
+        for i in 0..BASELINE_SAMPLES - 1 {
+            assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE * i));
+        }
+        let mut at = t + SAMPLE * BASELINE_SAMPLES;
+        assert!(!pacer.sample(Load::default(), SAMPLE, at));
+        at += SAMPLE;
+        assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
     }
 
     #[test]
@@ -532,7 +615,7 @@ mod tests {
         let paces = run_windows(&mut pacer, &mut at, pacing_pays, 10);
         assert_eq!(
             paces,
-            micros(&[250, 500, 1000, 2000, 2000, 2000, 2000, 2000, 2000, 2000])
+            micros(&[1000, 2000, 4000, 8000, 8000, 8000, 8000, 8000, 8000, 8000])
         );
         assert_eq!(
             pacer.round(Load::default(), Duration::from_micros(100), at),
@@ -543,10 +626,11 @@ mod tests {
     #[test]
     fn the_pace_settles_at_the_longest_that_does_not_slow_the_clients() {
         let (mut pacer, mut at) = started();
-        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 8);
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 8);
+        // 8 ms misses twice before the climb settles.
         assert_eq!(
             paces,
-            micros(&[250, 500, 1000, 2000, 1000, 1000, 1000, 1000])
+            micros(&[1000, 2000, 4000, 8000, 8000, 4000, 4000, 4000])
         );
     }
 
@@ -556,8 +640,81 @@ mod tests {
         // over many more recipients than a round reaches).
         let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, |_| (300_000, 15, 2), 100);
-        assert_eq!(paces, micros(&[250, 500, 1000, 2000]));
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000]));
         assert_eq!(pacer.pace(), None);
+    }
+
+    #[test]
+    fn one_window_that_misses_is_forgiven_and_two_in_a_row_fail_the_pace() {
+        let (mut pacer, mut at) = started();
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 5);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000]));
+        let slowed: Model = |_| (100_000, 15, 5);
+        let no_saving: Model = |_| (300_000, 15, 2);
+        // A window that slows down, or saves nothing, between two that pass: the pace holds.
+        for miss in [slowed, no_saving, slowed] {
+            at = window(&mut pacer, at, miss).1;
+            assert_eq!(pacer.pace(), us(8000));
+            at = window(&mut pacer, at, pacing_pays).1;
+            assert_eq!(pacer.pace(), us(8000));
+        }
+        // Two in a row that slow the clients down: a shorter pace.
+        for _ in 0..STRIKES {
+            assert_eq!(pacer.pace(), us(8000));
+            at = window(&mut pacer, at, slowed).1;
+        }
+        assert_eq!(pacer.pace(), us(4000));
+        // Two in a row that save nothing: the pacing stops.
+        at = window(&mut pacer, at, no_saving).1;
+        assert_eq!(pacer.pace(), us(4000));
+        let (wait, _) = window(&mut pacer, at, no_saving);
+        assert_eq!(wait, None);
+        assert_eq!(pacer.pace(), None);
+    }
+
+    #[test]
+    fn a_pace_that_loses_what_a_shorter_one_gained_is_too_long() {
+        // Fuller deliveries let the clients send faster at 4 ms; 8 ms is still faster than
+        // unpaced, but slower than 4 ms by more than KEEP allows.
+        let (mut pacer, mut at) = started();
+        let model: Model = |pace| match pace.as_micros() {
+            4000 => (400_000, 15, 5),
+            8000.. => (330_000, 15, 5),
+            _ => (300_000, 15, 2),
+        };
+        let paces = run_windows(&mut pacer, &mut at, model, 8);
+        assert_eq!(
+            paces,
+            micros(&[1000, 2000, 4000, 8000, 8000, 4000, 4000, 4000])
+        );
+        // Once settled, the pace is held to the unpaced rate: the clients falling back from
+        // the climb's best to above the unpaced rate is no reason to shorten it.
+        let paces = run_windows(&mut pacer, &mut at, |_| (330_000, 15, 5), 5);
+        assert_eq!(paces, [Duration::from_millis(4); 5]);
+    }
+
+    #[test]
+    fn a_climb_asks_more_of_the_rate_than_a_settled_pace() {
+        // 8 ms keeps 88 % of the rate: enough to stay at, not enough to climb to.
+        let (mut pacer, mut at) = started();
+        let model: Model = |pace| {
+            let rate = if pace >= MAX { 264_000 } else { 300_000 };
+            (rate, 15, 5)
+        };
+        let paces = run_windows(&mut pacer, &mut at, model, 7);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000, 4000, 4000]));
+        let paces = run_windows(&mut pacer, &mut at, |_| (264_000, 15, 5), 5);
+        assert_eq!(paces, [Duration::from_millis(4); 5]);
+    }
+
+    #[test]
+    fn a_settled_pace_that_slows_the_clients_is_halved() {
+        let (mut pacer, mut at) = started();
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 5);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000]));
+        // The clients' windows shrink: 8 ms now slows them down, 4 ms does not.
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 6);
+        assert_eq!(paces, micros(&[8000, 8000, 4000, 4000, 4000, 4000]));
     }
 
     #[test]
@@ -567,72 +724,60 @@ mod tests {
         for _ in 0..3 {
             // Even the first pace slows the clients down.
             let paces = run_windows(&mut pacer, &mut at, |_| (100_000, 15, 5), 100);
-            assert_eq!(paces, [FIRST_PACE]);
-            let mut samples = 0;
-            while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
-                at += SAMPLE;
-                samples += 1;
-                assert!(samples < 10_000, "never paces again");
-            }
-            rests.push(samples);
+            assert_eq!(paces, [FIRST_PACE; STRIKES as usize]);
+            rests.push(baseline(&mut pacer, &mut at) - BASELINE_SAMPLES);
         }
-        let first = BACKOFF_FIRST as usize;
+        let first = BACKOFF_FIRST;
         assert_eq!(rests, [first, 2 * first, 4 * first]);
     }
 
     #[test]
     fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
         let (mut pacer, mut at) = started();
-        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 100);
-        // The climb, then RENEW_AFTER windows at the pace found.
-        assert_eq!(paces.len(), 4 + RENEW_AFTER as usize, "{paces:?}");
-        assert_eq!(paces.last(), us(1000).as_ref());
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 100);
+        // The climb, 8 ms twice, then RENEW_AFTER windows at the pace found.
+        assert_eq!(paces.len(), 5 + RENEW_AFTER as usize, "{paces:?}");
+        assert_eq!(paces.last(), us(4000).as_ref());
         assert_eq!(pacer.pace(), None);
-        // Two unpaced samples, without a rest, and the pacing resumes at the pace it kept,
-        // without climbing again.
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
-        at += SAMPLE * 2;
+        // A baseline of unpaced samples, without a rest, and the pacing resumes at the pace it
+        // kept, without climbing again.
+        at += SAMPLE;
+        assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
         let paces = run_windows(&mut pacer, &mut at, pacing_pays, 3);
-        assert_eq!(paces, micros(&[1000, 1000, 1000]));
+        assert_eq!(paces, micros(&[4000, 4000, 4000]));
     }
 
     #[test]
     fn a_failed_try_forgets_the_pace_it_kept() {
         let (mut pacer, mut at) = started();
-        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
-        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
-        // Then the pace found slows the clients down too.
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 6);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000, 4000]));
+        // Then every pace slows the clients down: halved down to the first, which fails.
         let paces = run_windows(&mut pacer, &mut at, |_| (100_000, 15, 5), 100);
-        assert_eq!(paces, micros(&[1000]));
-        while !pacer.sample(PIPELINED_LOAD, SAMPLE, at) {
-            at += SAMPLE;
-        }
+        assert_eq!(paces, micros(&[4000, 4000, 2000, 2000, 1000, 1000]));
+        baseline(&mut pacer, &mut at);
         let paces = run_windows(&mut pacer, &mut at, pacing_pays, 5);
-        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 2000]));
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000]));
     }
 
     #[test]
     fn pacing_stops_without_penalty_when_the_load_goes() {
         let (mut pacer, mut at) = started();
-        let paces = run_windows(&mut pacer, &mut at, over_1ms_slows, 5);
-        assert_eq!(paces, micros(&[250, 500, 1000, 2000, 1000]));
-        let (wait, at) = window(&mut pacer, at, |_| (10_000, 15, 2));
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 6);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 8000, 4000]));
+        // At once, not after STRIKES windows.
+        let (wait, mut at) = window(&mut pacer, at, |_| (10_000, 15, 2));
         assert_eq!(wait, None);
         // No rest, and the next load is searched afresh.
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, at + SAMPLE * 2));
+        at += SAMPLE;
+        assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
         assert_eq!(pacer.pace(), Some(FIRST_PACE));
     }
 
     #[test]
     fn a_bound_under_the_first_pace_is_the_only_pace() {
         let bound = Duration::from_micros(100);
-        let mut pacer = Pacer::new(bound);
-        let t = Instant::now();
-        assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t));
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE));
-        let mut at = t + SAMPLE;
+        let (mut pacer, mut at) = started_with(bound);
         let paces = run_windows(&mut pacer, &mut at, |_| (300_000, 15, 5), 3);
         assert_eq!(paces, [bound, bound, bound]);
     }
