@@ -536,14 +536,9 @@ mod tests {
 
     #[test]
     fn pipelined_load_starts_pacing_at_the_first_pace_after_a_baseline_of_samples() {
-        let t = Instant::now();
         let mut pacer = Pacer::new(MAX);
-        for i in 0..BASELINE_SAMPLES - 1 {
-            assert!(!pacer.sample(PIPELINED_LOAD, SAMPLE, t + SAMPLE * i));
-            assert_eq!(pacer.pace(), None);
-        }
-        let start = t + SAMPLE * (BASELINE_SAMPLES - 1);
-        assert!(pacer.sample(PIPELINED_LOAD, SAMPLE, start));
+        let mut start = Instant::now();
+        assert_eq!(baseline(&mut pacer, &mut start), BASELINE_SAMPLES);
         assert_eq!(pacer.pace(), Some(FIRST_PACE));
         // The first round already waits out the rest of the pace.
         let work = Duration::from_micros(50);
