@@ -195,14 +195,12 @@ struct Pacing {
     pace: Duration,
     /// Doubling the pace while the clients keep their rate.
     climbing: bool,
-    /// The longest pace that kept the rate while climbing.
-    good: Option<Duration>,
+    /// The longest pace that kept the rate while climbing, and the rate it reached: the rate
+    /// to keep while climbing when that is higher than the baseline's (fuller deliveries can
+    /// let the clients send faster, and a longer pace that loses that gain slows them down).
+    good: Option<(Duration, f64)>,
     /// Frames a second before the pacing started: the rate to keep.
     rate: f64,
-    /// Frames a second at the shorter pace, while climbing: the rate to keep when it is
-    /// higher (fuller deliveries can let the clients send faster, and a longer pace that loses
-    /// that gain slows them down).
-    climbed: f64,
     /// Writes per frame before the pacing started.
     writes_per_frame: f64,
     window: Load,
@@ -264,7 +262,6 @@ impl Pacer {
             climbing: self.resume.is_none(),
             good: None,
             rate: sum.rate(time),
-            climbed: 0.0,
             writes_per_frame: sum.writes_per_frame(),
             window: Load::default(),
             since: now,
@@ -303,7 +300,7 @@ impl Pacer {
         }
         let rate = window.rate(elapsed);
         let to_keep = if p.climbing {
-            CLIMB_KEEP * p.rate.max(p.climbed)
+            CLIMB_KEEP * p.good.map_or(p.rate, |(_, rate)| rate.max(p.rate))
         } else {
             KEEP * p.rate
         };
@@ -333,7 +330,7 @@ impl Pacer {
             // Too long for the clients: settle at a shorter pace, judged on its own next; the
             // longest that kept the rate while climbing, half this one once settled.
             let shorter = if p.climbing {
-                p.good
+                p.good.map(|(pace, _)| pace)
             } else {
                 (p.pace > FIRST_PACE).then(|| (p.pace / 2).max(FIRST_PACE))
             };
@@ -345,9 +342,8 @@ impl Pacer {
             return Ok(());
         }
         if p.climbing && p.pace < self.max {
-            p.good = Some(p.pace);
+            p.good = Some((p.pace, rate));
             p.pace = (p.pace * 2).min(self.max);
-            p.climbed = rate;
             return Ok(());
         }
         p.climbing = false;
