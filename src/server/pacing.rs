@@ -27,6 +27,10 @@
 //! - climbs: starts at [`FIRST_PACE`] and doubles the pace after each window that keeps the
 //!   rate, up to the configured bound ([`Config::pace`](super::Config::pace)); settles at the
 //!   bound, or at the last pace that kept the rate when a longer one failed;
+//! - climbs again from a pace settled below the bound after [`RETRY_FIRST`] windows kept
+//!   there, the rate to keep being their mean: one window's rate moves by more than the
+//!   climb allows, so a longer pace may have failed by chance; twice as many windows after
+//!   each retry that fails, up to [`RETRY_MAX`];
 //! - halves the pace it settled at when that no longer keeps the rate (down to
 //!   [`FIRST_PACE`]), and keeps it while it does not fail; after [`RENEW_AFTER`] windows it
 //!   stops for [`BASELINE_SAMPLES`] samples, to measure the unpaced load again, and resumes
@@ -76,6 +80,10 @@ pub(crate) const KEEP: f64 = 0.85;
 pub(crate) const CLIMB_KEEP: f64 = 0.9;
 /// The share of the baseline's writes per frame that a paced window may make, at most.
 pub(crate) const FEWER_WRITES: f64 = 0.75;
+/// Windows kept at a pace below the bound before a longer one is tried again, at first.
+pub(crate) const RETRY_FIRST: u32 = 10;
+/// The most windows kept at a pace below the bound between two retries.
+pub(crate) const RETRY_MAX: u32 = 160;
 /// Samples without pacing after a first failed try (0.1 s).
 pub(crate) const BACKOFF_FIRST: u32 = 4;
 /// The longest rest between tries, in samples (10 s).
@@ -187,6 +195,8 @@ pub(crate) struct Pacer {
     /// The pace to start at after measuring the unpaced load again: the last one kept.
     resume: Option<Duration>,
     backoff: u32,
+    /// Windows to keep a pace below the bound before trying a longer one again.
+    retry_after: u32,
     pacing: Option<Pacing>,
 }
 
@@ -207,6 +217,11 @@ struct Pacing {
     since: Instant,
     /// Windows kept at the pace found.
     kept: u32,
+    /// Windows kept at this pace since it was settled at below the bound, and their rates
+    /// added up.
+    held: (u32, f64),
+    /// The climb started again from a pace it had settled at.
+    retrying: bool,
     /// Windows in a row at this pace that missed a test.
     misses: u32,
 }
@@ -231,6 +246,7 @@ impl Pacer {
             rest: 0,
             resume: None,
             backoff: BACKOFF_FIRST,
+            retry_after: RETRY_FIRST,
             pacing: None,
         }
     }
@@ -257,6 +273,9 @@ impl Pacer {
             return false;
         }
         self.baseline = None;
+        if self.resume.is_none() {
+            self.retry_after = RETRY_FIRST;
+        }
         self.pacing = Some(Pacing {
             pace: self.resume.unwrap_or(FIRST_PACE.min(self.max)),
             climbing: self.resume.is_none(),
@@ -266,6 +285,8 @@ impl Pacer {
             window: Load::default(),
             since: now,
             kept: 0,
+            held: (0, 0.0),
+            retrying: false,
             misses: 0,
         });
         true
@@ -337,8 +358,7 @@ impl Pacer {
             let Some(shorter) = shorter else {
                 return Err(Stop::Failed);
             };
-            p.pace = shorter;
-            p.climbing = false;
+            self.settle(shorter);
             return Ok(());
         }
         if p.climbing && p.pace < self.max {
@@ -346,17 +366,49 @@ impl Pacer {
             p.pace = (p.pace * 2).min(self.max);
             return Ok(());
         }
-        p.climbing = false;
         if !writes_saved {
-            return Err(Stop::Failed);
+            // A retry that saves nothing at the bound goes back to where it climbed from.
+            return match p.good {
+                Some((pace, _)) if p.retrying => {
+                    self.settle(pace);
+                    Ok(())
+                }
+                _ => Err(Stop::Failed),
+            };
         }
+        p.climbing = false;
         self.backoff = BACKOFF_FIRST;
         self.resume = Some(p.pace);
         p.kept += 1;
         if p.kept >= RENEW_AFTER {
             return Err(Stop::Renew);
         }
+        if p.pace < self.max {
+            p.held.0 += 1;
+            p.held.1 += rate;
+            if p.held.0 >= self.retry_after {
+                p.good = Some((p.pace, p.held.1 / f64::from(p.held.0)));
+                p.pace = (p.pace * 2).min(self.max);
+                p.climbing = true;
+                p.retrying = true;
+                p.held = (0, 0.0);
+            }
+        }
         Ok(())
+    }
+
+    /// Keeps `pace`, shorter than the one that failed, without climbing; after a retry that
+    /// failed, the next one waits twice as long.
+    fn settle(&mut self, pace: Duration) {
+        let Some(p) = self.pacing.as_mut() else {
+            return;
+        };
+        if std::mem::take(&mut p.retrying) {
+            self.retry_after = self.retry_after.saturating_mul(2).min(RETRY_MAX);
+        }
+        p.pace = pace;
+        p.climbing = false;
+        p.held = (0, 0.0);
     }
 
     fn stop(&mut self, why: Stop) {
@@ -729,16 +781,80 @@ mod tests {
     fn a_kept_pace_measures_the_unpaced_load_again_and_resumes() {
         let (mut pacer, mut at) = started();
         let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 100);
-        // The climb, then RENEW_AFTER windows at the pace found.
-        assert_eq!(paces.len(), 4 + RENEW_AFTER as usize, "{paces:?}");
-        assert_eq!(paces.last(), us(4000).as_ref());
+        // The climb, then RENEW_AFTER windows kept at the pace found, and between them the
+        // retries of 8 ms, each failing at once.
+        let kept = |n: u32| vec![Duration::from_millis(4); n as usize];
+        let retry = || vec![Duration::from_millis(8)];
+        let first = RETRY_FIRST;
+        let expected = [
+            micros(&[1000, 2000, 4000, 8000]),
+            kept(first),
+            retry(),
+            kept(2 * first),
+            retry(),
+            kept(RENEW_AFTER - 3 * first),
+        ]
+        .concat();
+        assert_eq!(paces, expected);
         assert_eq!(pacer.pace(), None);
         // A baseline of unpaced samples, without a rest, and the pacing resumes at the pace it
-        // kept, without climbing again.
+        // kept, without climbing again; the next retry still waits twice as long as the last.
         at += SAMPLE;
         assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
-        let paces = run_windows(&mut pacer, &mut at, pacing_pays, 3);
-        assert_eq!(paces, micros(&[4000, 4000, 4000]));
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 4 * first as usize + 2);
+        assert_eq!(paces, [kept(4 * first), retry(), kept(1)].concat());
+    }
+
+    #[test]
+    fn a_longer_pace_that_failed_is_tried_again_later() {
+        let (mut pacer, mut at) = started();
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 5);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 4000]));
+        // The clients no longer slow down at 8 ms: after RETRY_FIRST windows kept at 4 ms, the
+        // climb goes on.
+        let paces = run_windows(&mut pacer, &mut at, pacing_pays, RETRY_FIRST as usize + 2);
+        let mut expected = vec![Duration::from_millis(4); RETRY_FIRST as usize - 1];
+        expected.extend(micros(&[8000, 8000, 8000]));
+        assert_eq!(paces, expected);
+    }
+
+    #[test]
+    fn a_retry_keeps_the_mean_rate_of_the_windows_it_climbs_from() {
+        let (mut pacer, mut at) = started();
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 5);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 4000]));
+        // Windows at 4 ms of 300,000 to 480,000 frames a second, the fastest last: their mean
+        // is 350,000.
+        for i in 1..RETRY_FIRST {
+            let model: Model = if i == RETRY_FIRST - 1 {
+                |_| (480_000, 15, 5)
+            } else if i % 2 == 0 {
+                |_| (360_000, 15, 5)
+            } else {
+                |_| (320_000, 15, 5)
+            };
+            at = window(&mut pacer, at, model).1;
+        }
+        assert_eq!(pacer.pace(), us(8000));
+        // 8 ms keeps 90 % of the mean, not of the last window: it holds.
+        let paces = run_windows(&mut pacer, &mut at, |_| (330_000, 15, 5), 3);
+        assert_eq!(paces, micros(&[8000, 8000, 8000]));
+    }
+
+    #[test]
+    fn a_retry_that_saves_no_writes_at_the_bound_goes_back_and_pacing_goes_on() {
+        let (mut pacer, mut at) = started();
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 5);
+        assert_eq!(paces, micros(&[1000, 2000, 4000, 8000, 4000]));
+        // 8 ms keeps the rate now, but its rounds gather no more frames per write than
+        // unpaced ones.
+        let model: Model = |pace| (300_000, 15, if pace >= MAX { 2 } else { 5 });
+        let first = RETRY_FIRST as usize;
+        let paces = run_windows(&mut pacer, &mut at, model, first + 2 + 2 * first + 1);
+        let kept = |n: usize| vec![Duration::from_millis(4); n];
+        let retry = || micros(&[8000, 8000]);
+        let expected = [kept(first - 1), retry(), kept(2 * first), retry()].concat();
+        assert_eq!(paces, expected);
     }
 
     #[test]
@@ -766,6 +882,27 @@ mod tests {
         at += SAMPLE;
         assert_eq!(baseline(&mut pacer, &mut at), BASELINE_SAMPLES);
         assert_eq!(pacer.pace(), Some(FIRST_PACE));
+    }
+
+    #[test]
+    fn a_new_start_tries_again_as_soon_as_the_first_one() {
+        let (mut pacer, mut at) = started();
+        let first = RETRY_FIRST as usize;
+        let climb = micros(&[1000, 2000, 4000, 8000]);
+        let kept = |n: usize| vec![Duration::from_millis(4); n];
+        let retry = || micros(&[8000]);
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 4 + first + 1 + 1);
+        assert_eq!(
+            paces,
+            [climb.clone(), kept(first), retry(), kept(1)].concat()
+        );
+        // The load goes and comes back: the first retry after RETRY_FIRST windows again.
+        let (wait, next) = window(&mut pacer, at, |_| (10_000, 15, 2));
+        assert_eq!(wait, None);
+        at = next + SAMPLE;
+        baseline(&mut pacer, &mut at);
+        let paces = run_windows(&mut pacer, &mut at, over_4ms_slows, 4 + first + 1);
+        assert_eq!(paces, [climb, kept(first), retry()].concat());
     }
 
     #[test]
