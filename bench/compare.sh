@@ -3,14 +3,17 @@
 # baseline, each at every batch setting, servers taking turns, repeated, and prints tables of
 # medians and the bar's verdicts.
 #
-#   bench/compare.sh [--reps N] [--servers confab,confab-1t,confab-nopace,redis,python]
+#   bench/compare.sh [--reps N] [--servers confab,confab-1t,confab-nopace,confab-before,redis,python]
 #                    [--workloads w1,w2,w3,w4,w5,w6] [--batch 1,unbounded] [--scale F]
 #                    [--out DIR]
 #
 # Servers: confab (confab-server with its DEFAULT flags: the bar is judged on it), confab-1t
 # (confab-server --threads 1, shown for the record), confab-nopace (confab-server --pace 0:
-# no round pacing, POLICY-8; for the record, not run unless named), redis (redis-server, pub/sub, no
-# persistence), python (bench/python_server.py, the select() baseline).
+# no round pacing, POLICY-8; for the record, not run unless named), confab-before (the
+# confab-server binary that CONFAB_BEFORE names, with its default flags: an earlier build, to
+# measure a change before and after in the same runs; not run unless named), redis
+# (redis-server, pub/sub, no persistence), python (bench/python_server.py, the select()
+# baseline).
 #
 # Workloads (32-byte texts, pattern random):
 #   w1  100 clients, 16 in flight          throughput >= 1.5x Redis, server CPU/msg <= 0.67x
@@ -87,6 +90,12 @@ for b in "${batches[@]}"; do batch_flags "$b" >/dev/null; done
 for kind in "${servers[@]}"; do
     case "$kind" in
         confab|confab-1t|confab-nopace|redis|python) ;;
+        confab-before)
+            if [ ! -x "${CONFAB_BEFORE:-}" ]; then
+                echo "compare.sh: confab-before needs CONFAB_BEFORE=<path of a confab-server binary>" \
+                     "(got '${CONFAB_BEFORE:-}')" >&2
+                exit 2
+            fi ;;
         *) echo "compare.sh: unknown server $kind" >&2; exit 2 ;;
     esac
 done
@@ -139,6 +148,7 @@ start_server() { # kind log
         confab) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" >"$log" 2>&1 & ;;
         confab-1t) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" --threads 1 >"$log" 2>&1 & ;;
         confab-nopace) "$CONFAB" --listen "127.0.0.1:$SERVER_PORT" --pace 0 >"$log" 2>&1 & ;;
+        confab-before) "$CONFAB_BEFORE" --listen "127.0.0.1:$SERVER_PORT" >"$log" 2>&1 & ;;
         redis) redis-server --bind 127.0.0.1 --port "$SERVER_PORT" --save '' --appendonly no \
                    >"$log" 2>&1 & ;;
         python) python3 bench/python_server.py --port "$SERVER_PORT" >"$log" 2>&1 & ;;
@@ -171,6 +181,9 @@ mkdir -p "$OUT"
     echo "rustc: $(rustc --version)"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "reps: $REPS, scale: $SCALE, batch settings: $BATCHES, open-file limit: $FD_LIMIT"
+    if [[ ",$SERVERS," == *",confab-before,"* ]]; then
+        echo "confab-before: $CONFAB_BEFORE"
+    fi
 } >"$OUT/machine.txt"
 cat "$OUT/machine.txt" >&2
 

@@ -37,7 +37,7 @@ CONNECT_LIMIT_S = 5.0  # w4: connect and name every client in < 5 s
 IDLE_RSS_LIMIT_BYTES = 2 * 1024  # w6: <= 2 KiB of server RSS per idle connection
 
 JUDGED = "confab"
-FOR_THE_RECORD = ("confab-1t", "confab-nopace")
+FOR_THE_RECORD = ("confab-1t", "confab-nopace", "confab-before")
 
 
 def brief(run):
