@@ -24,7 +24,7 @@ pub fn has_word(payload: &[u8], word: &str) -> bool {
 }
 
 /// Words that make a reply read as a refusal, compared without case.
-pub const REFUSAL_WORDS: [&str; 19] = [
+pub const REFUSAL_WORDS: [&str; 37] = [
     "error",
     "err",
     "taken",
@@ -44,14 +44,37 @@ pub const REFUSAL_WORDS: [&str; 19] = [
     "unrecognized",
     "unrecognised",
     "must",
+    "unable",
+    "denied",
+    "refused",
+    "rejected",
+    "forbidden",
+    "duplicate",
+    "unavailable",
+    "unsupported",
+    "wrong",
+    // Negations written without their apostrophe, as many course servers do.
+    "cant",
+    "dont",
+    "doesnt",
+    "didnt",
+    "isnt",
+    "wasnt",
+    "arent",
+    "couldnt",
+    "wont",
 ];
 
 /// Whether a payload reads as an error or a refusal: one of its words, in any case, is in
-/// [`REFUSAL_WORDS`].
+/// [`REFUSAL_WORDS`], or is a negation such as `can't`, `doesn't` or `won't` (the apostrophe
+/// ASCII or typographic, or left out: `cant`, `doesnt`).
 pub fn reads_as_refusal(payload: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(payload).to_ascii_lowercase();
-    text.split(|c: char| !c.is_ascii_alphanumeric())
-        .any(|w| REFUSAL_WORDS.contains(&w))
+    let text = String::from_utf8_lossy(payload).to_lowercase();
+    text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
+        .any(|w| {
+            let w = w.trim_matches(|c| c == '\'' || c == '\u{2019}');
+            REFUSAL_WORDS.contains(&w) || w.ends_with("n't") || w.ends_with("n\u{2019}t")
+        })
 }
 
 /// Framings in the order they are met among course servers: the first candidates a detector
@@ -159,10 +182,30 @@ mod tests {
             b"Unknown command",
             b"Command not recognized",
             b"NAME ERROR Invalid name",
+            b"I don't understand 'DANCE'",
+            b"User Nobody doesn\xe2\x80\x99t exist",
+            b"Can't find Nobody",
+            b"cant find Nobody",
+            b"Nobody doesnt exist",
+            b"Nobody isn't online",
+            b"You won't reach yourself",
+            b"Duplicate name",
+            b"Username unavailable",
+            b"Command not supported",
+            b"Unsupported command",
+            b"Access denied",
         ] {
             assert!(reads_as_refusal(r), "{}", String::from_utf8_lossy(r));
         }
-        for ok in [&b"HELLO Ann"[..], b"Welcome, Ann!", b"Ann: hi", b"Bye!"] {
+        for ok in [
+            &b"HELLO Ann"[..],
+            b"Welcome, Ann!",
+            b"Ann: hi",
+            b"Bye!",
+            b"You are now known as Ann",
+            b"['Ann', 'Bob']",
+            b"Online (2): Ann, Bob",
+        ] {
             assert!(!reads_as_refusal(ok), "{}", String::from_utf8_lossy(ok));
         }
     }

@@ -167,7 +167,7 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
     if let Some((from, text)) = delivery(t, context) {
         return Recognised::Delivery { from, text };
     }
-    if reads_as_refusal(t.as_bytes()) || refuses_in_other_words(t) {
+    if reads_as_refusal(t.as_bytes()) {
         return Recognised::Refusal {
             code: None,
             text: t.to_owned(),
@@ -225,23 +225,6 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
         return Recognised::Ack(t.to_owned());
     }
     Recognised::Unknown
-}
-
-/// Words of refusals that [`reads_as_refusal`] leaves to context, compared without case:
-/// `You can't send a message to yourself`.
-const MORE_REFUSALS: [&str; 7] = [
-    "can't",
-    "cant",
-    "won't",
-    "unable",
-    "denied",
-    "refused",
-    "forbidden",
-];
-
-fn refuses_in_other_words(t: &str) -> bool {
-    t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '\''))
-        .any(|w| MORE_REFUSALS.contains(&w.to_ascii_lowercase().as_str()))
 }
 
 /// `Server Sent: rest` and the like: a head before `: ` that names the server.
