@@ -223,6 +223,8 @@ pub struct Conn {
     named: bool,
     dialect: Dialect,
     buf: BytesMut,
+    /// A frame read and handed back (see [`Conn::unread`]): the next read answers it.
+    returned: Option<Bytes>,
     transcript: Transcript,
     ended: bool,
     /// In raw framing, the server cuts messages where its reads end, so writes are spaced.
@@ -265,6 +267,7 @@ impl Conn {
                     named: false,
                     dialect,
                     buf: BytesMut::with_capacity(1024),
+                    returned: None,
                     transcript: transcript.clone(),
                     ended: false,
                     last_write: None,
@@ -395,8 +398,17 @@ impl Conn {
         self.send_payload(&payload).await
     }
 
+    /// Hands back a frame just read, which the next [`Conn::recv`] answers again (it is in
+    /// the transcript once): for a reader that had to read one frame past what it wanted.
+    pub fn unread(&mut self, payload: Bytes) {
+        self.returned = Some(payload);
+    }
+
     /// Reads one frame, waiting at most `timeout`.
     pub async fn recv(&mut self, timeout: Duration) -> Received {
+        if let Some(payload) = self.returned.take() {
+            return Received::Frame(payload);
+        }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             match decode_frame(self.dialect.framing, &self.buf) {
@@ -487,5 +499,51 @@ impl Drop for Conn {
         if let Some(stream) = self.stream.take() {
             self.transcript.hold(stream);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncWriteExt;
+
+    #[tokio::test]
+    async fn a_frame_handed_back_is_read_again_and_recorded_once() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let addr = listener.local_addr().expect("its address");
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("a connection");
+            s.write_all(b"0005Hello0005World").await.expect("written");
+            s
+        });
+        let transcript = Transcript::new();
+        let timeout = Duration::from_secs(5);
+        let mut conn = Conn::connect(addr, "A", Dialect::CANONICAL, &transcript, timeout)
+            .await
+            .expect("connected");
+        let _server_side = server.await.expect("the server task");
+        let hello = Received::Frame(Bytes::from_static(b"Hello"));
+        let first = conn.recv(timeout).await;
+        assert_eq!(first, hello);
+        let Received::Frame(p) = first else {
+            unreachable!("checked above")
+        };
+        conn.unread(p);
+        assert_eq!(conn.recv(timeout).await, hello);
+        assert_eq!(
+            conn.recv(timeout).await,
+            Received::Frame(Bytes::from_static(b"World"))
+        );
+        let received: Vec<Vec<u8>> = transcript
+            .events()
+            .into_iter()
+            .filter_map(|e| match e.kind {
+                EventKind::Received(raw) => Some(raw),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(received, [b"0005Hello".to_vec(), b"0005World".to_vec()]);
     }
 }

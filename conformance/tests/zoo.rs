@@ -318,8 +318,56 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
     );
 }
 
+/// A names list sent in several frames (a heading, then a frame per name, as zoo server 25
+/// sends it) is read whole, and still judged (JUDGE-13): `tests/fixtures/split_lists.py`
+/// passes rows 1, 2 and 8 when its lists are right, fails row 8 when a departed name comes in
+/// a later frame of the list, and fails rows 1 and 2 when the last name of every list is
+/// left out. (Row 8 is not run with that fault: whether the list it sends then lacks `A` or
+/// the departing `B` depends on when the server sees `B` go.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_lists_in_several_frames_are_read_whole_and_judged() {
+    let test = "names_lists_in_several_frames_are_read_whole_and_judged";
+    if !tools::available(test, "python3", "python3") {
+        return;
+    }
+    let python = tools::python3_executable();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/split_lists.py");
+    let all = ["rubric.01", "rubric.02", "rubric.08"];
+    for (fault, rows, failing) in [
+        ("none", &all[..], &[][..]),
+        ("keep-departed", &all[..], &["08"][..]),
+        ("drop-last", &all[..2], &["01", "02"][..]),
+    ] {
+        let command = format!(
+            "exec {python} -S {} --fault {fault} {{port}}",
+            fixture.display()
+        );
+        let report = grade_command(command, rows)
+            .await
+            .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
+        assert_eq!(
+            report.cases.len(),
+            rows.len(),
+            "--fault {fault}: {}",
+            shown(&report)
+        );
+        let failed: Vec<&str> = report
+            .cases
+            .iter()
+            .filter(|c| !c.verdict.is_pass())
+            .map(row_of)
+            .collect();
+        assert_eq!(failed, failing, "--fault {fault}: {}", shown(&report));
+    }
+}
+
+fn shown(report: &Report) -> String {
+    text::render_tail(report, text::Style { color: false })
+}
+
 /// The zoo servers whose rows depend on what the harness waits for (a one-`recv` server's
-/// split frame, JUDGE-10 and JUDGE-11; an unframed server's messages, JUDGE-12), run as a
+/// split frame, JUDGE-10 and JUDGE-11; an unframed server's messages, JUDGE-12; a names list
+/// sent in several frames, JUDGE-13), run as a
 /// loaded machine runs them: `tests/fixtures/slow_sends.py` stops each 0.1 s after every
 /// send. Graded on the grading sheet, each must still get exactly its truth, row by row, and
 /// its dialect.
@@ -338,10 +386,15 @@ async fn slowed_zoo_servers_are_graded_as_their_truth_says() {
     let slowed: Vec<(PathBuf, Truth)> = truths()
         .into_iter()
         .filter(|(_, t)| {
-            ["17_unnamed_crash_dec2.py", "19_lazy_raw.py"].contains(&t.server.as_str())
+            [
+                "17_unnamed_crash_dec2.py",
+                "19_lazy_raw.py",
+                "25_listframes_dec2.py",
+            ]
+            .contains(&t.server.as_str())
         })
         .collect();
-    assert_eq!(slowed.len(), 2, "zoo 17 and 19 have truths");
+    assert_eq!(slowed.len(), 3, "zoo 17, 19 and 25 have truths");
     for (path, truth) in &slowed {
         let file = path.file_name().and_then(|f| f.to_str()).unwrap_or("?");
         let command = format!(

@@ -65,7 +65,7 @@ pub const REFUSAL_WORDS: [&str; 37] = [
     "wont",
 ];
 
-/// Whether a payload reads as an error or a refusal: one of its words, in any case, is in
+/// Whether a payload reads as an error or a refusal (JUDGE-14): one of its words, in any case, is in
 /// [`REFUSAL_WORDS`], or is a negation such as `can't`, `doesn't` or `won't` (the apostrophe
 /// ASCII or typographic, or left out: `cant`, `doesnt`).
 pub fn reads_as_refusal(payload: &[u8]) -> bool {
@@ -75,6 +75,29 @@ pub fn reads_as_refusal(payload: &[u8]) -> bool {
             let w = w.trim_matches(|c| c == '\'' || c == '\u{2019}');
             REFUSAL_WORDS.contains(&w) || w.ends_with("n't") || w.ends_with("n\u{2019}t")
         })
+}
+
+/// Whether a payload may open a names list that a course server sends in several frames
+/// (`Connected users:`, then `Alice`, then `Bob`): text that ends in `:` and is not a
+/// refusal.
+pub fn opens_list(payload: &[u8]) -> bool {
+    std::str::from_utf8(payload)
+        .is_ok_and(|t| t.trim_end().ends_with(':') && !reads_as_refusal(payload))
+}
+
+/// Whether a payload is names alone: one or more valid names (NAME-3), separated by spaces,
+/// commas or line breaks, and nothing else. A part of a names list sent in several frames.
+pub fn names_alone(payload: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(payload) else {
+        return false;
+    };
+    let mut tokens = text
+        .split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+        .peekable();
+    tokens.peek().is_some()
+        && tokens.all(|w| super::Name::new(w).is_ok())
+        && !reads_as_refusal(payload)
 }
 
 /// Framings in the order they are met among course servers: the first candidates a detector
@@ -207,6 +230,36 @@ mod tests {
             b"Online (2): Ann, Bob",
         ] {
             assert!(!reads_as_refusal(ok), "{}", String::from_utf8_lossy(ok));
+        }
+    }
+
+    #[test]
+    fn parts_of_a_names_list_are_told_from_other_replies() {
+        for head in [&b"Connected users:"[..], b"Users online:\n", b"Online: "] {
+            assert!(opens_list(head), "{}", String::from_utf8_lossy(head));
+        }
+        for other in [&b"Alice: hi"[..], b"Error:", b"Welcome Alice", b"\xff:"] {
+            assert!(!opens_list(other), "{}", String::from_utf8_lossy(other));
+        }
+        for alone in [
+            &b"Alice"[..],
+            b"Alice\n",
+            b"Alice, Bob",
+            b"Alice Bob\nCarol ",
+        ] {
+            assert!(names_alone(alone), "{}", String::from_utf8_lossy(alone));
+        }
+        for other in [
+            &b""[..],
+            b"\n",
+            b"[Alice] hi",
+            b"Alice: hi",
+            b"*** Bob left the chat",
+            b"Delivered.",
+            b"No Alice",
+            b"\xff",
+        ] {
+            assert!(!names_alone(other), "{}", String::from_utf8_lossy(other));
         }
     }
 

@@ -10,6 +10,7 @@ use confab::protocol::{Command, ErrorCode, Name, Text};
 use super::{Check, Ctx, FailureKind, SKIPPED, is_names_list};
 use crate::judge::{self, NamesExpectation};
 use crate::wire::{Conn, Received};
+use confab::protocol::lenient;
 
 impl Ctx {
     /// Sends `NAME name` and expects `HELLO name` (NAME-1).
@@ -29,19 +30,27 @@ impl Ctx {
         what: &str,
         awaited: &(dyn Fn(&[u8]) -> bool + Sync),
     ) -> Check<Bytes> {
+        self.recv_reply(conn, what, awaited, false).await
+    }
+
+    /// [`Ctx::recv_awaited`]; with `list`, a frame that may open a names list sent in several
+    /// frames is read with the rest of it first.
+    async fn recv_reply(
+        &mut self,
+        conn: &mut Conn,
+        what: &str,
+        awaited: &(dyn Fn(&[u8]) -> bool + Sync),
+        list: bool,
+    ) -> Check<Bytes> {
         let mut skipped: Vec<Bytes> = Vec::new();
         loop {
-            let payload = match self.recv(conn, what).await {
+            let mut payload = match self.recv(conn, what).await {
                 Ok(p) => p,
                 Err(mut f) => {
                     if !skipped.is_empty() && f.actual.starts_with("nothing arrived") {
-                        let shown: Vec<String> = skipped
-                            .iter()
-                            .map(|p| format!("`{}`", escape_bytes(p)))
-                            .collect();
                         f.actual = format!(
                             "{} arrived on {} (not {what}), then {}",
-                            shown.join(", "),
+                            quoted(&skipped),
                             conn.label(),
                             f.actual
                         );
@@ -49,7 +58,16 @@ impl Ctx {
                     return Err(f);
                 }
             };
-            if self.profile.strict() || skipped.len() >= SKIPPED || awaited(&payload) {
+            if self.profile.strict() || awaited(&payload) {
+                return Ok(payload);
+            }
+            if list && (lenient::opens_list(&payload) || lenient::names_alone(&payload)) {
+                payload = self.recv_list_parts(conn, payload).await;
+                if awaited(&payload) {
+                    return Ok(payload);
+                }
+            }
+            if skipped.len() >= SKIPPED {
                 return Ok(payload);
             }
             self.deviation(format!(
@@ -95,7 +113,8 @@ impl Ctx {
     }
 
     /// Reads the reply to a GET_NAMES just sent: in lenient matching, frames that are neither
-    /// a list showing `present` nor a refusal are skipped first.
+    /// a list showing `present` nor a refusal are skipped first, and a list sent in several
+    /// frames is read whole (see [`Ctx::recv_list_parts`]).
     async fn recv_list(&mut self, conn: &mut Conn, present: &[&Name]) -> Check<Bytes> {
         let this = &*self;
         let profile = this.profile.clone();
@@ -104,7 +123,53 @@ impl Ctx {
             let refs: Vec<&Name> = present.iter().collect();
             is_names_list(&profile, p, &refs) || judge::reads_as_refusal(p)
         };
-        self.recv_awaited(conn, "the names list", &awaited).await
+        self.recv_reply(conn, "the names list", &awaited, true)
+            .await
+    }
+
+    /// Reads the next frame as the reply to a GET_NAMES already sent, in its turn (nothing is
+    /// skipped): in lenient matching, a frame that opens a names list without showing
+    /// `present` is read with the rest of the list (JUDGE-13).
+    pub async fn recv_names(&mut self, conn: &mut Conn, present: &[&Name]) -> Check<Bytes> {
+        let payload = self.recv(conn, "the names list").await?;
+        if self.profile.strict()
+            || self.is_names_list(&payload, present)
+            || !(lenient::opens_list(&payload) || lenient::names_alone(&payload))
+        {
+            return Ok(payload);
+        }
+        Ok(self.recv_list_parts(conn, payload).await)
+    }
+
+    /// Reads the rest of a names list that `first` may have opened, as some course servers
+    /// send it (JUDGE-13): a frame per name, or a heading and then the names (`Connected
+    /// users:`, `Alice`, `Bob`). Frames of names alone that follow each other within [`LIST_PART_GAP`]
+    /// (a tenth of the reply timeout, at least) are joined to `first`, one per line; the
+    /// first frame that is not names alone is left for the next read.
+    async fn recv_list_parts(&mut self, conn: &mut Conn, first: Bytes) -> Bytes {
+        let gap = LIST_PART_GAP.max(self.timeout / 10);
+        let mut parts = vec![first];
+        loop {
+            match conn.recv(gap).await {
+                Received::Frame(p) if lenient::names_alone(&p) => parts.push(p),
+                Received::Frame(p) => {
+                    conn.unread(p);
+                    break;
+                }
+                // The list ended; a close or a failure is seen again by the next read.
+                _ => break,
+            }
+        }
+        if parts.len() == 1 {
+            return parts.remove(0);
+        }
+        self.deviation(format!(
+            "a names list came in {} frames on {}: {}",
+            parts.len(),
+            conn.label(),
+            quoted(&parts)
+        ));
+        Bytes::from(parts.join(&b"\n"[..]))
     }
 
     /// Asks for the names until `gone` are no longer listed, within the timeout: for a name
@@ -279,4 +344,16 @@ impl Ctx {
             )
         })
     }
+}
+
+/// The least wait for the next frame of a names list sent in several frames.
+pub const LIST_PART_GAP: Duration = Duration::from_millis(200);
+
+/// Payloads quoted for a report, comma-separated.
+fn quoted(payloads: &[Bytes]) -> String {
+    payloads
+        .iter()
+        .map(|p| format!("`{}`", escape_bytes(p)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

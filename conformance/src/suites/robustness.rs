@@ -35,7 +35,7 @@ pub fn cases() -> Vec<Case> {
                 ctx.expect_hello(&mut a, &an).await?;
                 ctx.step("A → GET_NAMES, one byte per write");
                 send_bytewise(ctx, &mut a, &Command::GetNames).await?;
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&an]).await?;
                 expect_list(ctx, &p, &[&an])
             }
         ),
@@ -62,7 +62,7 @@ pub fn cases() -> Vec<Case> {
                 ctx.send_raw(&mut a, &joined).await?;
                 ctx.expect_hello(&mut a, &an).await?;
                 ctx.step("A ← the names list");
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&an]).await?;
                 expect_list(ctx, &p, &[&an])?;
                 ctx.step("A ← its own message");
                 ctx.expect_delivery(&mut a, &an, "echo").await?;

@@ -362,7 +362,7 @@ pub fn cases() -> Vec<Case> {
                     let joined = frames(ctx, &[&gn, &gn])?;
                     ctx.send_raw(&mut a, &joined).await?;
                     for _ in 0..2 {
-                        let p = ctx.recv(&mut a, "a names list").await?;
+                        let p = ctx.recv_names(&mut a, &[&an]).await?;
                         if !judge::words(&p).contains(&an.as_str()) {
                             return Err(ctx.fail(
                                 FailureKind::Wrong,

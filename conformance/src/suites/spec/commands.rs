@@ -53,11 +53,11 @@ pub(super) fn cases() -> Vec<Case> {
                 let (_b, bn) = client(ctx, "B").await?;
                 ctx.step("A → GETNAMES");
                 ctx.send_payload(&mut a, b"GETNAMES").await?;
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&an, &bn]).await?;
                 expect_list(ctx, &p, &[&an, &bn])?;
                 ctx.step("A → GET_NAMES");
                 ctx.send_payload(&mut a, b"GET_NAMES").await?;
-                let q = ctx.recv(&mut a, "the names list").await?;
+                let q = ctx.recv_names(&mut a, &[&an, &bn]).await?;
                 expect_list(ctx, &q, &[&an, &bn])
             }
         ),
@@ -197,14 +197,14 @@ pub(super) fn cases() -> Vec<Case> {
                 ctx.step("A ← 1: HELLO");
                 ctx.expect_hello(&mut a, &an).await?;
                 ctx.step("A ← 2: the names list");
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&bn, &an]).await?;
                 expect_list(ctx, &p, &[&bn, &an])?;
                 ctx.step("A ← 3: UNKNOWN_COMMAND");
                 ctx.expect_error(&mut a, ErrorCode::UnknownCommand).await?;
                 ctx.step("A ← 4: ALREADY_NAMED");
                 ctx.expect_error(&mut a, ErrorCode::AlreadyNamed).await?;
                 ctx.step("A ← 5: the names list");
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&bn, &an]).await?;
                 expect_list(ctx, &p, &[&bn, &an])
             }
         ),

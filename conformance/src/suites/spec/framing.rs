@@ -93,12 +93,12 @@ pub(super) fn cases() -> Vec<Case> {
                 let joined = frames(ctx, &[&gn, b"FOO", &gn])?;
                 ctx.send_raw(&mut a, &joined).await?;
                 ctx.step("A ← the names list (1 of 3)");
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&an]).await?;
                 expect_list(ctx, &p, &[&an])?;
                 ctx.step("A ← an error for FOO (2 of 3)");
                 ctx.expect_error(&mut a, ErrorCode::UnknownCommand).await?;
                 ctx.step("A ← the names list (3 of 3)");
-                let p = ctx.recv(&mut a, "the names list").await?;
+                let p = ctx.recv_names(&mut a, &[&an]).await?;
                 expect_list(ctx, &p, &[&an])
             }
         ),

@@ -113,7 +113,7 @@ pub(super) fn cases() -> Vec<Case> {
                 ctx.expect_names(&mut a, &[&an], &[]).await?;
                 let listed = {
                     ctx.send(&mut a, &Command::GetNames).await?;
-                    ctx.recv(&mut a, "the names list").await?
+                    ctx.recv_names(&mut a, &[&an]).await?
                 };
                 let words = judge::words(&listed);
                 if let Some(bad) = ["1abc", "HELLO", "SENT", "ERROR", "BYE"]
