@@ -223,8 +223,9 @@ pub struct Conn {
     named: bool,
     dialect: Dialect,
     buf: BytesMut,
-    /// A frame read and handed back (see [`Conn::unread`]): the next read answers it.
-    returned: Option<Bytes>,
+    /// What a read answered and was handed back (see [`Conn::unread`]): the next read
+    /// answers it again.
+    returned: Option<Received>,
     transcript: Transcript,
     ended: bool,
     /// In raw framing, the server cuts messages where its reads end, so writes are spaced.
@@ -398,16 +399,17 @@ impl Conn {
         self.send_payload(&payload).await
     }
 
-    /// Hands back a frame just read, which the next [`Conn::recv`] answers again (it is in
-    /// the transcript once): for a reader that had to read one frame past what it wanted.
-    pub fn unread(&mut self, payload: Bytes) {
-        self.returned = Some(payload);
+    /// Hands back what a read just answered (a frame, a bad frame, a failure), which the
+    /// next [`Conn::recv`] answers again, recorded in the transcript once: for a reader that
+    /// had to read one past what it wanted.
+    pub fn unread(&mut self, received: Received) {
+        self.returned = Some(received);
     }
 
     /// Reads one frame, waiting at most `timeout`.
     pub async fn recv(&mut self, timeout: Duration) -> Received {
-        if let Some(payload) = self.returned.take() {
-            return Received::Frame(payload);
+        if let Some(received) = self.returned.take() {
+            return received;
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
@@ -505,7 +507,6 @@ impl Drop for Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncWriteExt;
 
     #[tokio::test]
     async fn a_frame_handed_back_is_read_again_and_recorded_once() {
@@ -527,10 +528,7 @@ mod tests {
         let hello = Received::Frame(Bytes::from_static(b"Hello"));
         let first = conn.recv(timeout).await;
         assert_eq!(first, hello);
-        let Received::Frame(p) = first else {
-            unreachable!("checked above")
-        };
-        conn.unread(p);
+        conn.unread(first);
         assert_eq!(conn.recv(timeout).await, hello);
         assert_eq!(
             conn.recv(timeout).await,

@@ -61,7 +61,7 @@ impl Ctx {
             if self.profile.strict() || awaited(&payload) {
                 return Ok(payload);
             }
-            if list && (lenient::opens_list(&payload) || lenient::names_alone(&payload)) {
+            if list && may_open_list(&payload) {
                 payload = self.recv_list_parts(conn, payload).await;
                 if awaited(&payload) {
                     return Ok(payload);
@@ -134,7 +134,7 @@ impl Ctx {
         let payload = self.recv(conn, "the names list").await?;
         if self.profile.strict()
             || self.is_names_list(&payload, present)
-            || !(lenient::opens_list(&payload) || lenient::names_alone(&payload))
+            || !may_open_list(&payload)
         {
             return Ok(payload);
         }
@@ -143,21 +143,21 @@ impl Ctx {
 
     /// Reads the rest of a names list that `first` may have opened, as some course servers
     /// send it (JUDGE-13): a frame per name, or a heading and then the names (`Connected
-    /// users:`, `Alice`, `Bob`). Frames of names alone that follow each other within [`LIST_PART_GAP`]
-    /// (a tenth of the reply timeout, at least) are joined to `first`, one per line; the
-    /// first frame that is not names alone is left for the next read.
+    /// users:`, `Alice`, `Bob`). Frames of names alone that follow each other within
+    /// [`LIST_PART_GAP`] (or a tenth of the reply timeout, if longer) are joined to `first`,
+    /// one per line; what the first other read answers is left for the next read.
     async fn recv_list_parts(&mut self, conn: &mut Conn, first: Bytes) -> Bytes {
         let gap = LIST_PART_GAP.max(self.timeout / 10);
         let mut parts = vec![first];
         loop {
             match conn.recv(gap).await {
                 Received::Frame(p) if lenient::names_alone(&p) => parts.push(p),
-                Received::Frame(p) => {
-                    conn.unread(p);
+                // The list ended (a close is seen again by the next read).
+                Received::Timeout | Received::Closed => break,
+                other => {
+                    conn.unread(other);
                     break;
                 }
-                // The list ended; a close or a failure is seen again by the next read.
-                _ => break,
             }
         }
         if parts.len() == 1 {
@@ -344,6 +344,11 @@ impl Ctx {
             )
         })
     }
+}
+
+/// Whether a frame may be the first of a names list sent in several frames (JUDGE-13).
+fn may_open_list(payload: &[u8]) -> bool {
+    lenient::opens_list(payload) || lenient::names_alone(payload)
 }
 
 /// The least wait for the next frame of a names list sent in several frames.
