@@ -63,6 +63,10 @@ pub struct Attempt {
 pub enum Reading {
     /// The server answered in the framing it was sent, and (for `NAME`) accepted the name.
     Answered,
+    /// The server answered `NAME` in the framing it was sent, not with a refusal but without
+    /// the name (`OK`): an acceptance in few words, or a reply to something else (another
+    /// spelling may tell), with this payload.
+    Unnamed(Vec<u8>),
     /// The server answered in the framing it was sent, but refused: the spelling may be
     /// wrong (or the name), with this payload.
     Refused(Vec<u8>),
@@ -134,9 +138,14 @@ impl Attempt {
         let answered =
             |p: &[u8]| !reads_as_refusal(p) && name.is_none_or(|n| has_word(p, n.as_str()));
         if payloads.iter().any(|p| answered(p)) {
-            Reading::Answered
-        } else {
-            Reading::Refused(payloads.into_iter().next().unwrap_or_default())
+            return Reading::Answered;
+        }
+        match payloads
+            .iter()
+            .find(|p| !p.is_empty() && !reads_as_refusal(p))
+        {
+            Some(p) if name.is_some() => Reading::Unnamed(p.clone()),
+            _ => Reading::Refused(payloads.into_iter().next().unwrap_or_default()),
         }
     }
 
@@ -205,6 +214,14 @@ mod tests {
         assert_eq!(
             a("dec2", b"15Unknown command", false).reading(n),
             Reading::Refused(b"Unknown command".to_vec())
+        );
+        assert_eq!(
+            a("dec2", b"02OK", false).reading(n),
+            Reading::Unnamed(b"OK".to_vec())
+        );
+        assert_eq!(
+            a("dec2", b"02OK09HELLO Obs", false).reading(n),
+            Reading::Answered
         );
         assert_eq!(
             a("dec2", b"0009HELLO Obs", false).reading(n),

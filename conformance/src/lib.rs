@@ -80,6 +80,7 @@ pub async fn run_confined(
                     sentinel::ServerTraits {
                         dialect: profile.dialect,
                         greets: false,
+                        unnamed_hello: false,
                     },
                     options.timeout,
                 )

@@ -124,6 +124,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         ..(*options.profile).clone()
     });
     let greets = target.traits().is_some_and(|t| t.greets);
+    let unnamed_hello = target.traits().is_some_and(|t| t.unnamed_hello);
     for (index, case) in cases.iter().enumerate() {
         // A server the harness starts is started afresh when starting costs nothing, for the
         // example run and the rubric (each row on a fresh server, as a grader plays them, so
@@ -200,6 +201,8 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             case_tag(&run_tag, index),
         );
         ctx.greets = greets;
+        ctx.unnamed_hello = unnamed_hello;
+        ctx.listed = target.sentinel().cloned().into_iter().collect();
         let t0 = Instant::now();
         let outcome = tokio::time::timeout(guard, (case.run)(&mut ctx)).await;
         let duration = t0.elapsed();

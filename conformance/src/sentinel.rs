@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use bytes::Bytes;
+use confab::detect;
 use confab::protocol::escape::escape_bytes;
 use confab::protocol::lenient::{has_word, reads_as_refusal};
 use confab::protocol::{Command, Dialect, Name};
@@ -29,6 +30,8 @@ pub struct ServerTraits {
     pub dialect: Dialect,
     /// Whether it sends a frame on connect, before any command.
     pub greets: bool,
+    /// Whether it accepts a `NAME` in few words that do not repeat the name (`OK`).
+    pub unnamed_hello: bool,
 }
 
 /// What asking the sentinel found.
@@ -68,6 +71,9 @@ impl std::fmt::Display for JoinError {
 pub struct Sentinel {
     conn: Conn,
     name: Name,
+    /// Whether a names list has shown the sentinel's own name: some servers list only the
+    /// other users (JUDGE-16).
+    listed_self: bool,
 }
 
 impl Sentinel {
@@ -91,11 +97,14 @@ impl Sentinel {
         let mut sentinel = Sentinel {
             conn,
             name: name.clone(),
+            listed_self: false,
         };
         for _ in 0..SKIP {
             match sentinel.conn.recv(timeout).await {
                 Received::Frame(p) if reads_as_refusal(&p) => return Err(JoinError::Refused(p)),
-                Received::Frame(p) if has_word(&p, name.as_str()) => {
+                Received::Frame(p)
+                    if has_word(&p, name.as_str()) || traits.unnamed_hello && !p.is_empty() =>
+                {
                     sentinel.conn.set_named();
                     return Ok(sentinel);
                 }
@@ -146,16 +155,27 @@ impl Sentinel {
     }
 
     /// Sends GET_NAMES and answers the names list (the first frame that shows the sentinel's
-    /// own name), or else the last frame that came; `Err` if none did.
+    /// own name), or else the last frame that came; `Err` if none did. Until a list has shown
+    /// its own name, a frame without it is followed for [`detect::SETTLE`] only: the server
+    /// may list only the other users.
     async fn ask_names(&mut self, timeout: Duration) -> Result<Bytes, Check> {
         if let Err(e) = self.conn.send(&Command::GetNames).await {
             return Err(Check::Closed(format!("the write failed: {e}")));
         }
         let mut last = None;
+        let mut wait = timeout;
         for _ in 0..SKIP {
-            match self.conn.recv(timeout).await {
-                Received::Frame(p) if has_word(&p, self.name.as_str()) => return Ok(p),
-                Received::Frame(p) => last = Some(p),
+            match self.conn.recv(wait).await {
+                Received::Frame(p) if has_word(&p, self.name.as_str()) => {
+                    self.listed_self = true;
+                    return Ok(p);
+                }
+                Received::Frame(p) => {
+                    last = Some(p);
+                    if !self.listed_self {
+                        wait = wait.min(detect::SETTLE);
+                    }
+                }
                 Received::BadFrame(_) => return Ok(Bytes::new()),
                 Received::Timeout => break,
                 other => return Err(Check::Closed(describe(&other))),

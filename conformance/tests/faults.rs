@@ -75,6 +75,7 @@ async fn behind_proxy(fault: WireFault, config: Config, options: &RunOptions) ->
     let traits = ServerTraits {
         dialect,
         greets: false,
+        unnamed_hello: false,
     };
     target
         .assume(traits, options.timeout)

@@ -95,7 +95,7 @@ pub async fn detect(
         };
         match attempt.reading(name) {
             // In the framing tried: a refusal is the server's business, the framing is found.
-            Reading::Answered | Reading::Refused(_) => {
+            Reading::Answered | Reading::Unnamed(_) | Reading::Refused(_) => {
                 if let Some(stream) = attempt.stream {
                     return Ok(Detected {
                         stream,

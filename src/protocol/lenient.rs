@@ -24,7 +24,7 @@ pub fn has_word(payload: &[u8], word: &str) -> bool {
 }
 
 /// Words that make a reply read as a refusal, compared without case.
-pub const REFUSAL_WORDS: [&str; 37] = [
+pub const REFUSAL_WORDS: [&str; 38] = [
     "error",
     "err",
     "taken",
@@ -53,6 +53,7 @@ pub const REFUSAL_WORDS: [&str; 37] = [
     "unavailable",
     "unsupported",
     "wrong",
+    "huh",
     // Negations written without their apostrophe, as many course servers do.
     "cant",
     "dont",
@@ -67,9 +68,13 @@ pub const REFUSAL_WORDS: [&str; 37] = [
 
 /// Whether a payload reads as an error or a refusal (JUDGE-14): one of its words, in any case, is in
 /// [`REFUSAL_WORDS`], or is a negation such as `can't`, `doesn't` or `won't` (the apostrophe
-/// ASCII or typographic, or left out: `cant`, `doesnt`).
+/// ASCII or typographic, or left out: `cant`, `doesnt`); or it starts with a question mark
+/// (`?? DANCE`: the server did not understand).
 pub fn reads_as_refusal(payload: &[u8]) -> bool {
     let text = String::from_utf8_lossy(payload).to_lowercase();
+    if text.trim_start().starts_with('?') {
+        return true;
+    }
     text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '\u{2019}'))
         .any(|w| {
             let w = w.trim_matches(|c| c == '\'' || c == '\u{2019}');
@@ -217,6 +222,8 @@ mod tests {
             b"Command not supported",
             b"Unsupported command",
             b"Access denied",
+            b"?? DANCE",
+            b"Huh? Try NAME, GET_NAMES, MSG or EXIT",
         ] {
             assert!(reads_as_refusal(r), "{}", String::from_utf8_lossy(r));
         }

@@ -8,7 +8,7 @@ use confab::protocol::escape::escape_bytes;
 use confab::protocol::{Command, ErrorCode, Name, Text};
 
 use super::{Check, Ctx, FailureKind, SKIPPED, is_names_list};
-use crate::judge::{self, NamesExpectation};
+use crate::judge::{self, Judgement, NamesExpectation};
 use crate::wire::{Conn, Received};
 use confab::protocol::lenient;
 
@@ -81,16 +81,34 @@ impl Ctx {
 
     /// Expects `HELLO name` (NAME-1).
     pub async fn expect_hello(&mut self, conn: &mut Conn, name: &Name) -> Check {
+        self.expect_hello_reply(conn, name).await.map(|_| ())
+    }
+
+    /// Expects `HELLO name` (NAME-1), and answers the reply. From a server that accepts a
+    /// name without repeating it (`OK`, [`Ctx::unnamed_hello`]), lenient matching takes the
+    /// first reply that is no refusal as the acceptance, a deviation (JUDGE-15).
+    pub async fn expect_hello_reply(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
         let expected = format!("`HELLO {name}`");
         let profile = self.profile.clone();
-        let awaited =
-            |p: &[u8]| judge::hello(&profile, p, name).accepted() || judge::reads_as_refusal(p);
+        let unnamed = self.unnamed_hello && !profile.strict();
+        let awaited = |p: &[u8]| {
+            judge::hello(&profile, p, name).accepted()
+                || judge::reads_as_refusal(p)
+                || unnamed && !p.is_empty()
+        };
         let payload = self.recv_awaited(conn, &expected, &awaited).await?;
-        let j = judge::hello(&self.profile, &payload, name);
-        self.judge(j, &expected)?;
+        match judge::hello(&self.profile, &payload, name) {
+            Judgement::Mismatch(_) if unnamed && !judge::reads_as_refusal(&payload) => {
+                self.deviation(format!(
+                    "NAME is answered `{}`, without the name",
+                    escape_bytes(&payload)
+                ));
+            }
+            j => self.judge(j, &expected)?,
+        }
         conn.set_named();
         self.registered.insert(name.to_string());
-        Ok(())
+        Ok(payload)
     }
 
     /// Sends GET_NAMES and judges the list (NAMES-1): `present` in this order, `absent` not at
@@ -102,6 +120,16 @@ impl Ctx {
         absent: &[&Name],
     ) -> Check {
         self.send(conn, &Command::GetNames).await?;
+        self.expect_names_reply(conn, present, absent).await
+    }
+
+    /// Reads and judges the reply to a GET_NAMES already sent, as [`Ctx::expect_names`] does.
+    pub async fn expect_names_reply(
+        &mut self,
+        conn: &mut Conn,
+        present: &[&Name],
+        absent: &[&Name],
+    ) -> Check {
         let payload = self.recv_list(conn, present).await?;
         let want = NamesExpectation {
             present,
@@ -110,6 +138,17 @@ impl Ctx {
         };
         let j = judge::names(&self.profile, &payload, want);
         self.judge(j, "the names list")
+    }
+
+    /// The names a list must show to be told from other frames when the asker `own` may be
+    /// left out of it, as some course servers do: the harness's own clients connected
+    /// throughout the case, or else `own` (JUDGE-16).
+    pub fn shown_to(&self, own: &Name) -> Vec<Name> {
+        if self.listed.is_empty() {
+            vec![own.clone()]
+        } else {
+            self.listed.clone()
+        }
     }
 
     /// Reads the reply to a GET_NAMES just sent: in lenient matching, frames that are neither
@@ -145,13 +184,22 @@ impl Ctx {
     /// send it (JUDGE-13): a frame per name, or a heading and then the names (`Connected
     /// users:`, `Alice`, `Bob`). Frames of names alone that follow each other within
     /// [`LIST_PART_GAP`] (or a tenth of the reply timeout, if longer) are joined to `first`,
-    /// one per line; what the first other read answers is left for the next read.
+    /// one per line, until one repeats a word already read (a list names no one twice: that
+    /// is the next reply, as when a server answers two GET_NAMES at once); what the first
+    /// other read answers is left for the next read.
     async fn recv_list_parts(&mut self, conn: &mut Conn, first: Bytes) -> Bytes {
         let gap = LIST_PART_GAP.max(self.timeout / 10);
         let mut parts = vec![first];
         loop {
             match conn.recv(gap).await {
-                Received::Frame(p) if lenient::names_alone(&p) => parts.push(p),
+                Received::Frame(p)
+                    if lenient::names_alone(&p)
+                        && !judge::words(&p)
+                            .iter()
+                            .any(|w| parts.iter().any(|q| judge::has_word(q, w))) =>
+                {
+                    parts.push(p)
+                }
                 // The list ended (a close is seen again by the next read).
                 Received::Timeout | Received::Closed => break,
                 other => {

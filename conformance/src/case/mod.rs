@@ -244,6 +244,12 @@ pub struct Ctx {
     pub owned: bool,
     /// Whether the server sends a frame on connect, which [`Ctx::connect`] reads and skips.
     pub greets: bool,
+    /// Whether the server accepts a `NAME` in few words that do not repeat the name (`OK`),
+    /// as detection found: lenient matching then takes such a reply as the acceptance.
+    pub unnamed_hello: bool,
+    /// Named clients of the harness's own (the sentinel), connected throughout the case: a
+    /// names list shows them whoever asks, also from a server that leaves the asker out.
+    pub listed: Vec<Name>,
     transcript: Transcript,
     tag: String,
     counter: u32,
@@ -272,6 +278,8 @@ impl Ctx {
             timeout,
             owned,
             greets: false,
+            unnamed_hello: false,
+            listed: Vec::new(),
             transcript: Transcript::new(),
             tag,
             counter: 0,

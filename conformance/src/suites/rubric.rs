@@ -5,13 +5,13 @@
 //! killed client of row 12 is killed while idle, as one closes a program; killing a client in
 //! the middle of a command is a robustness case.
 
-use confab::protocol::{Command, ErrorCode};
+use confab::protocol::{Command, ErrorCode, Name};
 
 use super::{client, frames, greets, msg, payload, refused, refused_or, send_apart};
-use crate::case::{Case, FailureKind};
+use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::judge;
 use crate::judge::Judgement;
-use crate::wire::Received;
+use crate::wire::{Conn, Received};
 
 pub fn cases() -> Vec<Case> {
     vec![
@@ -24,8 +24,8 @@ pub fn cases() -> Vec<Case> {
                 points: 5,
             },
             |ctx| {
-                let (mut a, an) = client(ctx, "A").await?;
-                let (mut b, bn) = client(ctx, "B").await?;
+                let (mut a, an) = greeted_client(ctx, "A").await?;
+                let (mut b, bn) = greeted_client(ctx, "B").await?;
                 ctx.step("both get answers");
                 ctx.expect_names(&mut a, &[&an, &bn], &[]).await?;
                 ctx.expect_names(&mut b, &[&an, &bn], &[]).await
@@ -182,8 +182,10 @@ pub fn cases() -> Vec<Case> {
                 let (b, bn) = client(ctx, "B").await?;
                 ctx.step("B closes");
                 b.close();
-                ctx.step("A → GET_NAMES until B is gone");
-                ctx.expect_names_eventually(&mut a, &[&an], &[&bn]).await
+                ctx.step("A → GET_NAMES until B is gone (the row asks no more of the list)");
+                let shown = ctx.shown_to(&an);
+                let shown: Vec<&Name> = shown.iter().collect();
+                ctx.expect_names_eventually(&mut a, &shown, &[&bn]).await
             }
         ),
         case!(
@@ -291,8 +293,11 @@ pub fn cases() -> Vec<Case> {
                     Judgement::Deviation(d) => ctx.deviation(d),
                     Judgement::Exact => {}
                 }
-                ctx.step("A is still answered (whether K is still listed is row 8's business)");
-                ctx.expect_names(&mut a, &[&an, &bn], &[]).await
+                ctx.step(
+                    "A's GET_NAMES is still answered, showing B (whether K is still listed is \
+                     row 8's business)",
+                );
+                ctx.expect_names(&mut a, &[&bn], &[]).await
             }
         ),
         case!(
@@ -361,19 +366,35 @@ pub fn cases() -> Vec<Case> {
                     let gn = payload(ctx, &Command::GetNames);
                     let joined = frames(ctx, &[&gn, &gn])?;
                     ctx.send_raw(&mut a, &joined).await?;
+                    let shown = ctx.shown_to(&an);
+                    let shown: Vec<&Name> = shown.iter().collect();
                     for _ in 0..2 {
-                        let p = ctx.recv_names(&mut a, &[&an]).await?;
-                        if !judge::words(&p).contains(&an.as_str()) {
-                            return Err(ctx.fail(
-                                FailureKind::Wrong,
-                                "a names list",
-                                format!("got `{}`", confab::protocol::escape::escape_bytes(&p)),
-                            ));
-                        }
+                        ctx.expect_names_reply(&mut a, &shown, &[]).await?;
                     }
                 }
                 Ok(())
             }
         ),
     ]
+}
+
+/// A client that connects and names itself, whose reply to NAME must mention the name, as
+/// row 1 asks (other rows take a server's `OK` for the acceptance).
+async fn greeted_client(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name)> {
+    ctx.step(format!("{label} connects and names itself"));
+    let mut conn = ctx.connect(label).await?;
+    let name = ctx.name(label);
+    ctx.send(&mut conn, &Command::Name(name.clone())).await?;
+    let reply = ctx.expect_hello_reply(&mut conn, &name).await?;
+    if !judge::has_word(&reply, name.as_str()) {
+        return Err(ctx.fail(
+            FailureKind::Wrong,
+            format!("a reply to NAME that mentions {name}"),
+            format!(
+                "got `{}`, which does not",
+                confab::protocol::escape::escape_bytes(&reply)
+            ),
+        ));
+    }
+    Ok((conn, name))
 }

@@ -44,6 +44,9 @@ impl Target {
         let mut greets = None;
         let mut heard_anything = false;
         let mut last_refusal = None;
+        // The first reply to NAME that was no refusal but did not repeat the name (`OK`):
+        // the dialect, unless another spelling is answered with the name (JUDGE-15).
+        let mut unnamed: Option<(ServerTraits, String)> = None;
         let mut first = true;
         while let Some(framing) = queue.first().copied() {
             queue.remove(0);
@@ -116,33 +119,36 @@ impl Target {
                 let traits = ServerTraits {
                     dialect: Dialect { framing, spelling },
                     greets: greets.unwrap_or(false),
+                    unnamed_hello: false,
                 };
                 match attempt.reading(Some(&self.sentinel_name)) {
                     Reading::Answered => {
                         let evidence = format!("{}: {}", traits.dialect, attempt.evidence());
-                        self.traits = Some(traits);
-                        if self.restartable() {
-                            drop(attempt.stream.take());
-                            self.fresh().await?;
-                        } else {
-                            // The attempt's connection is named: it stays open (closing it
-                            // would be a disconnect of the harness's making), and the
-                            // sentinel joins beside it.
-                            if let Some(stream) = attempt.stream.take() {
-                                self.kept.push(stream);
-                            }
-                            self.sentinel_name = Name::new(&format!("{}s", self.sentinel_name))
-                                .unwrap_or_else(|_| self.sentinel_name.clone());
-                            self.join_sentinel(timeout).await?;
+                        let stream = attempt.stream.take();
+                        return self.adopt(traits, evidence, stream, choice, timeout).await;
+                    }
+                    Reading::Unnamed(p) => {
+                        if unnamed.is_none() {
+                            let evidence = format!(
+                                "{}: {}, which does not repeat the name",
+                                traits.dialect,
+                                attempt.evidence()
+                            );
+                            let traits = ServerTraits {
+                                unnamed_hello: true,
+                                ..traits
+                            };
+                            unnamed = Some((traits, evidence));
                         }
-                        return Ok(Detected {
-                            traits: self.traits.clone().unwrap_or(ServerTraits {
-                                dialect: Dialect { framing, spelling },
-                                greets: false,
-                            }),
-                            evidence,
-                            detected: choice.framing.is_none(),
-                        });
+                        last_refusal = Some(format!(
+                            "NAME {} in {}: `{}`",
+                            self.sentinel_name,
+                            Dialect { framing, spelling },
+                            detect::cut(&p)
+                        ));
+                        // As for a refusal: the framing is right, the spelling may not be.
+                        queue.clear();
+                        continue;
                     }
                     Reading::Refused(p) => {
                         last_refusal = Some(format!(
@@ -177,6 +183,12 @@ impl Target {
                 }
             }
         }
+        if let Some((traits, evidence)) = unnamed {
+            if !self.restartable() {
+                self.recover().await?;
+            }
+            return self.adopt(traits, evidence, None, choice, timeout).await;
+        }
         if let Some(r) = last_refusal {
             return Err(TargetError::Refused(r));
         }
@@ -199,6 +211,34 @@ impl Target {
                 self.sentinel_name,
                 tried_once.join(", ")
             )),
+        })
+    }
+
+    /// Takes `traits` as the server's, shown with `evidence`: a server the harness starts is
+    /// started afresh; at an address, the attempt's `stream`, named, stays open (closing it
+    /// would be a disconnect of the harness's making) and the sentinel joins beside it.
+    async fn adopt(
+        &mut self,
+        traits: ServerTraits,
+        evidence: String,
+        stream: Option<tokio::net::TcpStream>,
+        choice: DialectChoice,
+        timeout: Duration,
+    ) -> Result<Detected, TargetError> {
+        self.traits = Some(traits.clone());
+        if self.restartable() {
+            drop(stream);
+            self.fresh().await?;
+        } else {
+            self.kept.extend(stream);
+            self.sentinel_name = Name::new(&format!("{}s", self.sentinel_name))
+                .unwrap_or_else(|_| self.sentinel_name.clone());
+            self.join_sentinel(timeout).await?;
+        }
+        Ok(Detected {
+            traits,
+            evidence,
+            detected: choice.framing.is_none(),
         })
     }
 

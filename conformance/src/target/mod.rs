@@ -206,6 +206,11 @@ impl Target {
         self.sentinel.is_some()
     }
 
+    /// The connected sentinel's name.
+    pub fn sentinel(&self) -> Option<&Name> {
+        self.sentinel.as_ref().map(Sentinel::name)
+    }
+
     /// The dialect, once detected or confirmed.
     pub fn traits(&self) -> Option<&ServerTraits> {
         self.traits.as_ref()
