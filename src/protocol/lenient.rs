@@ -66,8 +66,8 @@ pub const REFUSAL_WORDS: [&str; 38] = [
     "wont",
 ];
 
-/// Whether a payload reads as an error or a refusal (JUDGE-14): one of its words, in any case, is in
-/// [`REFUSAL_WORDS`], or is a negation such as `can't`, `doesn't` or `won't` (the apostrophe
+/// Whether a payload reads as an error or a refusal (JUDGE-14): one of its words, in any
+/// case, is in [`REFUSAL_WORDS`], or is a negation such as `can't`, `doesn't` or `won't` (the apostrophe
 /// ASCII or typographic, or left out: `cant`, `doesnt`); or it starts with a question mark
 /// (`?? DANCE`: the server did not understand).
 pub fn reads_as_refusal(payload: &[u8]) -> bool {
@@ -90,16 +90,20 @@ pub fn opens_list(payload: &[u8]) -> bool {
         .is_ok_and(|t| t.trim_end().ends_with(':') && !reads_as_refusal(payload))
 }
 
+/// The items of a names list in a course server's words: what stands between commas,
+/// spaces and line breaks.
+pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|w| !w.is_empty())
+}
+
 /// Whether a payload is names alone: one or more valid names (NAME-3), separated by spaces,
 /// commas or line breaks, and nothing else. A part of a names list sent in several frames.
 pub fn names_alone(payload: &[u8]) -> bool {
     let Ok(text) = std::str::from_utf8(payload) else {
         return false;
     };
-    let mut tokens = text
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .peekable();
+    let mut tokens = list_items(text).peekable();
     tokens.peek().is_some()
         && tokens.all(|w| super::Name::new(w).is_ok())
         && !reads_as_refusal(payload)

@@ -299,10 +299,7 @@ fn names(t: &str) -> Option<(NameList, bool)> {
         Some((_, body)) => (true, body),
         None => (false, t),
     };
-    let mut tokens: Vec<&str> = body
-        .split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
-        .collect();
+    let mut tokens: Vec<&str> = super::lenient::list_items(body).collect();
     while let Some(first) = tokens.first()
         && NAMES_PREFIXES.contains(&first.to_ascii_lowercase().as_str())
     {

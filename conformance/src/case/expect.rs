@@ -15,9 +15,14 @@ use confab::protocol::lenient;
 impl Ctx {
     /// Sends `NAME name` and expects `HELLO name` (NAME-1).
     pub async fn register(&mut self, conn: &mut Conn, name: &Name) -> Check {
+        self.register_answered(conn, name).await.map(|_| ())
+    }
+
+    /// As [`Ctx::register`], answering the server's reply.
+    pub async fn register_answered(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
         self.step(format!("{} → NAME {name}", conn.label()));
         self.send(conn, &Command::Name(name.clone())).await?;
-        self.expect_hello(conn, name).await
+        self.expect_hello_reply(conn, name).await
     }
 
     /// Reads frames until `awaited` says one is the reply being waited for. Lenient matching
@@ -189,16 +194,18 @@ impl Ctx {
     /// other read answers is left for the next read.
     async fn recv_list_parts(&mut self, conn: &mut Conn, first: Bytes) -> Bytes {
         let gap = LIST_PART_GAP.max(self.timeout / 10);
+        let mut seen: Vec<String> = judge::words(&first).into_iter().map(Into::into).collect();
         let mut parts = vec![first];
         loop {
             match conn.recv(gap).await {
-                Received::Frame(p)
-                    if lenient::names_alone(&p)
-                        && !judge::words(&p)
-                            .iter()
-                            .any(|w| parts.iter().any(|q| judge::has_word(q, w))) =>
-                {
-                    parts.push(p)
+                Received::Frame(p) if lenient::names_alone(&p) => {
+                    let words = judge::words(&p);
+                    if words.iter().any(|w| seen.iter().any(|s| s == w)) {
+                        conn.unread(Received::Frame(p));
+                        break;
+                    }
+                    seen.extend(words.into_iter().map(Into::into));
+                    parts.push(p);
                 }
                 // The list ended (a close is seen again by the next read).
                 Received::Timeout | Received::Closed => break,

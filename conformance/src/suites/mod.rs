@@ -48,11 +48,18 @@ pub(crate) fn expect_list(ctx: &mut Ctx, payload: &[u8], present: &[&Name]) -> C
 
 /// Connects `label` and registers a fresh name for it.
 pub(crate) async fn client(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name)> {
+    client_answered(ctx, label)
+        .await
+        .map(|(conn, name, _)| (conn, name))
+}
+
+/// As [`client`], with the server's reply to its NAME.
+pub(crate) async fn client_answered(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name, Bytes)> {
     ctx.step(format!("{label} connects"));
     let mut conn = ctx.connect(label).await?;
     let name = ctx.name(label);
-    ctx.register(&mut conn, &name).await?;
-    Ok((conn, name))
+    let reply = ctx.register_answered(&mut conn, &name).await?;
+    Ok((conn, name, reply))
 }
 
 /// The payload of `cmd` in the profile's spelling.

@@ -7,7 +7,9 @@
 
 use confab::protocol::{Command, ErrorCode, Name};
 
-use super::{client, frames, greets, msg, payload, refused, refused_or, send_apart};
+use super::{
+    client, client_answered, frames, greets, msg, payload, refused, refused_or, send_apart,
+};
 use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::judge;
 use crate::judge::Judgement;
@@ -381,11 +383,7 @@ pub fn cases() -> Vec<Case> {
 /// A client that connects and names itself, whose reply to NAME must mention the name, as
 /// row 1 asks (other rows take a server's `OK` for the acceptance).
 async fn greeted_client(ctx: &mut Ctx, label: &str) -> Check<(Conn, Name)> {
-    ctx.step(format!("{label} connects and names itself"));
-    let mut conn = ctx.connect(label).await?;
-    let name = ctx.name(label);
-    ctx.send(&mut conn, &Command::Name(name.clone())).await?;
-    let reply = ctx.expect_hello_reply(&mut conn, &name).await?;
+    let (conn, name, reply) = client_answered(ctx, label).await?;
     if !judge::has_word(&reply, name.as_str()) {
         return Err(ctx.fail(
             FailureKind::Wrong,

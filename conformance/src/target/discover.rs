@@ -127,7 +127,7 @@ impl Target {
                         let stream = attempt.stream.take();
                         return self.adopt(traits, evidence, stream, choice, timeout).await;
                     }
-                    Reading::Unnamed(p) => {
+                    Reading::Unnamed(_) => {
                         if unnamed.is_none() {
                             let evidence = format!(
                                 "{}: {}, which does not repeat the name",
@@ -140,12 +140,6 @@ impl Target {
                             };
                             unnamed = Some((traits, evidence));
                         }
-                        last_refusal = Some(format!(
-                            "NAME {} in {}: `{}`",
-                            self.sentinel_name,
-                            Dialect { framing, spelling },
-                            detect::cut(&p)
-                        ));
                         // As for a refusal: the framing is right, the spelling may not be.
                         queue.clear();
                         continue;
