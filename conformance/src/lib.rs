@@ -108,7 +108,11 @@ pub async fn run_confined(
         let mut report = runner::run(&mut target, &options, observer).await;
         report.profile.detect_framing = profile.detect_framing;
         report.profile.detect_spelling = profile.detect_spelling;
-        report.dialect = Some(found);
+        report.dialect = Some(if target.lists_others_only() {
+            format!("{found}; its names lists leave out the asker (JUDGE-17)")
+        } else {
+            found
+        });
         Ok(report)
     }
     .await;

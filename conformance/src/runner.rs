@@ -118,6 +118,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
     // fresh server, instead of a wait for names that do not go.
     let mut always_fresh = false;
     let mut previous_names: Vec<String> = Vec::new();
+    let mut others_only_noticed = false;
     let guard = (options.timeout * 10).max(Duration::from_secs(10));
     let lenient = Arc::new(Profile {
         matching: crate::profile::Matching::Lenient,
@@ -203,6 +204,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         ctx.greets = greets;
         ctx.unnamed_hello = unnamed_hello;
         ctx.listed = target.sentinel().cloned().into_iter().collect();
+        ctx.lists_others_only = target.lists_others_only();
         let t0 = Instant::now();
         let outcome = tokio::time::timeout(guard, (case.run)(&mut ctx)).await;
         let duration = t0.elapsed();
@@ -242,6 +244,13 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
                 verdict = Verdict::ServerHung;
                 liveness = Some(why);
             }
+        }
+        if target.lists_others_only() && !others_only_noticed {
+            others_only_noticed = true;
+            observer.notice(
+                "the server's names lists leave out the asker, as the sentinel's show: from \
+                 here on such a list is taken as the reply and judged at once (JUDGE-17)",
+            );
         }
         ctx.transcript().release_held();
         let events = ctx.transcript().events();

@@ -23,6 +23,10 @@ use crate::wire::{Conn, Received, Transcript};
 /// for its own reply.
 const SKIP: usize = 16;
 
+/// How many answers to the sentinel's `GET_NAMES` must leave its name out, with none showing
+/// it, before the server is taken to list only the other users (JUDGE-17).
+const UNLISTED_ANSWERS: u32 = 2;
+
 /// What a server that the harness has to talk to is like, as detected or configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerTraits {
@@ -74,6 +78,11 @@ pub struct Sentinel {
     /// Whether a names list has shown the sentinel's own name: some servers list only the
     /// other users (JUDGE-16).
     listed_self: bool,
+    /// Answers to `GET_NAMES` that were no refusal and left the sentinel's name out.
+    unlisted: u32,
+    /// Whether an earlier sentinel of the same server found that its lists leave the asker
+    /// out (JUDGE-17).
+    told_others_only: bool,
 }
 
 impl Sentinel {
@@ -98,6 +107,8 @@ impl Sentinel {
             conn,
             name: name.clone(),
             listed_self: false,
+            unlisted: 0,
+            told_others_only: false,
         };
         for _ in 0..SKIP {
             match sentinel.conn.recv(timeout).await {
@@ -105,7 +116,7 @@ impl Sentinel {
                 Received::Frame(p)
                     if has_word(&p, name.as_str()) || traits.unnamed_hello && !p.is_empty() =>
                 {
-                    sentinel.conn.set_named();
+                    sentinel.conn.set_named(name);
                     return Ok(sentinel);
                 }
                 Received::Frame(_) => continue,
@@ -124,6 +135,19 @@ impl Sentinel {
     /// The sentinel's name.
     pub fn name(&self) -> &Name {
         &self.name
+    }
+
+    /// Whether the server's names lists leave the asker out, as this sentinel's lists have
+    /// shown or an earlier sentinel's (JUDGE-17): none has shown its name, and two (or an
+    /// earlier sentinel's) have answered without it.
+    pub fn lists_others_only(&self) -> bool {
+        !self.listed_self && (self.told_others_only || self.unlisted >= UNLISTED_ANSWERS)
+    }
+
+    /// Takes the server's names lists to leave the asker out, as an earlier sentinel of the
+    /// same server found.
+    pub fn tell_others_only(&mut self) {
+        self.told_others_only = true;
     }
 
     /// Reads and drops what arrived unasked (broadcasts), without waiting for more.
@@ -157,7 +181,8 @@ impl Sentinel {
     /// Sends GET_NAMES and answers the names list (the first frame that shows the sentinel's
     /// own name), or else the last frame that came; `Err` if none did. Until a list has shown
     /// its own name, a frame without it is followed for [`detect::SETTLE`] only: the server
-    /// may list only the other users.
+    /// may list only the other users; once it is known to (JUDGE-17), only by the frames that
+    /// have arrived with it.
     async fn ask_names(&mut self, timeout: Duration) -> Result<Bytes, Check> {
         if let Err(e) = self.conn.send(&Command::GetNames).await {
             return Err(Check::Closed(format!("the write failed: {e}")));
@@ -172,7 +197,9 @@ impl Sentinel {
                 }
                 Received::Frame(p) => {
                     last = Some(p);
-                    if !self.listed_self {
+                    if self.lists_others_only() {
+                        wait = Duration::ZERO;
+                    } else if !self.listed_self {
                         wait = wait.min(detect::SETTLE);
                     }
                 }
@@ -181,7 +208,11 @@ impl Sentinel {
                 other => return Err(Check::Closed(describe(&other))),
             }
         }
-        last.ok_or(Check::Silent)
+        let last = last.ok_or(Check::Silent)?;
+        if !reads_as_refusal(&last) {
+            self.unlisted = self.unlisted.saturating_add(1);
+        }
+        Ok(last)
     }
 
     /// Asks for the names until none of `gone` is listed, for at most `wait`: the server

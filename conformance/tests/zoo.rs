@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use confab_conformance::case::FailureKind;
 use confab_conformance::report::text;
 use confab_conformance::wire::EventKind;
 use confab_conformance::{
@@ -144,6 +145,14 @@ fn row_of(case: &CaseReport) -> &str {
         .strip_prefix("rubric.")
         .and_then(|r| r.get(..2))
         .unwrap_or("")
+}
+
+/// A rubric case's row number, or another case's ID.
+fn case_of(case: &CaseReport) -> &str {
+    match row_of(case) {
+        "" => &case.id,
+        row => row,
+    }
 }
 
 /// Problems with what the failures of `report` say happened: a quoted frame that is not in
@@ -320,10 +329,11 @@ async fn every_zoo_server_is_graded_as_its_truth_says() {
 
 /// A names list sent in several frames (a heading, then a frame per name, as zoo server 25
 /// sends it) is read whole, and still judged (JUDGE-13): `tests/fixtures/split_lists.py`
-/// passes rows 1, 2 and 8 when its lists are right, fails row 8 when a departed name comes in
-/// a later frame of the list, and fails rows 1 and 2 when the last name of every list is
-/// left out. (Row 8 is not run with that fault: whether the list it sends then lacks `A` or
-/// the departing `B` depends on when the server sees `B` go.)
+/// passes rows 1, 2 and 8 and MSG-2's "no reply" (whose GET_NAMES round trip gets such a
+/// list) when its lists are right, fails row 8 when a departed name comes in a later frame of
+/// the list, fails rows 1 and 2 when the last name of every list is left out, and fails MSG-2
+/// when a MSG is acknowledged. (Row 8 is not run with the last name left out: whether the
+/// list it sends then lacks `A` or the departing `B` depends on when the server sees `B` go.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn names_lists_in_several_frames_are_read_whole_and_judged() {
     let test = "names_lists_in_several_frames_are_read_whole_and_judged";
@@ -332,11 +342,12 @@ async fn names_lists_in_several_frames_are_read_whole_and_judged() {
     }
     let python = tools::python3_executable();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/split_lists.py");
-    let all = ["rubric.01", "rubric.02", "rubric.08"];
+    let all = ["rubric.01", "rubric.02", "rubric.08", "spec.MSG-2"];
     for (fault, rows, failing) in [
         ("none", &all[..], &[][..]),
         ("keep-departed", &all[..], &["08"][..]),
         ("drop-last", &all[..2], &["01", "02"][..]),
+        ("ack-msg", &all[..], &["spec.MSG-2.no-ack"][..]),
     ] {
         let command = format!(
             "exec {python} -S {} --fault {fault} {{port}}",
@@ -355,9 +366,66 @@ async fn names_lists_in_several_frames_are_read_whole_and_judged() {
             .cases
             .iter()
             .filter(|c| !c.verdict.is_pass())
-            .map(row_of)
+            .map(case_of)
             .collect();
         assert_eq!(failed, failing, "--fault {fault}: {}", shown(&report));
+    }
+}
+
+/// A server whose names lists leave out the asker (`tests/fixtures/others_lists.py`, as zoo
+/// server 28) is learned from the sentinel's lists, said so in the report, and from then on
+/// its lists are judged at once (JUDGE-17): row 2, which asks for both names in a list, fails
+/// on the list it got, not on silence; row 8 and the GET_NAMES round trip behind MSG-2's "no
+/// reply" pass; and each is still failed by the server that is wrong in what it asks (a
+/// departed name kept, a MSG acknowledged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_without_the_asker_are_learned_and_judged_at_once() {
+    let test = "lists_without_the_asker_are_learned_and_judged_at_once";
+    if !tools::available(test, "python3", "python3") {
+        return;
+    }
+    let python = tools::python3_executable();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/others_lists.py");
+    let cases = ["rubric.01", "rubric.02", "rubric.08", "spec.MSG-2"];
+    for (fault, failing) in [
+        ("none", &["01", "02"][..]),
+        ("keep-departed", &["01", "02", "08"][..]),
+        ("ack-msg", &["01", "02", "spec.MSG-2.no-ack"][..]),
+    ] {
+        let command = format!(
+            "exec {python} -S {} --fault {fault} {{port}}",
+            fixture.display()
+        );
+        let report = grade_command(command, &cases)
+            .await
+            .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
+        let dialect = report.dialect.clone().unwrap_or_default();
+        assert!(
+            dialect.contains("names lists leave out the asker"),
+            "--fault {fault}: the report does not say so: {dialect}"
+        );
+        let failed: Vec<&str> = report
+            .cases
+            .iter()
+            .filter(|c| !c.verdict.is_pass())
+            .map(case_of)
+            .collect();
+        assert_eq!(failed, failing, "--fault {fault}: {}", shown(&report));
+        let row2 = report
+            .cases
+            .iter()
+            .find(|c| c.id.starts_with("rubric.02"))
+            .unwrap_or_else(|| panic!("--fault {fault}: row 2 did not run"));
+        let failure = row2.failure.as_ref().map(|f| (f.kind, f.actual.clone()));
+        assert!(
+            matches!(&failure, Some((FailureKind::Wrong, actual)) if actual.contains("Others online")),
+            "--fault {fault}: row 2 should fail on the list it got: {failure:?}"
+        );
+        assert!(
+            row2.notes.iter().any(|n| n.contains("JUDGE-17")),
+            "--fault {fault}: row 2 does not say why its list was taken: {:?}",
+            row2.notes
+        );
     }
 }
 

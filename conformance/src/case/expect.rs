@@ -9,6 +9,7 @@ use confab::protocol::{Command, ErrorCode, Name, Text};
 
 use super::{Check, Ctx, FailureKind, SKIPPED, is_names_list};
 use crate::judge::{self, Judgement, NamesExpectation};
+use crate::profile::Profile;
 use crate::wire::{Conn, Received};
 use confab::protocol::lenient;
 
@@ -111,7 +112,7 @@ impl Ctx {
             }
             j => self.judge(j, &expected)?,
         }
-        conn.set_named();
+        conn.set_named(name);
         self.registered.insert(name.to_string());
         Ok(payload)
     }
@@ -159,16 +160,58 @@ impl Ctx {
     /// Reads the reply to a GET_NAMES just sent: in lenient matching, frames that are neither
     /// a list showing `present` nor a refusal are skipped first, and a list sent in several
     /// frames is read whole (see [`Ctx::recv_list_parts`]).
+    /// From a server that lists only the other users (JUDGE-17), a list that shows the
+    /// others expected (or the harness's own clients, where the asker is the only one
+    /// expected) is the reply.
     async fn recv_list(&mut self, conn: &mut Conn, present: &[&Name]) -> Check<Bytes> {
-        let this = &*self;
-        let profile = this.profile.clone();
-        let present: Vec<Name> = present.iter().map(|n| (*n).clone()).collect();
-        let awaited = move |p: &[u8]| {
-            let refs: Vec<&Name> = present.iter().collect();
-            is_names_list(&profile, p, &refs) || judge::reads_as_refusal(p)
+        let profile = self.profile.clone();
+        let others = self.others_shown(conn, present);
+        let without_asker = |p: &[u8]| {
+            others.as_ref().is_some_and(|o| shows(&profile, p, o))
+                && !is_names_list(&profile, p, present)
         };
-        self.recv_reply(conn, "the names list", &awaited, true)
-            .await
+        let awaited = |p: &[u8]| {
+            is_names_list(&profile, p, present) || judge::reads_as_refusal(p) || without_asker(p)
+        };
+        let payload = self
+            .recv_reply(conn, "the names list", &awaited, true)
+            .await?;
+        if without_asker(&payload) {
+            self.taken_without_asker(conn, &payload);
+        }
+        Ok(payload)
+    }
+
+    /// Notes that `payload`, a list without the asker, was taken as `conn`'s names list.
+    fn taken_without_asker(&mut self, conn: &Conn, payload: &[u8]) {
+        self.note(format!(
+            "the server lists only the other users (JUDGE-17, as the sentinel's lists showed): \
+             `{}` on {} is taken as the names list",
+            escape_bytes(payload),
+            conn.label()
+        ));
+    }
+
+    /// The names a list from a server that lists only the other users shows to `conn`'s
+    /// client where `present` are expected: `present` but the asker, or else the harness's
+    /// own clients (JUDGE-17). `None` where the server lists the asker, where the asker is
+    /// not expected, and in strict matching.
+    fn others_shown(&self, conn: &Conn, present: &[&Name]) -> Option<Vec<Name>> {
+        let own = conn.name()?;
+        if !self.lists_others_only || self.profile.strict() || !present.contains(&own) {
+            return None;
+        }
+        let others: Vec<Name> = present
+            .iter()
+            .filter(|n| **n != own)
+            .map(|n| (*n).clone())
+            .collect();
+        let others = if others.is_empty() {
+            self.listed.iter().filter(|n| *n != own).cloned().collect()
+        } else {
+            others
+        };
+        (!others.is_empty()).then_some(others)
     }
 
     /// Reads the next frame as the reply to a GET_NAMES already sent, in its turn (nothing is
@@ -357,11 +400,24 @@ impl Ctx {
         why: &str,
     ) -> Check {
         self.send(conn, &Command::GetNames).await?;
+        let others = self.others_shown(conn, present);
         let mut extra = Vec::new();
         loop {
-            let payload = self.recv(conn, "the names list").await?;
-            let is_list = self.is_names_list(&payload, present);
-            if is_list {
+            let mut payload = self.recv(conn, "the names list").await?;
+            if !self.profile.strict()
+                && !self.is_names_list(&payload, present)
+                && may_open_list(&payload)
+            {
+                payload = self.recv_list_parts(conn, payload).await;
+            }
+            if self.is_names_list(&payload, present) {
+                break;
+            }
+            if others
+                .as_ref()
+                .is_some_and(|o| shows(&self.profile, &payload, o))
+            {
+                self.taken_without_asker(conn, &payload);
                 break;
             }
             extra.push(payload);
@@ -399,6 +455,12 @@ impl Ctx {
             )
         })
     }
+}
+
+/// Whether `payload` is a names list showing `names`, as `profile` reads it.
+fn shows(profile: &Profile, payload: &[u8], names: &[Name]) -> bool {
+    let refs: Vec<&Name> = names.iter().collect();
+    is_names_list(profile, payload, &refs)
 }
 
 /// Whether a frame may be the first of a names list sent in several frames (JUDGE-13).

@@ -250,6 +250,9 @@ pub struct Ctx {
     /// Named clients of the harness's own (the sentinel), connected throughout the case: a
     /// names list shows them whoever asks, also from a server that leaves the asker out.
     pub listed: Vec<Name>,
+    /// Whether the server's names lists leave the asker out, as the sentinel found
+    /// (JUDGE-17): lenient matching then takes a list without the asker as the reply.
+    pub lists_others_only: bool,
     transcript: Transcript,
     tag: String,
     counter: u32,
@@ -280,6 +283,7 @@ impl Ctx {
             greets: false,
             unnamed_hello: false,
             listed: Vec::new(),
+            lists_others_only: false,
             transcript: Transcript::new(),
             tag,
             counter: 0,

@@ -153,6 +153,9 @@ pub struct Target {
     traits: Option<ServerTraits>,
     sentinel: Option<Sentinel>,
     sentinel_name: Name,
+    /// Whether the server's names lists leave the asker out, as its sentinels found
+    /// (JUDGE-17).
+    others_only: bool,
     /// Named connections of the harness's own that stay open until the run ends.
     kept: Vec<tokio::net::TcpStream>,
     /// Restarts after a crash so far.
@@ -174,6 +177,7 @@ impl Target {
             traits: None,
             sentinel: None,
             sentinel_name: sentinel,
+            others_only: false,
             kept: Vec::new(),
             restarts: 0,
             confinement: Default::default(),
@@ -209,6 +213,19 @@ impl Target {
     /// The connected sentinel's name.
     pub fn sentinel(&self) -> Option<&Name> {
         self.sentinel.as_ref().map(Sentinel::name)
+    }
+
+    /// Whether the server's names lists leave the asker out, as the sentinels' lists have
+    /// shown so far (JUDGE-17).
+    pub fn lists_others_only(&self) -> bool {
+        self.others_only
+    }
+
+    /// Keeps what the sentinel's lists have shown of the server's.
+    fn learn_from_sentinel(&mut self) {
+        if let Some(s) = &self.sentinel {
+            self.others_only = s.lists_others_only();
+        }
     }
 
     /// The dialect, once detected or confirmed.
@@ -333,7 +350,10 @@ impl Target {
         };
         self.sentinel = None;
         match Sentinel::join(addr, &traits, &self.sentinel_name, timeout).await {
-            Ok(s) => {
+            Ok(mut s) => {
+                if self.others_only {
+                    s.tell_others_only();
+                }
                 self.sentinel = Some(s);
                 Ok(())
             }
@@ -369,6 +389,12 @@ impl Target {
     /// Whether the server is still up after a case: its process (if the harness started
     /// it), then the sentinel.
     pub async fn liveness(&mut self, timeout: Duration) -> Liveness {
+        let liveness = self.ask_liveness(timeout).await;
+        self.learn_from_sentinel();
+        liveness
+    }
+
+    async fn ask_liveness(&mut self, timeout: Duration) -> Liveness {
         if let Some((status, output)) = self.exited_with_output().await {
             let tail = stderr_tail(&output);
             return Liveness::Crashed(format!("the server process exited ({status}){tail}"));
@@ -424,10 +450,12 @@ impl Target {
 
     /// Asks the sentinel, for at most `wait`, until none of `names` is listed.
     pub async fn await_gone(&mut self, names: &[String], wait: Duration) -> bool {
-        match self.sentinel.as_mut() {
+        let gone = match self.sentinel.as_mut() {
             Some(s) => s.await_gone(names, wait).await,
             None => false,
-        }
+        };
+        self.learn_from_sentinel();
+        gone
     }
 
     /// Stops the server if the harness started it.
