@@ -164,7 +164,7 @@ impl Attempt {
 pub fn payloads(framing: Framing, bytes: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut rest = bytes;
-    while let Ok(Some(span)) = frame::decode_frame(framing, rest) {
+    while let Ok(Some(span)) = frame::decode_frame_padded(framing, rest) {
         out.push(rest[span.payload()].to_vec());
         rest = &rest[span.consumed..];
         if rest.is_empty() {

@@ -208,6 +208,14 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         let t0 = Instant::now();
         let outcome = tokio::time::timeout(guard, (case.run)(&mut ctx)).await;
         let duration = t0.elapsed();
+        if let Some(header) =
+            crate::wire::padded_header(ctx.profile.dialect.framing, &ctx.transcript().events())
+        {
+            ctx.deviation(format!(
+                "length fields are padded with spaces (`{header}`), read as decimal lengths \
+                 (DIALECT-6)"
+            ));
+        }
         let (mut verdict, failure) = match outcome {
             Ok(Ok(())) if ctx.is_informational() => (Verdict::Informational, None),
             Ok(Ok(())) if !ctx.deviations().is_empty() => (Verdict::PassWithDeviation, None),

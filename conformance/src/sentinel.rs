@@ -97,6 +97,8 @@ impl Sentinel {
         let mut conn = Conn::connect(addr, "sentinel", traits.dialect, &transcript, timeout)
             .await
             .map_err(|e| JoinError::Connect(e.to_string()))?;
+        // Liveness only: whatever the matching, a server is alive if it answers.
+        conn.read_padded_lengths();
         if traits.greets {
             let _ = conn.recv(timeout).await;
         }

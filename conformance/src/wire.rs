@@ -221,6 +221,8 @@ pub struct Conn {
     stream: Option<TcpStream>,
     /// The name the server accepted on this connection.
     name: Option<Name>,
+    /// Whether a `decN` length padded with spaces is read (DIALECT-6).
+    padded_lengths: bool,
     dialect: Dialect,
     buf: BytesMut,
     /// What a read answered and was handed back (see [`Conn::unread`]): the next read
@@ -248,6 +250,22 @@ fn ack_at_once(stream: &TcpStream) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = stream;
+}
+
+/// The first length field padded with spaces (DIALECT-6) among the frames `events` received
+/// in `framing`, as it arrived.
+pub fn padded_header(framing: Framing, events: &[Event]) -> Option<String> {
+    let Framing::Decimal(width) = framing else {
+        return None;
+    };
+    let width = usize::from(width.get());
+    events.iter().find_map(|e| match &e.kind {
+        EventKind::Received(raw) => raw
+            .get(..width)
+            .filter(|h| h.contains(&b' '))
+            .map(|h| String::from_utf8_lossy(h).into_owned()),
+        _ => None,
+    })
 }
 
 /// In raw framing, the least time between two writes on one connection, and the whole wait
@@ -281,6 +299,7 @@ impl Conn {
                     label,
                     stream: Some(stream),
                     name: None,
+                    padded_lengths: false,
                     dialect,
                     buf: BytesMut::with_capacity(1024),
                     returned: None,
@@ -310,6 +329,12 @@ impl Conn {
     /// The name the server accepted on this connection.
     pub fn name(&self) -> Option<&Name> {
         self.name.as_ref()
+    }
+
+    /// Reads `decN` lengths padded with spaces from here on (DIALECT-6), as lenient matching
+    /// does; [`padded_header`] finds them in the transcript.
+    pub fn read_padded_lengths(&mut self) {
+        self.padded_lengths = true;
     }
 
     /// Records that the server accepted `name` on this connection.
@@ -435,7 +460,12 @@ impl Conn {
         }
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
-            match decode_frame(self.dialect.framing, &self.buf) {
+            let decoded = if self.padded_lengths {
+                frame::decode_frame_padded(self.dialect.framing, &self.buf)
+            } else {
+                decode_frame(self.dialect.framing, &self.buf)
+            };
+            match decoded {
                 Ok(Some(span)) => {
                     let raw = self.buf.split_to(span.consumed).freeze();
                     self.transcript

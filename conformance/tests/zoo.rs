@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use confab_conformance::case::FailureKind;
-use confab_conformance::report::text;
+use confab_conformance::report::{causes, text};
 use confab_conformance::wire::EventKind;
 use confab_conformance::{
     CaseReport, Profile, Report, RunOptions, Silent, Suite, TargetError, TargetSpec,
@@ -427,6 +427,67 @@ async fn lists_without_the_asker_are_learned_and_judged_at_once() {
             row2.notes
         );
     }
+}
+
+/// A server that pads its lengths with spaces (zoo 33, `  13Welcome Alice`) is read in
+/// lenient matching, each case saying so as a deviation (DIALECT-6), and refused in strict
+/// matching, the failure naming the padding rather than blaming lengths that count characters
+/// (JUDGE-19).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lengths_padded_with_spaces_are_read_leniently_and_named_strictly() {
+    let test = "lengths_padded_with_spaces_are_read_leniently_and_named_strictly";
+    if !tools::available(test, "python3", "python3") {
+        return;
+    }
+    let python = tools::python3_executable();
+    let command = format!(
+        "exec {python} -S {} {{port}}",
+        zoo().join("33_padded_dec4.py").display()
+    );
+    let lenient = grade_command(command.clone(), &["rubric.02"])
+        .await
+        .unwrap_or_else(|e| panic!("the harness could not grade zoo 33 leniently: {e}"));
+    let row2 = &lenient.cases[..];
+    assert!(
+        matches!(row2, [c] if c.verdict.is_pass()
+            && c.deviations.iter().any(|d| d.contains("padded with spaces (`  "))),
+        "{}",
+        shown(&lenient)
+    );
+
+    let mut options = RunOptions::new(Profile::confab());
+    options.only = vec!["spec.NAME-1".into()];
+    options.timeout = Duration::from_millis(700);
+    options.restart_deadline = Duration::from_secs(5);
+    let strict = confab_conformance::run(
+        TargetSpec::Exec {
+            command,
+            addr: None,
+        },
+        &options,
+        Duration::from_secs(10),
+        &mut Silent,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("the harness could not grade zoo 33 strictly: {e}"));
+    let [case] = &strict.cases[..] else {
+        panic!("one case expected: {}", shown(&strict));
+    };
+    let actual = case
+        .failure
+        .as_ref()
+        .map(|f| f.actual.as_str())
+        .unwrap_or("");
+    assert!(
+        !case.verdict.is_pass() && actual.contains("padded with spaces"),
+        "{}",
+        shown(&strict)
+    );
+    assert!(
+        causes::cause_of(case).is_none_or(|c| c.id != "length-counts-characters"),
+        "blamed on lengths that count characters: {}",
+        shown(&strict)
+    );
 }
 
 fn shown(report: &Report) -> String {

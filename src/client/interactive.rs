@@ -90,7 +90,7 @@ where
         received: false,
         last_sent: None,
     };
-    let replies = FramedRead::new(reader, ClientWire::new(options.dialect));
+    let replies = FramedRead::new(reader, options.reading_wire());
     let result = session.run(events, replies, stop).await;
     let cleared = session.screen.clear_input(session.out);
     let outcome = result?;

@@ -156,6 +156,15 @@ impl Default for Options {
     }
 }
 
+impl Options {
+    /// The codec that reads the server's frames: in lenient reading, `decN` lengths padded
+    /// with spaces are read too (DIALECT-6).
+    pub fn reading_wire(&self) -> wire::ClientWire {
+        wire::ClientWire::new(self.dialect)
+            .reading_padded_lengths(matches!(self.profile.reading(), Reading::Lenient))
+    }
+}
+
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {

@@ -68,7 +68,7 @@ where
     D: Write,
 {
     let (reader, writer) = tokio::io::split(connection);
-    let mut replies = FramedRead::new(reader, ClientWire::new(options.dialect));
+    let mut replies = FramedRead::new(reader, options.reading_wire());
     let mut writer = FramedWrite::new(writer, ClientWire::new(options.dialect));
     let mut lines = Lines::new(input);
     let mut conversation = Conversation::new(options.profile.reading());

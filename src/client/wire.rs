@@ -53,6 +53,17 @@ pub enum WireError {
         /// `raw` fits, or `raw` when only that does.
         likely: Option<Framing>,
     },
+    /// A `decN` length field padded with spaces (DIALECT-6), which only lenient reading
+    /// takes.
+    #[error(
+        "the server pads its length fields with spaces (`{}`), which the canonical protocol \
+         does not allow; --profile course reads them",
+        crate::protocol::escape::escape_bytes(.header)
+    )]
+    PaddedLength {
+        /// The header as it arrived.
+        header: Vec<u8>,
+    },
     /// Any other failure of the codec.
     #[error(transparent)]
     Codec(#[from] CodecError),
@@ -97,6 +108,8 @@ pub struct ClientWire {
     commands: ClientCodec,
     /// The first frame has been checked against the framing.
     checked: bool,
+    /// Whether `decN` lengths padded with spaces are read (DIALECT-6).
+    padded_lengths: bool,
 }
 
 impl ClientWire {
@@ -107,13 +120,38 @@ impl ClientWire {
             frames: FrameCodec::new(dialect.framing),
             commands: ClientCodec::new(dialect),
             checked: false,
+            padded_lengths: false,
+        }
+    }
+
+    /// The same, reading `decN` lengths padded with spaces too (DIALECT-6), as lenient reading
+    /// does.
+    pub const fn reading_padded_lengths(mut self, yes: bool) -> ClientWire {
+        self.padded_lengths = yes;
+        self
+    }
+
+    /// The next frame of a `decN` framing read with [`frame::decode_frame_padded`].
+    fn decode_padded(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, WireError> {
+        match frame::decode_frame_padded(self.framing, src) {
+            Ok(Some(span)) => {
+                let frame = src.split_to(span.consumed).freeze();
+                Ok(Some(Incoming::new(frame.slice(span.payload()))))
+            }
+            Ok(None) => Ok(None),
+            Err(e) => Err(self.bad_frame(CodecError::Frame(e), src)),
         }
     }
 
     /// Whether the first frame in `src` shows the framing is wrong: an empty or non-text
     /// payload, where the bytes are whole text frames of a framing with a length field.
     fn check_first(&mut self, src: &[u8]) -> Result<(), WireError> {
-        let Ok(Some(span)) = frame::decode_frame(self.framing, src) else {
+        let decoded = if self.padded_lengths {
+            frame::decode_frame_padded(self.framing, src)
+        } else {
+            frame::decode_frame(self.framing, src)
+        };
+        let Ok(Some(span)) = decoded else {
             return Ok(());
         };
         self.checked = true;
@@ -132,6 +170,14 @@ impl ClientWire {
 
     fn bad_frame(&self, e: CodecError, src: &[u8]) -> WireError {
         match e {
+            CodecError::Frame(FrameError::NotADigit { byte: b' ', .. })
+                if !self.padded_lengths
+                    && matches!(frame::decode_frame_padded(self.framing, src), Ok(Some(_))) =>
+            {
+                WireError::PaddedLength {
+                    header: src[..self.framing.header_len()].to_vec(),
+                }
+            }
             CodecError::Frame(error) => WireError::BadFrame {
                 framing: self.framing,
                 error: Some(error),
@@ -149,6 +195,9 @@ impl Decoder for ClientWire {
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Incoming>, WireError> {
         if !self.checked && !src.is_empty() {
             self.check_first(src)?;
+        }
+        if self.padded_lengths && matches!(self.framing, Framing::Decimal(_)) {
+            return self.decode_padded(src);
         }
         match self.frames.decode(src) {
             Ok(payload) => Ok(payload.map(|payload| Incoming::new(payload.freeze()))),
@@ -233,6 +282,26 @@ mod tests {
             "{e:?}"
         );
         assert!(e.to_string().contains("--framing dec4"), "{e}");
+    }
+
+    #[test]
+    fn lengths_padded_with_spaces_are_read_leniently_and_named_otherwise() {
+        let bytes = &b"  11HELLO Alice  14Alice SENT hi!"[..];
+        let mut lenient = ClientWire::new(dialect("dec4")).reading_padded_lengths(true);
+        let mut src = BytesMut::from(bytes);
+        let first = lenient.decode(&mut src).unwrap().unwrap();
+        assert_eq!(first.reply, Ok(Reply::Hello(Name::new("Alice").unwrap())));
+        let second = lenient.decode(&mut src).unwrap().unwrap();
+        assert_eq!(&second.payload[..], b"Alice SENT hi!");
+        assert_eq!(lenient.decode(&mut src).unwrap(), None);
+        // Zero-padded lengths read as ever.
+        let mut src = BytesMut::from(&b"0011HELLO Alice"[..]);
+        assert!(lenient.decode(&mut src).unwrap().is_some());
+        // Without lenient reading the padding is named, with the way to read it.
+        let mut strict = ClientWire::new(dialect("dec4"));
+        let e = strict.decode(&mut BytesMut::from(bytes)).unwrap_err();
+        assert!(matches!(e, WireError::PaddedLength { .. }), "{e:?}");
+        assert!(e.to_string().contains("--profile course"), "{e}");
     }
 
     #[test]

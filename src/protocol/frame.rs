@@ -235,6 +235,61 @@ pub fn decode_frame(framing: Framing, input: &[u8]) -> Result<Option<FrameSpan>,
     }
 }
 
+/// As [`decode_frame`], but a `decN` length field may be padded with spaces instead of zeros
+/// (DIALECT-6): `  11` and `11  ` declare 11, the digits together; a field of spaces alone,
+/// or with a space between digits, is an error. For a peer reading a server of a dialect, never
+/// for a server.
+pub fn decode_frame_padded(
+    framing: Framing,
+    input: &[u8],
+) -> Result<Option<FrameSpan>, FrameError> {
+    let Framing::Decimal(width) = framing else {
+        return decode_frame(framing, input);
+    };
+    let width = usize::from(width.get());
+    let head = &input[..input.len().min(width)];
+    if let Some(offset) = head.iter().position(|b| !b.is_ascii_digit() && *b != b' ') {
+        return Err(FrameError::NotADigit {
+            offset,
+            byte: head[offset],
+        });
+    }
+    if head.len() < width {
+        return Ok(None);
+    }
+    let first = head.iter().position(u8::is_ascii_digit);
+    let last = head.iter().rposition(u8::is_ascii_digit);
+    let (Some(first), Some(last)) = (first, last) else {
+        return Err(FrameError::NotADigit {
+            offset: width - 1,
+            byte: b' ',
+        });
+    };
+    if let Some(gap) = head[first..=last].iter().position(|b| *b == b' ') {
+        return Err(FrameError::NotADigit {
+            offset: first + gap,
+            byte: b' ',
+        });
+    }
+    // At most nine digits: the value fits.
+    let declared = head[first..=last]
+        .iter()
+        .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+    let max = framing.max_payload();
+    if declared > max as u64 {
+        return Err(FrameError::TooLarge { declared, max });
+    }
+    let len = declared as usize;
+    if input.len() < width + len {
+        return Ok(None);
+    }
+    Ok(Some(FrameSpan {
+        start: width,
+        len,
+        consumed: width + len,
+    }))
+}
+
 /// How many bytes the frame whose header starts `input` will take in all, once the header is
 /// complete and valid; used to reserve buffer space after the limit has been checked.
 pub fn frame_len_hint(framing: Framing, input: &[u8]) -> Option<usize> {
@@ -489,6 +544,61 @@ mod tests {
         );
         assert_eq!(declaring(dec(2), 100), None);
         assert_eq!(declaring(Framing::Line, 1), None);
+    }
+
+    #[test]
+    fn a_decimal_length_padded_with_spaces_is_read_only_where_asked() {
+        let padded = |input: &[u8]| decode_frame_padded(dec(4), input);
+        for input in [
+            &b"  11HELLO Alice"[..],
+            b"11  HELLO Alice",
+            b" 11 HELLO Alice",
+            b"0011HELLO Alice",
+        ] {
+            let span = padded(input).unwrap().unwrap();
+            assert_eq!(&input[span.payload()], b"HELLO Alice", "{input:?}");
+            assert_eq!(span.consumed, input.len());
+        }
+        // Strict decoding refuses the same header (FRAME-5).
+        assert!(matches!(
+            decode_frame(dec(4), b"  11HELLO Alice"),
+            Err(FrameError::NotADigit {
+                offset: 0,
+                byte: b' '
+            })
+        ));
+        // A partial header or payload waits for more; a wrong byte does not.
+        assert_eq!(padded(b"  1").unwrap(), None);
+        assert_eq!(padded(b"  11HELLO").unwrap(), None);
+        assert!(matches!(
+            padded(b" x"),
+            Err(FrameError::NotADigit {
+                offset: 1,
+                byte: b'x'
+            })
+        ));
+        // Spaces alone, or between digits, declare nothing.
+        assert!(matches!(
+            padded(b"    HELLO"),
+            Err(FrameError::NotADigit { offset: 3, .. })
+        ));
+        assert!(matches!(
+            padded(b"1 1 HELLO"),
+            Err(FrameError::NotADigit { offset: 1, .. })
+        ));
+        // The limit is checked before the payload is awaited (FRAME-8).
+        assert!(matches!(
+            decode_frame_padded(dec(6), b"10000 "),
+            Err(FrameError::TooLarge {
+                declared: 10000,
+                max: 9999
+            })
+        ));
+        // Other framings read as ever.
+        assert_eq!(
+            decode_frame_padded(bin(1), b"\x02hi").unwrap(),
+            decode_frame(bin(1), b"\x02hi").unwrap()
+        );
     }
 
     #[test]

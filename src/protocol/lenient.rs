@@ -156,7 +156,7 @@ pub fn framings_of(bytes: &[u8]) -> Vec<Framing> {
 fn whole_text_frames(framing: Framing, bytes: &[u8]) -> bool {
     let mut rest = bytes;
     while !rest.is_empty() {
-        match frame::decode_frame(framing, rest) {
+        match frame::decode_frame_padded(framing, rest) {
             Ok(Some(span)) => {
                 let payload = &rest[span.payload()];
                 if payload.is_empty() && framing != Framing::Line {
@@ -176,7 +176,7 @@ fn whole_text_frames(framing: Framing, bytes: &[u8]) -> bool {
 fn frame_count(framing: Framing, bytes: &[u8]) -> usize {
     let mut rest = bytes;
     let mut n = 0;
-    while let Ok(Some(span)) = frame::decode_frame(framing, rest) {
+    while let Ok(Some(span)) = frame::decode_frame_padded(framing, rest) {
         n += 1;
         rest = &rest[span.consumed..];
         if rest.is_empty() {
@@ -291,6 +291,9 @@ mod tests {
             f("dec2")
         );
         assert!(framings_of(b"").is_empty());
+        // A length padded with spaces, as `"%4d"` writes it (DIALECT-6).
+        assert_eq!(framings_of(b"  11Hello Smoke")[0], f("dec4"));
+        assert_eq!(framings_of(b" 11Hello Smoke")[0], f("dec3"));
     }
 
     #[test]

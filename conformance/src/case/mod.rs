@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
+use confab::protocol::frame::FrameError;
 use confab::protocol::{Command, Name};
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -411,6 +412,9 @@ impl Ctx {
                     format!("the connection failed: {e}"),
                 )
             })?;
+        if !self.profile.strict() {
+            conn.read_padded_lengths();
+        }
         if self.greets {
             match conn.recv(self.timeout).await {
                 Received::Frame(_) => conn.note("a greeting on connect: skipped"),
@@ -480,14 +484,23 @@ impl Ctx {
                 what.to_owned(),
                 format!("{}'s connection failed: {e}", conn.label()),
             )),
-            Received::BadFrame(e) => Err(self.fail(
-                FailureKind::Wrong,
-                format!("{what}, framed in {}", self.profile.dialect.framing),
-                format!(
-                    "bytes that are not a {} frame: {e}",
-                    self.profile.dialect.framing
-                ),
-            )),
+            Received::BadFrame(e) => {
+                // A space where a digit belongs: most often `"%4d"` or `str(n).rjust(4)`.
+                let padded = if matches!(e, FrameError::NotADigit { byte: b' ', .. }) {
+                    "; a length field padded with spaces is read only in lenient matching \
+                     (DIALECT-6): pad it with zeros"
+                } else {
+                    ""
+                };
+                Err(self.fail(
+                    FailureKind::Wrong,
+                    format!("{what}, framed in {}", self.profile.dialect.framing),
+                    format!(
+                        "bytes that are not a {} frame: {e}{padded}",
+                        self.profile.dialect.framing
+                    ),
+                ))
+            }
         }
     }
 

@@ -114,6 +114,7 @@ pub static CAUSES: &[Cause] = &[
         claims: |c| {
             failed(c)
                 && actual_has(c, &["bytes that are not a"])
+                && !actual_has(c, &[PADDED])
                 && (cites_any(c, &["FRAME-2", "FRAME-7", "MSG-6", "ENC-3"])
                     || actual_has(c, &["length header is 0x"]))
         },
@@ -330,6 +331,9 @@ fn cites_any(c: &CaseReport, cites: &[&str]) -> bool {
 fn kind(c: &CaseReport) -> Option<FailureKind> {
     c.failure.as_ref().map(|f| f.kind)
 }
+
+/// What a failure says of a length field padded with spaces (see [`crate::case::Ctx::recv`]).
+const PADDED: &str = "padded with spaces";
 
 fn actual_has(c: &CaseReport, needles: &[&str]) -> bool {
     c.failure

@@ -168,7 +168,19 @@ pub fn cases() -> Vec<Case> {
                     &success,
                 )
                 .await?;
-                Ok(())
+                // A server may send its error and then accept the name anyway (JUDGE-20).
+                ctx.step("B: nothing greets the name after the refusal");
+                match b.recv(confab::detect::SETTLE).await {
+                    Received::Frame(p) if success(&p) => Err(ctx.fail(
+                        FailureKind::Wrong,
+                        "the refusal alone",
+                        format!(
+                            "`{}` right after it: the name was accepted anyway",
+                            confab::protocol::escape::escape_bytes(&p)
+                        ),
+                    )),
+                    _ => Ok(()),
+                }
             }
         ),
         case!(
