@@ -598,7 +598,7 @@ mod tests {
     }
 
     /// A connection that has just written (as a command follows a reply) would have its
-    /// acknowledgements delayed; the harness's acknowledge at once (JUDGE-18).
+    /// acknowledgements delayed; the harness's connections acknowledge at once (JUDGE-18).
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn what_arrives_is_acknowledged_at_once_after_reads_and_writes() {

@@ -147,12 +147,29 @@ fn row_of(case: &CaseReport) -> &str {
         .unwrap_or("")
 }
 
-/// A rubric case's row number, or another case's ID.
-fn case_of(case: &CaseReport) -> &str {
-    match row_of(case) {
-        "" => &case.id,
-        row => row,
-    }
+/// The cases of `report` that did not pass: rubric rows by their number, others by ID.
+fn failed(report: &Report) -> Vec<&str> {
+    report
+        .cases
+        .iter()
+        .filter(|c| !c.verdict.is_pass())
+        .map(|c| match row_of(c) {
+            "" => &c.id,
+            row => row,
+        })
+        .collect()
+}
+
+/// The command that starts the test fixture `tests/fixtures/<fixture>` with `--fault fault`.
+fn fixture_command(fixture: &str, fault: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(fixture);
+    format!(
+        "exec {} -S {} --fault {fault} {{port}}",
+        tools::python3_executable(),
+        path.display()
+    )
 }
 
 /// Problems with what the failures of `report` say happened: a quoted frame that is not in
@@ -340,8 +357,6 @@ async fn names_lists_in_several_frames_are_read_whole_and_judged() {
     if !tools::available(test, "python3", "python3") {
         return;
     }
-    let python = tools::python3_executable();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/split_lists.py");
     let all = ["rubric.01", "rubric.02", "rubric.08", "spec.MSG-2"];
     for (fault, rows, failing) in [
         ("none", &all[..], &[][..]),
@@ -349,11 +364,7 @@ async fn names_lists_in_several_frames_are_read_whole_and_judged() {
         ("drop-last", &all[..2], &["01", "02"][..]),
         ("ack-msg", &all[..], &["spec.MSG-2.no-ack"][..]),
     ] {
-        let command = format!(
-            "exec {python} -S {} --fault {fault} {{port}}",
-            fixture.display()
-        );
-        let report = grade_command(command, rows)
+        let report = grade_command(fixture_command("split_lists.py", fault), rows)
             .await
             .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
         assert_eq!(
@@ -362,13 +373,12 @@ async fn names_lists_in_several_frames_are_read_whole_and_judged() {
             "--fault {fault}: {}",
             shown(&report)
         );
-        let failed: Vec<&str> = report
-            .cases
-            .iter()
-            .filter(|c| !c.verdict.is_pass())
-            .map(case_of)
-            .collect();
-        assert_eq!(failed, failing, "--fault {fault}: {}", shown(&report));
+        assert_eq!(
+            failed(&report),
+            failing,
+            "--fault {fault}: {}",
+            shown(&report)
+        );
     }
 }
 
@@ -384,19 +394,13 @@ async fn lists_without_the_asker_are_learned_and_judged_at_once() {
     if !tools::available(test, "python3", "python3") {
         return;
     }
-    let python = tools::python3_executable();
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/others_lists.py");
     let cases = ["rubric.01", "rubric.02", "rubric.08", "spec.MSG-2"];
     for (fault, failing) in [
         ("none", &["01", "02"][..]),
         ("keep-departed", &["01", "02", "08"][..]),
         ("ack-msg", &["01", "02", "spec.MSG-2.no-ack"][..]),
     ] {
-        let command = format!(
-            "exec {python} -S {} --fault {fault} {{port}}",
-            fixture.display()
-        );
-        let report = grade_command(command, &cases)
+        let report = grade_command(fixture_command("others_lists.py", fault), &cases)
             .await
             .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
         let dialect = report.dialect.clone().unwrap_or_default();
@@ -404,13 +408,12 @@ async fn lists_without_the_asker_are_learned_and_judged_at_once() {
             dialect.contains("names lists leave out the asker"),
             "--fault {fault}: the report does not say so: {dialect}"
         );
-        let failed: Vec<&str> = report
-            .cases
-            .iter()
-            .filter(|c| !c.verdict.is_pass())
-            .map(case_of)
-            .collect();
-        assert_eq!(failed, failing, "--fault {fault}: {}", shown(&report));
+        assert_eq!(
+            failed(&report),
+            failing,
+            "--fault {fault}: {}",
+            shown(&report)
+        );
         let row2 = report
             .cases
             .iter()

@@ -160,6 +160,7 @@ impl Ctx {
     /// Reads the reply to a GET_NAMES just sent: in lenient matching, frames that are neither
     /// a list showing `present` nor a refusal are skipped first, and a list sent in several
     /// frames is read whole (see [`Ctx::recv_list_parts`]).
+    ///
     /// From a server that lists only the other users (JUDGE-17), a list that shows the
     /// others expected (or the harness's own clients, where the asker is the only one
     /// expected) is the reply.
