@@ -19,7 +19,7 @@ use tokio::time::{Instant, timeout_at};
 use crate::protocol::Framing;
 use crate::protocol::escape::escape_bytes;
 use crate::protocol::frame;
-use crate::protocol::lenient::{framings_of, has_word, reads_as_refusal};
+use crate::protocol::lenient::{NameCase, framings_of, reads_as_refusal};
 use crate::protocol::{Command, Name, Spelling};
 
 /// Once bytes come, how long without more before they are taken as all there is: what belongs
@@ -135,8 +135,9 @@ impl Attempt {
             return Reading::OtherFraming(fits);
         }
         let payloads = payloads(self.framing, &self.reply);
-        let answered =
-            |p: &[u8]| !reads_as_refusal(p) && name.is_none_or(|n| has_word(p, n.as_str()));
+        let answered = |p: &[u8]| {
+            !reads_as_refusal(p) && name.is_none_or(|n| NameCase::shown(p, n.as_str()).is_some())
+        };
         if payloads.iter().any(|p| answered(p)) {
             return Reading::Answered;
         }

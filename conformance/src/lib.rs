@@ -81,6 +81,7 @@ pub async fn run_confined(
                         dialect: profile.dialect,
                         greets: false,
                         unnamed_hello: false,
+                        name_case: Default::default(),
                     },
                     options.timeout,
                 )

@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use confab::detect;
 use confab::protocol::escape::escape_bytes;
-use confab::protocol::lenient::{has_word, reads_as_refusal};
+use confab::protocol::lenient::{NameCase, has_word, reads_as_refusal};
 use confab::protocol::{Command, Dialect, Name};
 
 use crate::wire::{Conn, Received, Transcript};
@@ -36,6 +36,8 @@ pub struct ServerTraits {
     pub greets: bool,
     /// Whether it accepts a `NAME` in few words that do not repeat the name (`OK`).
     pub unnamed_hello: bool,
+    /// The letter case it shows names in (JUDGE-21): the harness names its clients so.
+    pub name_case: NameCase,
 }
 
 /// What asking the sentinel found.

@@ -76,6 +76,7 @@ async fn behind_proxy(fault: WireFault, config: Config, options: &RunOptions) ->
         dialect,
         greets: false,
         unnamed_hello: false,
+        name_case: Default::default(),
     };
     target
         .assume(traits, options.timeout)

@@ -23,6 +23,44 @@ pub fn has_word(payload: &[u8], word: &str) -> bool {
     words(payload).contains(&word)
 }
 
+/// How a server shows a name it was sent: as sent, or folded to one letter case, as a server
+/// that keeps names in lower case does (JUDGE-21).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NameCase {
+    /// As sent.
+    #[default]
+    AsSent,
+    /// In lower case.
+    Lower,
+    /// In upper case.
+    Upper,
+}
+
+impl NameCase {
+    /// How `payload` shows `name`, if it shows it at all: as sent where a word is the name,
+    /// else in the one letter case a word has it in.
+    pub fn shown(payload: &[u8], name: &str) -> Option<NameCase> {
+        let words = words(payload);
+        [
+            (NameCase::AsSent, name.to_owned()),
+            (NameCase::Lower, name.to_ascii_lowercase()),
+            (NameCase::Upper, name.to_ascii_uppercase()),
+        ]
+        .into_iter()
+        .find(|(_, n)| words.contains(&n.as_str()))
+        .map(|(case, _)| case)
+    }
+
+    /// `name` in this case.
+    pub fn apply(self, name: &str) -> String {
+        match self {
+            NameCase::AsSent => name.to_owned(),
+            NameCase::Lower => name.to_ascii_lowercase(),
+            NameCase::Upper => name.to_ascii_uppercase(),
+        }
+    }
+}
+
 /// Words that make a reply read as a refusal, compared without case.
 pub const REFUSAL_WORDS: [&str; 38] = [
     "error",
@@ -192,6 +230,28 @@ mod tests {
 
     fn f(s: &str) -> Framing {
         s.parse().expect("a framing")
+    }
+
+    #[test]
+    fn a_name_is_found_as_sent_or_in_one_letter_case() {
+        assert_eq!(
+            NameCase::shown(b"Welcome Watchabc!", "Watchabc"),
+            Some(NameCase::AsSent)
+        );
+        assert_eq!(
+            NameCase::shown(b"Welcome watchabc!", "Watchabc"),
+            Some(NameCase::Lower)
+        );
+        assert_eq!(
+            NameCase::shown(b"WELCOME WATCHABC", "Watchabc"),
+            Some(NameCase::Upper)
+        );
+        // Another mix of cases is another name; so is a longer word.
+        assert_eq!(NameCase::shown(b"Welcome wAtchabc", "Watchabc"), None);
+        assert_eq!(NameCase::shown(b"Welcome watchabcd", "Watchabc"), None);
+        assert_eq!(NameCase::Lower.apply("Aizwaab"), "aizwaab");
+        assert_eq!(NameCase::Upper.apply("Aizwaab"), "AIZWAAB");
+        assert_eq!(NameCase::AsSent.apply("Aizwaab"), "Aizwaab");
     }
 
     #[test]

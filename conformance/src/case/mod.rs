@@ -18,6 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
 use confab::protocol::frame::FrameError;
+use confab::protocol::lenient::NameCase;
 use confab::protocol::{Command, Name};
 use futures::future::BoxFuture;
 use serde::Serialize;
@@ -248,6 +249,9 @@ pub struct Ctx {
     /// Whether the server accepts a `NAME` in few words that do not repeat the name (`OK`),
     /// as detection found: lenient matching then takes such a reply as the acceptance.
     pub unnamed_hello: bool,
+    /// The letter case the server shows names in, which the names made up here take
+    /// (JUDGE-21).
+    pub name_case: NameCase,
     /// Named clients of the harness's own (the sentinel), connected throughout the case: a
     /// names list shows them whoever asks, also from a server that leaves the asker out.
     pub listed: Vec<Name>,
@@ -283,6 +287,7 @@ impl Ctx {
             owned,
             greets: false,
             unnamed_hello: false,
+            name_case: NameCase::AsSent,
             listed: Vec::new(),
             lists_others_only: false,
             transcript: Transcript::new(),
@@ -377,6 +382,7 @@ impl Ctx {
         self.counter += 1;
         let mut s = format!("{role}{}{}", self.tag, letters(self.counter));
         s.truncate(confab::protocol::MAX_NAME_LEN);
+        let s = self.name_case.apply(&s);
         self.remember(&s);
         Name::new(&s).expect("roles and tags are ASCII letters")
     }
@@ -395,6 +401,7 @@ impl Ctx {
             s.push('X');
         }
         s.truncate(confab::protocol::MAX_NAME_LEN);
+        let s = self.name_case.apply(&s);
         self.remember(&s);
         Name::new(&s).expect("roles and tags are ASCII letters")
     }

@@ -63,6 +63,18 @@ pub(crate) async fn client_answered(ctx: &mut Ctx, label: &str) -> Check<(Conn, 
 }
 
 /// The payload of `cmd` in the profile's spelling.
+/// `name` differing in letter case only: in lower case, or in upper case where it is all lower
+/// case already (the harness's names are, for a server that keeps names so, JUDGE-21).
+pub(crate) fn case_twin(ctx: &Ctx, name: &Name) -> Check<Name> {
+    let lower = name.as_str().to_ascii_lowercase();
+    let twin = if lower == name.as_str() {
+        name.as_str().to_ascii_uppercase()
+    } else {
+        lower
+    };
+    Name::new(&twin).map_err(|e| ctx.fail(FailureKind::Harness, "a valid name", e.to_string()))
+}
+
 pub(crate) fn payload(ctx: &Ctx, cmd: &Command) -> Vec<u8> {
     let mut out = Vec::new();
     cmd.encode(ctx.profile.dialect.spelling, &mut out);

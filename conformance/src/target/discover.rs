@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use confab::detect::{self, Reading};
+use confab::protocol::lenient::NameCase;
 use confab::protocol::{Dialect, Framing, Name, Spelling};
 
 use super::{Detected, DialectChoice, Target, TargetError};
@@ -120,10 +121,23 @@ impl Target {
                     dialect: Dialect { framing, spelling },
                     greets: greets.unwrap_or(false),
                     unnamed_hello: false,
+                    name_case: NameCase::AsSent,
                 };
                 match attempt.reading(Some(&self.sentinel_name)) {
                     Reading::Answered => {
-                        let evidence = format!("{}: {}", traits.dialect, attempt.evidence());
+                        let name_case =
+                            NameCase::shown(&attempt.reply, self.sentinel_name.as_str())
+                                .unwrap_or_default();
+                        let traits = ServerTraits {
+                            name_case,
+                            ..traits
+                        };
+                        let shown = match name_case {
+                            NameCase::AsSent => "",
+                            NameCase::Lower => ", which shows names in lower case",
+                            NameCase::Upper => ", which shows names in upper case",
+                        };
+                        let evidence = format!("{}: {}{shown}", traits.dialect, attempt.evidence());
                         let stream = attempt.stream.take();
                         return self.adopt(traits, evidence, stream, choice, timeout).await;
                     }
@@ -220,6 +234,11 @@ impl Target {
         timeout: Duration,
     ) -> Result<Detected, TargetError> {
         self.traits = Some(traits.clone());
+        // The server keeps names in one letter case: the harness names its clients so
+        // (JUDGE-21), the sentinel first.
+        if let Ok(name) = Name::new(&traits.name_case.apply(self.sentinel_name.as_str())) {
+            self.sentinel_name = name;
+        }
         if self.restartable() {
             drop(stream);
             self.fresh().await?;

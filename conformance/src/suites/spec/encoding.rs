@@ -1,10 +1,8 @@
 //! PROTOCOL.md §3, Character encoding (ENC-*): UTF-8 both ways, bytes taken as they come.
 
-use confab::protocol::Name;
-
 use crate::case::{Case, FailureKind};
 use crate::suites::decl::refuse_rows;
-use crate::suites::{client, msg};
+use crate::suites::{case_twin, client, msg};
 
 pub(super) fn cases() -> Vec<Case> {
     vec![
@@ -83,16 +81,8 @@ pub(super) fn cases() -> Vec<Case> {
                 }
                 ctx.step("names differing only in case are different names");
                 let mut c = ctx.connect("C").await?;
-                let lower = Name::new(&an.as_str().to_lowercase())
-                    .map_err(|e| ctx.fail(FailureKind::Harness, "a valid name", e.to_string()))?;
-                if lower == an {
-                    return Err(ctx.fail(
-                        FailureKind::Harness,
-                        "a name with an upper-case letter",
-                        an.to_string(),
-                    ));
-                }
-                ctx.register(&mut c, &lower).await
+                let twin = case_twin(ctx, &an)?;
+                ctx.register(&mut c, &twin).await
             }
         ),
     ]

@@ -5,7 +5,9 @@ use confab::protocol::{Command, ErrorCode, Name};
 
 use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::judge;
-use crate::suites::{client, greets, greets_word, leave_by_half_close, payload, refused_or};
+use crate::suites::{
+    case_twin, client, greets, greets_word, leave_by_half_close, payload, refused_or,
+};
 use crate::wire::{Conn, Received};
 
 pub(super) fn cases() -> Vec<Case> {
@@ -45,11 +47,10 @@ pub(super) fn cases() -> Vec<Case> {
                 )
                 .await?;
                 ctx.step("B is still unnamed: it can take another name, differing in case only");
-                let lower = Name::new(&an.as_str().to_lowercase())
-                    .map_err(|e| ctx.fail(FailureKind::Harness, "a valid name", e.to_string()))?;
-                ctx.register(&mut b, &lower).await?;
+                let twin = case_twin(ctx, &an)?;
+                ctx.register(&mut b, &twin).await?;
                 ctx.step("both are listed");
-                ctx.expect_names(&mut b, &[&an, &lower], &[]).await
+                ctx.expect_names(&mut b, &[&an, &twin], &[]).await
             }
         ),
         case!(
