@@ -125,6 +125,20 @@ impl Attempt {
                 Reading::Silent
             };
         }
+        // An empty names list, the answer to a first GET_NAMES where no one is named yet, is a
+        // length field of zeros alone: a frame of the framing sent, though it holds no text
+        // for [`framings_of`] to read (CLIENT-6).
+        let zeros = match self.framing {
+            Framing::Decimal(_) => Some(b'0'),
+            Framing::Binary(_) => Some(0),
+            Framing::Raw | Framing::Line => None,
+        };
+        if name.is_none()
+            && self.reply.len() == self.framing.header_len()
+            && zeros.is_some_and(|z| self.reply.iter().all(|b| *b == z))
+        {
+            return Reading::Answered;
+        }
         let fits = framings_of(&self.reply);
         let fits_sent = match self.framing {
             // Raw fits any text: it is the server's framing only when nothing framed fits.
@@ -237,6 +251,24 @@ mod tests {
         assert_eq!(a("dec4", b"", false).reading(n), Reading::Silent);
         // GET_NAMES: any reply that is not a refusal answers it.
         assert_eq!(a("dec2", b"03A B", false).reading(None), Reading::Answered);
+        // An empty names list is the length field alone (CLIENT-6), in the framing sent only.
+        assert_eq!(a("dec2", b"00", false).reading(None), Reading::Answered);
+        assert_eq!(a("dec4", b"0000", false).reading(None), Reading::Answered);
+        assert_eq!(
+            a("bin2", b"\x00\x00", false).reading(None),
+            Reading::Answered
+        );
+        assert!(matches!(
+            a("dec4", b"00", false).reading(None),
+            Reading::OtherFraming(_)
+        ));
+        // A NAME is not answered by an empty frame.
+        assert_ne!(a("dec2", b"00", false).reading(n), Reading::Answered);
+        // Detected dec2 with a names list of lower-case names: the name came back (JUDGE-21).
+        assert_eq!(
+            a("dec2", b"12Welcome obs!", false).reading(n),
+            Reading::Answered
+        );
     }
 
     #[test]

@@ -464,6 +464,37 @@ async fn framing_auto_finds_each_course_framing() {
     }
 }
 
+/// Without `--name`, `--framing auto` asks for the names first; where no one is named yet a
+/// server that lists the names alone answers with an empty frame, the length field of zeros
+/// alone (`00`), which is that framing, not text without one (CLIENT-6). The probe's answer is
+/// not shown: the script did not ask for it.
+#[tokio::test]
+async fn framing_auto_without_a_name_takes_an_empty_list_for_its_framing_client_6() {
+    for framing in ["dec2", "dec4"] {
+        let server = CourseServer::start(&["--framing", framing, "--bare-lists"]).await;
+        let output = run(
+            &[
+                "--addr",
+                &server.addr(),
+                "--profile",
+                "course",
+                "--framing",
+                "auto",
+                "--wait",
+                "0.5",
+            ],
+            b"NAME Bob\nGET_NAMES\n",
+        )
+        .await;
+        assert_eq!(
+            stdout(&output),
+            "hello Bob\nnames Bob\n",
+            "{framing}: {}",
+            stderr(&output)
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_framing_is_diagnosed_on_the_first_frame_with_the_likely_one_client_4() {
     // The reference server (dec4) answers a dec2 NAME with ERROR BAD_FRAME in dec4, which

@@ -97,11 +97,19 @@ pub async fn detect(
             // In the framing tried: a refusal is the server's business, the framing is found.
             Reading::Answered | Reading::Unnamed(_) | Reading::Refused(_) => {
                 if let Some(stream) = attempt.stream {
+                    let name_sent = matches!(first, Command::Name(_));
+                    // The reply to a NAME is the session's; the reply to the probe's own
+                    // GET_NAMES is nobody's, and is not shown.
+                    let received = if name_sent {
+                        attempt.reply
+                    } else {
+                        Bytes::new()
+                    };
                     return Ok(Detected {
                         stream,
                         framing,
-                        received: attempt.reply,
-                        name_sent: matches!(first, Command::Name(_)),
+                        received,
+                        name_sent,
                     });
                 }
             }

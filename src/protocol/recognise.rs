@@ -26,7 +26,7 @@
 
 use std::collections::VecDeque;
 
-use super::lenient::{has_word, reads_as_refusal, words};
+use super::lenient::{NameCase, reads_as_refusal, words};
 use super::{ErrorCode, Name, NameList, Reply, Verb};
 
 /// What the reader knows when a reply arrives.
@@ -178,13 +178,16 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
         .map(|w| w.to_ascii_lowercase())
         .collect();
     let has_any = |set: &[&str]| lower.iter().any(|w| set.contains(&w.as_str()));
-    let holds_own = context
-        .own
-        .filter(|own| has_word(t.as_bytes(), own.as_str()));
+    // The name asked for, as the reply shows it: a server may keep names in one letter case
+    // (JUDGE-21).
+    let holds_own = context.own.and_then(|own| {
+        NameCase::shown(t.as_bytes(), own.as_str())
+            .and_then(|case| Name::new(&case.apply(own.as_str())).ok())
+    });
     for (at, verb) in context.pending.iter().enumerate() {
         match verb {
             Verb::Name => {
-                if let Some(own) = holds_own {
+                if let Some(own) = &holds_own {
                     return Recognised::Named(own.clone());
                 }
             }
@@ -213,7 +216,7 @@ fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
             .first()
             .is_some_and(|w| HELLO_WORDS.contains(&w.as_str()))
     {
-        return Recognised::Named(own.clone());
+        return Recognised::Named(own);
     }
     if let Some((list, true)) = names(t) {
         return Recognised::Names(list);
@@ -504,6 +507,13 @@ mod tests {
             (&a, &[Name], "HELLO A", Recognised::Named(n("A"))),
             (&a, &[Name], "HELLO A!", Recognised::Named(n("A"))),
             (&dave, &[Name], "Hello Dave", Recognised::Named(n("Dave"))),
+            // A server that keeps names in lower case (JUDGE-21).
+            (
+                &dave,
+                &[Name],
+                "Welcome dave!",
+                Recognised::Named(n("dave")),
+            ),
             (
                 &dave,
                 &[Name],
