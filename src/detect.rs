@@ -264,7 +264,7 @@ mod tests {
         ));
         // A NAME is not answered by an empty frame.
         assert_ne!(a("dec2", b"00", false).reading(n), Reading::Answered);
-        // Detected dec2 with a names list of lower-case names: the name came back (JUDGE-21).
+        // A welcome that shows the name in lower case accepts it (JUDGE-21).
         assert_eq!(
             a("dec2", b"12Welcome obs!", false).reading(n),
             Reading::Answered
