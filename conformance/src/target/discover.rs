@@ -87,6 +87,22 @@ impl Target {
                         if let Some(reason) = self.await_exit(Duration::from_secs(1)).await {
                             return Err(TargetError::Died(reason));
                         }
+                        // A server at an address that took an earlier attempt's connection
+                        // and then stopped: some die on a frame they cannot parse (JUDGE-7).
+                        let why = match &tried[..] {
+                            [earlier @ .., _] if !earlier.is_empty() && !self.restartable() => {
+                                let mut framings: Vec<String> =
+                                    earlier.iter().map(|(f, _)| f.to_string()).collect();
+                                framings.dedup();
+                                format!(
+                                    "{why}; it took a NAME in {} before, which it may not have \
+                                     survived: start it again and give its framing with \
+                                     --framing",
+                                    framings.join(", ")
+                                )
+                            }
+                            _ => why,
+                        };
                         return Err(TargetError::Unreachable { addr, why });
                     }
                 };
