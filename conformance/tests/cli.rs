@@ -309,52 +309,6 @@ fn the_embedded_server_passes_and_every_format_is_written() {
 /// A course server already running, given by address: the harness cannot restart it, so it
 /// detects the dialect on it, keeps its sentinel connected for the whole run, waits for each
 /// case's names to go, and grades the rubric as on a server it starts itself.
-/// A server at an address that dies on a NAME in the wrong framing (zoo 33 reads `13NA` as a
-/// number) cannot be started again by the harness: the error says what happened and how to
-/// go on (JUDGE-7), with exit code 2.
-#[test]
-fn a_server_at_an_address_that_dies_on_a_framing_probe_is_told_to_give_its_framing() {
-    if !tools::available(
-        "a_server_at_an_address_that_dies_on_a_framing_probe_is_told_to_give_its_framing",
-        "python3",
-        "python3",
-    ) {
-        return;
-    }
-    let port = closed_port();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/zoo/33_padded_dec4.py");
-    let mut server = Command::new("python3")
-        .arg(&script)
-        .arg(port.to_string())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("python3 starts");
-    // The server says when it listens.
-    let mut line = String::new();
-    let stdout = server.stdout.take().expect("piped stdout");
-    let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
-    assert!(line.contains("started"), "{line}");
-    let (got, out, err) = run(conform()
-        .args([
-            "--profile",
-            "course",
-            "--color",
-            "never",
-            "--suite",
-            "rubric",
-        ])
-        .arg("--addr")
-        .arg(format!("127.0.0.1:{port}")));
-    let _ = server.kill();
-    let _ = server.wait();
-    assert_eq!(got, 2, "{out}\n{err}");
-    assert!(
-        err.contains("it took a NAME in dec2 before") && err.contains("--framing"),
-        "{err}"
-    );
-}
-
 #[test]
 fn a_running_course_server_at_an_address_is_detected_and_graded() {
     if !tools::available(
@@ -380,35 +334,7 @@ fn a_running_course_server_at_an_address_is_detected_and_graded() {
             "95/100",
         ),
     ] {
-        let port = closed_port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/zoo")
-            .join(zoo);
-        let mut server = Command::new("python3")
-            .arg(&script)
-            .arg(port.to_string())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 starts");
-        // The server says when it listens.
-        let mut line = String::new();
-        let stdout = server.stdout.take().expect("piped stdout");
-        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
-        assert!(line.contains("listening"), "{zoo}: {line}");
-        let (got, out, err) = run(conform()
-            .args([
-                "--profile",
-                "course",
-                "--color",
-                "never",
-                "--suite",
-                "rubric",
-            ])
-            .arg("--addr")
-            .arg(format!("127.0.0.1:{port}")));
-        let _ = server.kill();
-        let _ = server.wait();
+        let (got, out, err) = grade_zoo_at_an_address(zoo, "listening");
         assert_eq!(got, code, "{zoo}: {out}\n{err}");
         assert!(
             out.contains(&format!("detected dec2 framing, {detected}")),
@@ -419,6 +345,61 @@ fn a_running_course_server_at_an_address_is_detected_and_graded() {
             "{zoo}: {out}"
         );
     }
+}
+
+/// A server at an address that dies on a NAME in the wrong framing (zoo 33 reads `13NA` as a
+/// number) cannot be started again by the harness: the error says what happened and how to
+/// go on (JUDGE-7), with exit code 2.
+#[test]
+fn a_server_at_an_address_that_dies_on_a_framing_probe_is_told_to_give_its_framing() {
+    if !tools::available(
+        "a_server_at_an_address_that_dies_on_a_framing_probe_is_told_to_give_its_framing",
+        "python3",
+        "python3",
+    ) {
+        return;
+    }
+    let (got, out, err) = grade_zoo_at_an_address("33_padded_dec4.py", "started");
+    assert_eq!(got, 2, "{out}\n{err}");
+    assert!(
+        err.contains("it took a NAME in dec2 before") && err.contains("--framing"),
+        "{err}"
+    );
+}
+
+/// Starts the zoo server `zoo` on a free port, waits for its first line (which holds
+/// `ready`), grades its rubric at that address, stops it, and answers the exit code, stdout
+/// and stderr.
+fn grade_zoo_at_an_address(zoo: &str, ready: &str) -> (i32, String, String) {
+    let port = closed_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/zoo")
+        .join(zoo);
+    let mut server = Command::new("python3")
+        .arg(&script)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("python3 starts");
+    let mut line = String::new();
+    let stdout = server.stdout.take().expect("piped stdout");
+    let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+    assert!(line.contains(ready), "{zoo}: {line}");
+    let graded = run(conform()
+        .args([
+            "--profile",
+            "course",
+            "--color",
+            "never",
+            "--suite",
+            "rubric",
+        ])
+        .arg("--addr")
+        .arg(format!("127.0.0.1:{port}")));
+    let _ = server.kill();
+    let _ = server.wait();
+    graded
 }
 
 /// Interrupting the harness (Ctrl-C's SIGINT, or SIGTERM) stops the server it started, with
