@@ -124,9 +124,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
         matching: crate::profile::Matching::Lenient,
         ..(*options.profile).clone()
     });
-    let greets = target.traits().is_some_and(|t| t.greets);
-    let unnamed_hello = target.traits().is_some_and(|t| t.unnamed_hello);
-    let name_case = target.traits().map(|t| t.name_case).unwrap_or_default();
+    let server = target.traits().cloned().unwrap_or_default();
     for (index, case) in cases.iter().enumerate() {
         // A server the harness starts is started afresh when starting costs nothing, for the
         // example run and the rubric (each row on a fresh server, as a grader plays them, so
@@ -202,9 +200,7 @@ pub async fn run(target: &mut Target, options: &RunOptions, observer: &mut dyn O
             alone,
             case_tag(&run_tag, index),
         );
-        ctx.greets = greets;
-        ctx.unnamed_hello = unnamed_hello;
-        ctx.name_case = name_case;
+        ctx.server = server.clone();
         ctx.listed = target.sentinel().cloned().into_iter().collect();
         ctx.lists_others_only = target.lists_others_only();
         let t0 = Instant::now();

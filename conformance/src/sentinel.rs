@@ -28,7 +28,7 @@ const SKIP: usize = 16;
 const UNLISTED_ANSWERS: u32 = 2;
 
 /// What a server that the harness has to talk to is like, as detected or configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerTraits {
     /// The framing and spelling it speaks.
     pub dialect: Dialect,

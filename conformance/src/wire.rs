@@ -560,12 +560,18 @@ impl Drop for Conn {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_frame_handed_back_is_read_again_and_recorded_once() {
+    /// A listener on a free loopback port, and its address.
+    async fn loopback() -> (tokio::net::TcpListener, SocketAddr) {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a loopback port");
         let addr = listener.local_addr().expect("its address");
+        (listener, addr)
+    }
+
+    #[tokio::test]
+    async fn a_frame_handed_back_is_read_again_and_recorded_once() {
+        let (listener, addr) = loopback().await;
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("a connection");
             s.write_all(b"0005Hello0005World").await.expect("written");
@@ -602,10 +608,7 @@ mod tests {
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn what_arrives_is_acknowledged_at_once_after_reads_and_writes() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let addr = listener.local_addr().expect("its address");
+        let (listener, addr) = loopback().await;
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.expect("a connection");
             let mut command = [0u8; 13];

@@ -83,7 +83,12 @@ async fn grade(python: &str, truth: &Truth) -> Result<Report, TargetError> {
 /// Runs the cases starting with `only` (all, when empty) on the server `command` starts, as
 /// the zoo is graded.
 async fn grade_command(command: String, only: &[&str]) -> Result<Report, TargetError> {
-    let mut options = RunOptions::new(Profile::course());
+    grade_in(Profile::course(), command, only).await
+}
+
+/// As [`grade_command`], in `profile`.
+async fn grade_in(profile: Profile, command: String, only: &[&str]) -> Result<Report, TargetError> {
+    let mut options = RunOptions::new(profile);
     options.only = only.iter().map(|s| (*s).to_owned()).collect();
     // Replies on loopback take milliseconds; this bounds what a silent server costs.
     options.timeout = Duration::from_millis(700);
@@ -458,21 +463,9 @@ async fn lengths_padded_with_spaces_are_read_leniently_and_named_strictly() {
         shown(&lenient)
     );
 
-    let mut options = RunOptions::new(Profile::confab());
-    options.only = vec!["spec.NAME-1".into()];
-    options.timeout = Duration::from_millis(700);
-    options.restart_deadline = Duration::from_secs(5);
-    let strict = confab_conformance::run(
-        TargetSpec::Exec {
-            command,
-            addr: None,
-        },
-        &options,
-        Duration::from_secs(10),
-        &mut Silent,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("the harness could not grade zoo 33 strictly: {e}"));
+    let strict = grade_in(Profile::confab(), command, &["spec.NAME-1"])
+        .await
+        .unwrap_or_else(|e| panic!("the harness could not grade zoo 33 strictly: {e}"));
     let [case] = &strict.cases[..] else {
         panic!("one case expected: {}", shown(&strict));
     };

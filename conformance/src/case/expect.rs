@@ -96,7 +96,7 @@ impl Ctx {
     pub async fn expect_hello_reply(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
         let expected = format!("`HELLO {name}`");
         let profile = self.profile.clone();
-        let unnamed = self.unnamed_hello && !profile.strict();
+        let unnamed = self.server.unnamed_hello && !profile.strict();
         let awaited = |p: &[u8]| {
             judge::hello(&profile, p, name).accepted()
                 || judge::reads_as_refusal(p)

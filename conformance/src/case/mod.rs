@@ -18,13 +18,13 @@ use std::time::Duration;
 use bytes::Bytes;
 use confab::protocol::escape::escape_bytes;
 use confab::protocol::frame::FrameError;
-use confab::protocol::lenient::NameCase;
 use confab::protocol::{Command, Name};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
 use crate::judge::{self, Judgement, NamesExpectation};
 use crate::profile::Profile;
+use crate::sentinel::ServerTraits;
 use crate::wire::{Conn, Received, Transcript};
 
 mod expect;
@@ -244,14 +244,11 @@ pub struct Ctx {
     pub timeout: Duration,
     /// Whether the harness started the server itself, so that no one else is connected.
     pub owned: bool,
-    /// Whether the server sends a frame on connect, which [`Ctx::connect`] reads and skips.
-    pub greets: bool,
-    /// Whether the server accepts a `NAME` in few words that do not repeat the name (`OK`),
-    /// as detection found: lenient matching then takes such a reply as the acceptance.
-    pub unnamed_hello: bool,
-    /// The letter case the server shows names in, which the names made up here take
-    /// (JUDGE-21).
-    pub name_case: NameCase,
+    /// What the server is like, as detected: whether it greets on connect (a frame
+    /// [`Ctx::connect`] reads and skips), accepts a `NAME` in few words without the name
+    /// (`OK`: lenient matching takes such a reply as the acceptance), and the letter case it
+    /// shows names in (which the names made up here take, JUDGE-21).
+    pub server: ServerTraits,
     /// Named clients of the harness's own (the sentinel), connected throughout the case: a
     /// names list shows them whoever asks, also from a server that leaves the asker out.
     pub listed: Vec<Name>,
@@ -285,9 +282,7 @@ impl Ctx {
             addr,
             timeout,
             owned,
-            greets: false,
-            unnamed_hello: false,
-            name_case: NameCase::AsSent,
+            server: ServerTraits::default(),
             listed: Vec::new(),
             lists_others_only: false,
             transcript: Transcript::new(),
@@ -382,7 +377,7 @@ impl Ctx {
         self.counter += 1;
         let mut s = format!("{role}{}{}", self.tag, letters(self.counter));
         s.truncate(confab::protocol::MAX_NAME_LEN);
-        let s = self.name_case.apply(&s);
+        let s = self.server.name_case.apply(&s);
         self.remember(&s);
         Name::new(&s).expect("roles and tags are ASCII letters")
     }
@@ -401,7 +396,7 @@ impl Ctx {
             s.push('X');
         }
         s.truncate(confab::protocol::MAX_NAME_LEN);
-        let s = self.name_case.apply(&s);
+        let s = self.server.name_case.apply(&s);
         self.remember(&s);
         Name::new(&s).expect("roles and tags are ASCII letters")
     }
@@ -422,7 +417,7 @@ impl Ctx {
         if !self.profile.strict() {
             conn.read_padded_lengths();
         }
-        if self.greets {
+        if self.server.greets {
             match conn.recv(self.timeout).await {
                 Received::Frame(_) => conn.note("a greeting on connect: skipped"),
                 _ => conn.note("no greeting this time"),
