@@ -91,7 +91,7 @@ impl Ctx {
     }
 
     /// Expects `HELLO name` (NAME-1), and answers the reply. From a server that accepts a
-    /// name without repeating it (`OK`, [`Ctx::unnamed_hello`]), lenient matching takes the
+    /// name without repeating it (`OK`, [`ServerTraits::unnamed_hello`](crate::sentinel::ServerTraits::unnamed_hello)), lenient matching takes the
     /// first reply that is no refusal as the acceptance, a deviation (JUDGE-15).
     pub async fn expect_hello_reply(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
         let expected = format!("`HELLO {name}`");
