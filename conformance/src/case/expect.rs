@@ -91,8 +91,10 @@ impl Ctx {
     }
 
     /// Expects `HELLO name` (NAME-1), and answers the reply. From a server that accepts a
-    /// name without repeating it (`OK`, [`ServerTraits::unnamed_hello`](crate::sentinel::ServerTraits::unnamed_hello)), lenient matching takes the
-    /// first reply that is no refusal as the acceptance, a deviation (JUDGE-15).
+    /// name without repeating it (`OK`, [`ServerTraits::unnamed_hello`]), lenient matching
+    /// takes the first reply that is no refusal as the acceptance, a deviation (JUDGE-15).
+    ///
+    /// [`ServerTraits::unnamed_hello`]: crate::sentinel::ServerTraits::unnamed_hello
     pub async fn expect_hello_reply(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
         let expected = format!("`HELLO {name}`");
         let profile = self.profile.clone();
