@@ -6,7 +6,10 @@ mod launch;
 
 use std::process::{Output, Stdio};
 
-use client_support::{Behaviour, CourseServer, Double, Peer, real_server, real_server_in, within};
+use client_support::{
+    Behaviour, CoursePeer, CourseServer, Double, Peer, ZooServer, real_server, real_server_in,
+    within,
+};
 use confab::protocol::{Dialect, Framing, Spelling};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -493,6 +496,78 @@ async fn framing_auto_without_a_name_takes_an_empty_list_for_its_framing_client_
             stderr(&output)
         );
     }
+}
+
+/// A names list in several frames, as two course servers of the harness's zoo send it: a
+/// heading, then a frame per name (zoo 25, `dec2`), or a heading and a line per name in one
+/// send (zoo 24, lines). The client shows one list (CLIENT-7).
+#[tokio::test]
+async fn a_names_list_in_several_frames_is_shown_as_one_client_7() {
+    let zoo = [
+        ("25_listframes_dec2.py", 2, "Hello Alice"),
+        ("24_prompt_line.py", 0, "Hi Alice"),
+    ];
+    for (file, width, hello) in zoo {
+        let server = ZooServer::start(file).await;
+        let mut alice = CoursePeer::named_with(server.port(), width, "Alice", hello).await;
+        let mut client = Live::spawn(&[
+            "--addr",
+            &server.addr(),
+            "--profile",
+            "course",
+            "--framing",
+            "auto",
+            "--name",
+            "Bob",
+            "--wait",
+            "0.5",
+        ]);
+        let mut seen = Vec::new();
+        while seen.last().map(String::as_str) != Some("hello Bob") {
+            let line = client.next_line().await;
+            seen.push(line.unwrap_or_else(|| panic!("{file}: no hello: {seen:?}")));
+        }
+        client.type_line("GET_NAMES").await;
+        assert_eq!(
+            client.next_line().await.as_deref(),
+            Some("names Alice Bob"),
+            "{file}"
+        );
+        client.type_line("MSG Alice hi").await;
+        alice.expect("hi").await;
+        client.type_line("GET_NAMES").await;
+        assert_eq!(
+            client.next_line().await.as_deref(),
+            Some("names Alice Bob"),
+            "{file}"
+        );
+        let (rest, output) = client.close_stdin_and_wait().await;
+        assert!(
+            rest.iter()
+                .all(|l| !l.starts_with("names") && !l.contains("unparsed")),
+            "{file}: {rest:?}"
+        );
+        assert_eq!(output.status.code(), Some(0), "{file}: {rest:?}");
+    }
+    // Zoo 25 closes at once on EXIT, sent right behind GET_NAMES here: the list held is
+    // still shown, before the session ends.
+    let server = ZooServer::start("25_listframes_dec2.py").await;
+    let _alice = CoursePeer::named(server.port(), 2, "Alice").await;
+    let args = [
+        "--addr",
+        &server.addr(),
+        "--profile",
+        "course",
+        "--name",
+        "Bob",
+    ];
+    let output = run(&args, b"GET_NAMES\n").await;
+    assert_eq!(
+        stdout(&output),
+        "hello Bob\nnames Alice Bob\n",
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[tokio::test]

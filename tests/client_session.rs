@@ -11,10 +11,12 @@ use std::num::NonZeroU16;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use client_support::{Behaviour, Double, Peer, eventually, real_server, within};
+use client_support::{
+    Behaviour, CoursePeer, Double, Peer, ZooServer, eventually, real_server, within,
+};
 use confab::client::render::Screen;
-use confab::client::{ClientError, Ending, Options, Outcome, interactive};
-use confab::protocol::Name;
+use confab::client::{ClientError, Ending, Options, Outcome, Profile, interactive};
+use confab::protocol::{Dialect, Name};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use futures::channel::mpsc;
 use tokio::net::TcpStream;
@@ -283,6 +285,45 @@ async fn watch_polls_the_names_and_shows_joins_and_leaves() {
         || session.drawn.text(),
     )
     .await;
+}
+
+/// On zoo 25 of the harness, a course server that sends a heading and then a frame per name,
+/// a names list shows as one, and `--watch` compares whole lists (CLIENT-7).
+#[tokio::test]
+async fn a_names_list_in_several_frames_shows_as_one_and_is_watched_whole_client_7() {
+    let server = ZooServer::start("25_listframes_dec2.py").await;
+    let _alice = CoursePeer::named(server.port(), 2, "Alice").await;
+    let addr: SocketAddr = server.addr().parse().expect("an address");
+    let options = |name: &str, watch| Options {
+        addr: server.addr(),
+        name: Some(Name::new(name).expect("name")),
+        dialect: Dialect::with_framing("dec2".parse().expect("a framing")),
+        profile: Profile::Course,
+        wait: WAIT,
+        watch,
+        ..Options::default()
+    };
+    // Asked for: the list is shown once no part follows within the gap.
+    let asking = Session::start_with(addr, options("Dave", None)).await;
+    asking.shows_row("* you are Dave").await;
+    asking.enter("/names");
+    asking.shows_row("* 2 names: Alice, Dave").await;
+    // The server answers EXIT by forgetting the name and closing.
+    asking.enter("EXIT");
+    assert_eq!(asking.ended().await.0.ending, Ending::Left);
+    // Watched: every poll's list is compared whole.
+    let session = Session::start_with(addr, options("Bob", Some(Duration::from_millis(300)))).await;
+    session.shows_row("* you are Bob").await;
+    session.shows_row("* 2 names: Alice, Bob").await;
+    let carol = CoursePeer::named(server.port(), 2, "Carol").await;
+    session.shows_row("* Carol joined").await;
+    drop(carol);
+    session.shows_row("* Carol left").await;
+    let text = session.drawn.text();
+    assert!(
+        !text.contains("nobody") && !text.contains("Alice left") && !text.contains("Bob left"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

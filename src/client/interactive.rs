@@ -35,7 +35,8 @@ use super::show::{self, Line, Tone};
 use super::terminal::{self, RawMode};
 use super::wire::{ClientWire, Incoming};
 use super::{ClientError, Ending, Options, Outcome, Profile};
-use crate::protocol::recognise::{Conversation, Recognised};
+use crate::protocol::lenient::LIST_PART_GAP;
+use crate::protocol::recognise::{Conversation, Read, Recognised};
 use crate::protocol::{Command, Name, NameList, Verb};
 
 /// Runs an interactive session on the process's terminal over `stream`.
@@ -170,6 +171,9 @@ where
         let mut stop = std::pin::pin!(stop);
         let deadline = sleep_until(Instant::now());
         tokio::pin!(deadline);
+        // The wait for the next part of a names list held (CLIENT-7).
+        let list_part = sleep_until(Instant::now());
+        tokio::pin!(list_part);
         loop {
             let next = tokio::select! {
                 event = events.next(), if events_open => match event {
@@ -183,11 +187,16 @@ where
                 item = replies.next() => match item {
                     Some(Ok(incoming)) => {
                         self.received = true;
-                        self.on_incoming(&incoming)?
+                        let next = self.on_incoming(&incoming)?;
+                        if self.conversation.holds_list() {
+                            list_part.as_mut().reset(Instant::now() + LIST_PART_GAP);
+                        }
+                        next
                     }
                     Some(Err(e)) => return Err(ClientError::from_wire(e)),
                     None if self.leaving.is_some() => Next::End(Ending::Left),
                     None => {
+                        self.end_list()?;
                         if !self.received && self.conversation.pending().next().is_some() {
                             return Err(ClientError::NoReply {
                                 framing: self.options.dialect.framing,
@@ -197,6 +206,7 @@ where
                         Next::End(Ending::ClosedByServer)
                     }
                 },
+                () = &mut list_part, if self.conversation.holds_list() => self.end_list()?,
                 () = &mut stop, if !stopped => {
                     stopped = true;
                     self.leave().await?
@@ -213,6 +223,7 @@ where
                     Next::Continue
                 },
                 () = &mut deadline, if self.leaving.is_some() => {
+                    self.end_list()?;
                     if self.options.profile == Profile::Course {
                         self.say(&format!(
                             "no reply to EXIT within {:?}; leaving",
@@ -229,6 +240,7 @@ where
                 },
             };
             if let Next::End(ending) = next {
+                self.end_list()?;
                 return Ok(Outcome { ending, refused: 0 });
             }
             if let Some(at) = self.leaving {
@@ -316,7 +328,24 @@ where
     }
 
     fn on_incoming(&mut self, incoming: &Incoming) -> Result<Next, ClientError> {
-        let reading = self.conversation.read(&incoming.payload);
+        let mut next = Next::Continue;
+        for read in self.conversation.read(&incoming.payload) {
+            next = self.on_read(read)?;
+        }
+        Ok(next)
+    }
+
+    /// Shows the names list held, if any (CLIENT-7).
+    fn end_list(&mut self) -> Result<Next, ClientError> {
+        match self.conversation.end_list() {
+            Some(read) => self.on_read(read),
+            None => Ok(Next::Continue),
+        }
+    }
+
+    fn on_read(&mut self, read: Read) -> Result<Next, ClientError> {
+        let Read { payload, reading } = read;
+        let incoming = &Incoming::new(payload);
         match &reading {
             Recognised::Named(name) => self.screen.set_name(Some(name)),
             Recognised::Names(list) => {

@@ -32,10 +32,11 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::input::{self, Outgoing, Typed};
 use super::show;
-use super::wire::ClientWire;
+use super::wire::{ClientWire, Incoming};
 use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
 use crate::protocol::Command;
-use crate::protocol::recognise::{Conversation, Recognised};
+use crate::protocol::lenient::LIST_PART_GAP;
+use crate::protocol::recognise::{Conversation, Read, Recognised};
 
 /// The most bytes read as one input line; a longer line cannot be a frame anyway.
 const MAX_LINE: usize = 64 * 1024;
@@ -86,6 +87,9 @@ where
     let mut stop = std::pin::pin!(stop);
     let deadline = sleep_until(Instant::now());
     tokio::pin!(deadline);
+    // The wait for the next part of a names list held (CLIENT-7).
+    let list_part = sleep_until(Instant::now());
+    tokio::pin!(list_part);
 
     if let Some(name) = &options.name {
         let name = Outgoing::Command(Command::Name(name.clone()));
@@ -143,19 +147,22 @@ where
             item = replies.next() => match item {
                 Some(Ok(incoming)) => {
                     received = true;
-                    let reading = conversation.read(&incoming.payload);
-                    writeln!(out, "{}", show::script(&incoming, &reading))
-                        .and_then(|()| out.flush())
-                        .map_err(ClientError::Output)?;
-                    if reading == Recognised::Bye {
-                        return Ok(Outcome { ending: Ending::Left, refused });
+                    for read in conversation.read(&incoming.payload) {
+                        if print_read(out, read)? {
+                            return Ok(Outcome { ending: Ending::Left, refused });
+                        }
+                    }
+                    if conversation.holds_list() {
+                        list_part.as_mut().reset(Instant::now() + LIST_PART_GAP);
                     }
                 }
                 Some(Err(e)) => return Err(ClientError::from_wire(e)),
                 None if leaving.is_some() => {
+                    print_held_list(out, &mut conversation)?;
                     return Ok(Outcome { ending: Ending::Left, refused });
                 }
                 None => {
+                    print_held_list(out, &mut conversation)?;
                     if !received && options.name.is_some() {
                         return Err(ClientError::NoReply { framing: options.dialect.framing });
                     }
@@ -167,7 +174,11 @@ where
                 stopped = true;
                 to_send = Some(Outgoing::Command(Command::Exit));
             },
+            () = &mut list_part, if conversation.holds_list() => {
+                print_held_list(out, &mut conversation)?;
+            },
             () = &mut deadline, if leaving.is_some() => {
+                print_held_list(out, &mut conversation)?;
                 if options.profile == Profile::Course {
                     note(diagnostics, &format!(
                         "no reply to EXIT within {:?}; leaving",
@@ -186,6 +197,26 @@ where
             queue.push_back(outgoing);
         }
     }
+}
+
+/// Prints what `read` reads as, one line; answers whether it ends the session.
+fn print_read(out: &mut impl Write, read: Read) -> Result<bool, ClientError> {
+    let Read { payload, reading } = read;
+    writeln!(out, "{}", show::script(&Incoming::new(payload), &reading))
+        .and_then(|()| out.flush())
+        .map_err(ClientError::Output)?;
+    Ok(reading == Recognised::Bye)
+}
+
+/// Prints the names list held, if any (CLIENT-7).
+fn print_held_list(
+    out: &mut impl Write,
+    conversation: &mut Conversation,
+) -> Result<(), ClientError> {
+    if let Some(read) = conversation.end_list() {
+        print_read(out, read)?;
+    }
+    Ok(())
 }
 
 /// The most lines read ahead of what has been sent.

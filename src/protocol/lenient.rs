@@ -6,6 +6,10 @@
 //! refusal, and which framings a run of received bytes could have been sent in. The harness
 //! judges with these, and the client shows with them, so both read a server the same way.
 
+use std::time::Duration;
+
+use bytes::Bytes;
+
 use super::dialect::{BinaryWidth, DecimalWidth, Framing};
 use super::frame;
 
@@ -145,6 +149,68 @@ pub fn names_alone(payload: &[u8]) -> bool {
     tokens.peek().is_some()
         && tokens.all(|w| super::Name::new(w).is_ok())
         && !reads_as_refusal(payload)
+}
+
+/// How long a names list sent in several frames waits for its next part at least
+/// (JUDGE-13, CLIENT-7).
+pub const LIST_PART_GAP: Duration = Duration::from_millis(200);
+
+/// A names list that a course server sends in several frames (JUDGE-13, CLIENT-7): a frame
+/// that may open one (a heading such as `Connected users:`, or names alone), then the frames
+/// of names alone that follow it. The reader decides how long to wait for each part
+/// ([`LIST_PART_GAP`] at least); this keeps what was read and says whether a frame goes on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListParts {
+    parts: Vec<Bytes>,
+    /// The words read so far: a list names no one twice.
+    seen: Vec<String>,
+}
+
+impl ListParts {
+    /// Whether `payload` may be the first frame of a names list sent in several frames: text
+    /// that ends in `:` ([`opens_list`]) or names alone ([`names_alone`]).
+    pub fn opened_by(payload: &[u8]) -> bool {
+        opens_list(payload) || names_alone(payload)
+    }
+
+    /// A list opened by `first`.
+    pub fn new(first: Bytes) -> ListParts {
+        let seen = words(&first).into_iter().map(str::to_owned).collect();
+        ListParts {
+            parts: vec![first],
+            seen,
+        }
+    }
+
+    /// Takes `payload` as the list's next part when it is names alone and repeats no word
+    /// already read; answers whether it did. A frame that repeats one is the next reply (as
+    /// when a server answers two `GET_NAMES` at once), and any other frame ends the list.
+    pub fn take(&mut self, payload: &Bytes) -> bool {
+        if !names_alone(payload) {
+            return false;
+        }
+        let new = words(payload);
+        if new.iter().any(|w| self.seen.iter().any(|s| s == w)) {
+            return false;
+        }
+        self.seen.extend(new.into_iter().map(str::to_owned));
+        self.parts.push(payload.clone());
+        true
+    }
+
+    /// The frames read, the first one first.
+    pub fn parts(&self) -> &[Bytes] {
+        &self.parts
+    }
+
+    /// The list as one payload: its frames one per line (the first frame alone when no part
+    /// followed it).
+    pub fn joined(&self) -> Bytes {
+        match self.parts.as_slice() {
+            [only] => only.clone(),
+            parts => Bytes::from(parts.join(&b"\n"[..])),
+        }
+    }
 }
 
 /// Framings in the order they are met among course servers: the first candidates a detector
@@ -332,6 +398,24 @@ mod tests {
         ] {
             assert!(!names_alone(other), "{}", String::from_utf8_lossy(other));
         }
+    }
+
+    #[test]
+    fn a_list_goes_on_with_names_alone_that_repeat_no_word() {
+        let b = |s: &str| Bytes::copy_from_slice(s.as_bytes());
+        assert!(ListParts::opened_by(b"Connected users:"));
+        assert!(ListParts::opened_by(b"Alice"));
+        assert!(!ListParts::opened_by(b"Connected users: Alice"));
+        let mut list = ListParts::new(b("Connected users:"));
+        assert_eq!(list.joined(), b("Connected users:"));
+        assert!(list.take(&b("Alice")));
+        assert!(list.take(&b("Bob, Carol")));
+        // A name read already, a heading, a refusal, a delivery: not parts.
+        for other in ["Bob", "Users:", "Not found", "Dave: hi", "users"] {
+            assert!(!list.take(&b(other)), "{other}");
+        }
+        assert_eq!(list.parts().len(), 3);
+        assert_eq!(list.joined(), b("Connected users:\nAlice\nBob, Carol"));
     }
 
     #[test]

@@ -26,7 +26,9 @@
 
 use std::collections::VecDeque;
 
-use super::lenient::{NameCase, reads_as_refusal, words};
+use bytes::Bytes;
+
+use super::lenient::{ListParts, NameCase, list_items, reads_as_refusal, words};
 use super::{ErrorCode, Name, NameList, Reply, Verb};
 
 /// What the reader knows when a reply arrives.
@@ -302,7 +304,7 @@ fn names(t: &str) -> Option<(NameList, bool)> {
         Some((_, body)) => (true, body),
         None => (false, t),
     };
-    let mut tokens: Vec<&str> = super::lenient::list_items(body).collect();
+    let mut tokens: Vec<&str> = list_items(body).collect();
     while let Some(first) = tokens.first()
         && NAMES_PREFIXES.contains(&first.to_ascii_lowercase().as_str())
     {
@@ -341,7 +343,8 @@ pub enum Reading {
     Lenient,
 }
 
-/// The reader's side of a conversation: its context, kept up to date.
+/// The reader's side of a conversation: its context, kept up to date, and a names list sent
+/// in several frames read whole (CLIENT-7).
 #[derive(Debug, Clone, Default)]
 pub struct Conversation {
     reading: Reading,
@@ -349,6 +352,18 @@ pub struct Conversation {
     pending: VecDeque<Verb>,
     known: Vec<Name>,
     received: bool,
+    /// A names list answering `GET_NAMES` that the next frames may go on, with its names so
+    /// far.
+    list: Option<(ListParts, NameList)>,
+}
+
+/// What one frame, or a names list sent in several, reads as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    /// The frame's payload, or the list's frames one per line.
+    pub payload: Bytes,
+    /// How it reads.
+    pub reading: Recognised,
 }
 
 /// The most names remembered as seen.
@@ -376,9 +391,80 @@ impl Conversation {
         self.pending.push_back(verb);
     }
 
-    /// Reads one reply and updates the context: the answered command (and any older one,
-    /// which got no reply) stops waiting, and names seen are remembered.
-    pub fn read(&mut self, payload: &[u8]) -> Recognised {
+    /// Reads one frame and answers what is read now, oldest first: nothing while a names list
+    /// is held, the list that this frame ends, and this frame's own reading.
+    ///
+    /// Read leniently, a names list answering `GET_NAMES` that opens a list or holds names
+    /// alone ([`ListParts::opened_by`]) is held: the frames of names alone that follow are
+    /// its parts (CLIENT-7). The reader waits [`LIST_PART_GAP`] after each frame held, then
+    /// takes the list with [`Conversation::end_list`], as it does before the session ends.
+    ///
+    /// [`LIST_PART_GAP`]: super::lenient::LIST_PART_GAP
+    pub fn read(&mut self, payload: &Bytes) -> Vec<Read> {
+        let mut out = Vec::new();
+        if let Some((mut parts, names)) = self.list.take() {
+            if !self.may_answer_another(payload) && parts.take(payload) {
+                let mut all = names.names().to_vec();
+                for name in list_items(&String::from_utf8_lossy(payload)) {
+                    if let Ok(name) = Name::new(name) {
+                        self.remember(&name);
+                        all.push(name);
+                    }
+                }
+                self.list = Some((parts, NameList::with_omitted(all, names.omitted())));
+                return out;
+            }
+            self.list = Some((parts, names));
+            out.extend(self.end_list());
+        }
+        let pending_names = self.pending.contains(&Verb::GetNames);
+        let reading = self.read_frame(payload);
+        match reading {
+            Recognised::Names(names)
+                if self.reading == Reading::Lenient
+                    && pending_names
+                    && ListParts::opened_by(payload) =>
+            {
+                self.list = Some((ListParts::new(payload.clone()), names));
+            }
+            reading => out.push(Read {
+                payload: payload.clone(),
+                reading,
+            }),
+        }
+        out
+    }
+
+    /// Whether `payload` may answer a command sent after the `GET_NAMES` of the list held
+    /// rather than go on with the list: its words greet, take leave or acknowledge (`Hi`,
+    /// `Goodbye`, `OK` are names alone, too) while a command other than `GET_NAMES` waits.
+    fn may_answer_another(&self, payload: &[u8]) -> bool {
+        self.pending.iter().any(|v| *v != Verb::GetNames)
+            && words(payload).iter().any(|w| {
+                let w = w.to_ascii_lowercase();
+                [&HELLO_WORDS[..], &BYE_WORDS, &ACK_WORDS]
+                    .iter()
+                    .any(|set| set.contains(&w.as_str()))
+            })
+    }
+
+    /// Whether a names list is held for its next part (see [`Conversation::read`]).
+    pub fn holds_list(&self) -> bool {
+        self.list.is_some()
+    }
+
+    /// The names list held, read whole: its payload is its frames one per line.
+    pub fn end_list(&mut self) -> Option<Read> {
+        let (parts, names) = self.list.take()?;
+        Some(Read {
+            payload: parts.joined(),
+            reading: Recognised::Names(names),
+        })
+    }
+
+    /// Reads one frame alone and updates the context: the answered command (and any older
+    /// one, which got no reply) stops waiting, and names seen are remembered.
+    fn read_frame(&mut self, payload: &[u8]) -> Recognised {
         let reading = match self.reading {
             Reading::Strict => match Reply::parse(payload) {
                 Ok(reply) => Recognised::from_reply(&reply),
@@ -460,6 +546,14 @@ mod tests {
 
     fn n(s: &str) -> Name {
         Name::new(s).expect("a name")
+    }
+
+    /// The one reading of `payload`, a names list held included.
+    fn one(c: &mut Conversation, payload: &[u8]) -> Recognised {
+        let mut reads = c.read(&Bytes::copy_from_slice(payload));
+        reads.extend(c.end_list());
+        assert_eq!(reads.len(), 1, "{reads:?}");
+        reads.remove(0).reading
     }
 
     fn list(names: &[&str]) -> Recognised {
@@ -736,13 +830,16 @@ mod tests {
         let mut c = Conversation::new(Reading::Lenient);
         c.sent(Verb::Name, Some(&n("Dave")));
         assert_eq!(
-            c.read(b"Welcome to the chat server!"),
+            one(&mut c, b"Welcome to the chat server!"),
             Recognised::Greeting("Welcome to the chat server!".into())
         );
-        assert_eq!(c.read(b"Hello Dave"), Recognised::Named(n("Dave")));
+        assert_eq!(one(&mut c, b"Hello Dave"), Recognised::Named(n("Dave")));
         // Later, the same text is not a greeting.
         c.sent(Verb::Name, Some(&n("Dave")));
-        assert_eq!(c.read(b"Welcome to the chat server!"), Recognised::Unknown);
+        assert_eq!(
+            one(&mut c, b"Welcome to the chat server!"),
+            Recognised::Unknown
+        );
     }
 
     /// A script's commands can all be out before a slow server greets: the greeting is still
@@ -757,48 +854,48 @@ mod tests {
         c.sent(Verb::Msg, None);
         c.sent(Verb::Exit, None);
         assert_eq!(
-            c.read(b"Welcome to the chat server!"),
+            one(&mut c, b"Welcome to the chat server!"),
             Recognised::Greeting("Welcome to the chat server!".into())
         );
-        assert_eq!(c.read(b"Hello Dave"), Recognised::Named(dave.clone()));
+        assert_eq!(one(&mut c, b"Hello Dave"), Recognised::Named(dave.clone()));
         assert_eq!(
-            c.read(b"Connected clients: Dave"),
+            one(&mut c, b"Connected clients: Dave"),
             Recognised::Names(NameList::new(vec![dave.clone()]))
         );
         assert_eq!(
-            c.read(b"Message sent."),
+            one(&mut c, b"Message sent."),
             Recognised::Ack("Message sent.".into())
         );
         // Then anything answers EXIT.
-        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
+        assert_eq!(one(&mut c, b"Closing your connection"), Recognised::Bye);
 
         // Where only MSG (which a course server may leave unanswered) went before the EXIT,
         // or the frame is not the first, anything still answers it.
         let mut c = Conversation::new(Reading::Lenient);
         c.sent(Verb::Msg, None);
         c.sent(Verb::Exit, None);
-        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
+        assert_eq!(one(&mut c, b"Closing your connection"), Recognised::Bye);
         let mut c = Conversation::new(Reading::Lenient);
         c.sent(Verb::GetNames, None);
         assert_eq!(
-            c.read(b"Connected clients: Dave"),
+            one(&mut c, b"Connected clients: Dave"),
             Recognised::Names(NameList::new(vec![dave]))
         );
         c.sent(Verb::Name, None);
         c.sent(Verb::Exit, None);
-        assert_eq!(c.read(b"Closing your connection"), Recognised::Bye);
+        assert_eq!(one(&mut c, b"Closing your connection"), Recognised::Bye);
     }
 
     #[test]
     fn a_greeting_is_not_a_names_list() {
         let mut conversation = Conversation::new(Reading::Lenient);
         assert_eq!(
-            conversation.read(b"Welcome to the chat server"),
+            one(&mut conversation, b"Welcome to the chat server"),
             Recognised::Greeting("Welcome to the chat server".into())
         );
         let mut strict = Conversation::new(Reading::Strict);
         assert!(matches!(
-            strict.read(b"Welcome to the chat server"),
+            one(&mut strict, b"Welcome to the chat server"),
             Recognised::Names(_)
         ));
     }
@@ -808,22 +905,114 @@ mod tests {
         let mut c = Conversation::new(Reading::Lenient);
         let dave = n("Dave");
         c.sent(Verb::Name, Some(&dave));
-        assert_eq!(c.read(b"Hello Dave"), Recognised::Named(dave.clone()));
+        assert_eq!(one(&mut c, b"Hello Dave"), Recognised::Named(dave.clone()));
         assert_eq!(c.own(), Some(&dave));
         assert_eq!(c.pending().count(), 0);
         // A canonical MSG gets no reply; the names list that follows answers GET_NAMES.
         c.sent(Verb::Msg, None);
         c.sent(Verb::GetNames, None);
-        assert_eq!(c.read(b"Dave Bob"), list(&["Dave", "Bob"]));
+        assert_eq!(one(&mut c, b"Dave Bob"), list(&["Dave", "Bob"]));
         assert_eq!(c.pending().count(), 0);
         assert_eq!(c.known(), [dave.clone(), n("Bob")]);
-        assert_eq!(c.read(b"Carol: hi"), delivery("Carol", "hi"));
+        assert_eq!(one(&mut c, b"Carol: hi"), delivery("Carol", "hi"));
         assert_eq!(c.known().len(), 3);
         c.sent(Verb::Msg, None);
-        assert_eq!(c.read(b"User Zed not found"), refusal("User Zed not found"));
+        assert_eq!(
+            one(&mut c, b"User Zed not found"),
+            refusal("User Zed not found")
+        );
         assert_eq!(c.pending().count(), 0);
         c.sent(Verb::Exit, None);
-        assert_eq!(c.read(b"See you"), Recognised::Bye);
+        assert_eq!(one(&mut c, b"See you"), Recognised::Bye);
+    }
+
+    /// Bytes of `payload`.
+    fn b(payload: &str) -> Bytes {
+        Bytes::copy_from_slice(payload.as_bytes())
+    }
+
+    /// The readings of `reads`.
+    fn readings(reads: Vec<Read>) -> Vec<Recognised> {
+        reads.into_iter().map(|r| r.reading).collect()
+    }
+
+    #[test]
+    fn a_names_list_in_several_frames_is_read_whole_client_7() {
+        let mut c = Conversation::new(Reading::Lenient);
+        c.sent(Verb::Name, Some(&n("Dave")));
+        assert_eq!(one(&mut c, b"Hello Dave"), Recognised::Named(n("Dave")));
+        // A heading, then a frame per name: held until a frame that is not names alone.
+        c.sent(Verb::GetNames, None);
+        for part in ["Connected users:", "Dave", "Bob"] {
+            assert_eq!(c.read(&b(part)), [], "{part}");
+            assert!(c.holds_list());
+        }
+        assert!(c.known().contains(&n("Bob")));
+        let reads = c.read(&b("Bob: hi"));
+        assert_eq!(reads[0].payload, b("Connected users:\nDave\nBob"));
+        assert_eq!(
+            readings(reads),
+            [list(&["Dave", "Bob"]), delivery("Bob", "hi")]
+        );
+        assert!(!c.holds_list());
+
+        // A list names no one twice: a frame that repeats a name is the next reply, and may
+        // open the next list.
+        c.sent(Verb::GetNames, None);
+        c.sent(Verb::GetNames, None);
+        assert_eq!(c.read(&b("Dave")), []);
+        assert_eq!(c.read(&b("Bob")), []);
+        assert_eq!(readings(c.read(&b("Dave"))), [list(&["Dave", "Bob"])]);
+        assert_eq!(c.read(&b("Bob")), []);
+        assert_eq!(
+            c.end_list().map(|r| r.reading),
+            Some(list(&["Dave", "Bob"]))
+        );
+        assert_eq!(c.end_list(), None);
+
+        // A farewell or an acknowledgement while EXIT or MSG waits ends the list.
+        c.sent(Verb::GetNames, None);
+        c.sent(Verb::Exit, None);
+        assert_eq!(c.read(&b("Users online:")), []);
+        assert_eq!(c.read(&b("Dave")), []);
+        assert_eq!(
+            readings(c.read(&b("Goodbye"))),
+            [list(&["Dave"]), Recognised::Bye]
+        );
+        c.sent(Verb::GetNames, None);
+        c.sent(Verb::Msg, None);
+        assert_eq!(c.read(&b("Dave")), []);
+        assert_eq!(
+            readings(c.read(&b("OK"))),
+            [list(&["Dave"]), Recognised::Ack("OK".into())]
+        );
+
+        // A heading alone is an empty list once no part follows.
+        c.sent(Verb::GetNames, None);
+        assert_eq!(c.read(&b("Connected users:")), []);
+        assert_eq!(c.end_list().map(|r| r.reading), Some(list(&[])));
+
+        // A list in one frame that cannot go on is read at once.
+        c.sent(Verb::GetNames, None);
+        assert_eq!(
+            readings(c.read(&b("Connected clients: Dave, Bob"))),
+            [list(&["Dave", "Bob"])]
+        );
+    }
+
+    #[test]
+    fn only_a_lenient_reply_to_get_names_is_held() {
+        let mut strict = Conversation::new(Reading::Strict);
+        strict.sent(Verb::GetNames, None);
+        assert_eq!(
+            readings(strict.read(&b("Dave Bob"))),
+            [list(&["Dave", "Bob"])]
+        );
+        assert!(!strict.holds_list());
+        // Nothing asked: names alone are not a list going on.
+        let mut c = Conversation::new(Reading::Lenient);
+        assert_eq!(c.read(&b("Welcome")).len(), 1);
+        assert!(!c.holds_list());
     }
 
     #[test]
@@ -831,12 +1020,12 @@ mod tests {
         let mut c = Conversation::new(Reading::Lenient);
         c.sent(Verb::Name, Some(&n("Dave")));
         assert!(matches!(
-            c.read(b"Name already in use"),
+            one(&mut c, b"Name already in use"),
             Recognised::Refusal { .. }
         ));
         assert_eq!(c.own(), None);
         c.sent(Verb::Name, Some(&n("Davy")));
-        assert_eq!(c.read(b"Hello Davy"), Recognised::Named(n("Davy")));
+        assert_eq!(one(&mut c, b"Hello Davy"), Recognised::Named(n("Davy")));
     }
 
     #[test]

@@ -366,7 +366,61 @@ impl CourseServer {
     }
 }
 
-/// A participant on a course server, speaking decimal framing of `width` digits byte by byte.
+/// A server of the conformance harness's zoo (`conformance/tests/zoo/FILE`), a course
+/// server written apart from this project, started with a free loopback port; it is killed
+/// when dropped.
+pub struct ZooServer {
+    _child: tokio::process::Child,
+    port: u16,
+}
+
+impl ZooServer {
+    /// Starts `file` and waits until it accepts connections.
+    pub async fn start(file: &str) -> ZooServer {
+        let path = format!(
+            "{}/conformance/tests/zoo/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = tokio::process::Command::new("python3")
+            .arg(&path)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {path}: {e}"));
+        eventually(
+            &format!("{file} listening on {port}"),
+            || {
+                std::net::TcpStream::connect(("127.0.0.1", port))
+                    .ok()
+                    .map(|_| ())
+            },
+            String::new,
+        )
+        .await;
+        ZooServer {
+            _child: child,
+            port,
+        }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn addr(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// The port it listens on, on loopback.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+}
+
+/// A participant on a course server, speaking decimal framing of `width` digits byte by byte,
+/// or lines ending in `\n` when `width` is 0.
 pub struct CoursePeer {
     stream: TcpStream,
     width: usize,
@@ -376,6 +430,11 @@ pub struct CoursePeer {
 impl CoursePeer {
     /// Connects and takes `name`, waiting for the server's hello.
     pub async fn named(port: u16, width: usize, name: &str) -> CoursePeer {
+        CoursePeer::named_with(port, width, name, &format!("Hello {name}")).await
+    }
+
+    /// Connects and takes `name`, waiting for `hello` to arrive.
+    pub async fn named_with(port: u16, width: usize, name: &str, hello: &str) -> CoursePeer {
         let stream = within(TcpStream::connect(("127.0.0.1", port)))
             .await
             .expect("connect");
@@ -385,14 +444,17 @@ impl CoursePeer {
             seen: Vec::new(),
         };
         peer.send(&format!("NAME {name}")).await;
-        peer.expect(&format!("Hello {name}")).await;
+        peer.expect(hello).await;
         peer
     }
 
     /// Sends one framed command.
     pub async fn send(&mut self, command: &str) {
         use tokio::io::AsyncWriteExt;
-        let framed = format!("{:0width$}{command}", command.len(), width = self.width);
+        let framed = match self.width {
+            0 => format!("{command}\n"),
+            width => format!("{:0width$}{command}", command.len()),
+        };
         within(self.stream.write_all(framed.as_bytes()))
             .await
             .expect("send");

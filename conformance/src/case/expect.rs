@@ -11,7 +11,7 @@ use super::{Check, Ctx, FailureKind, SKIPPED, is_names_list};
 use crate::judge::{self, Judgement, NamesExpectation};
 use crate::profile::Profile;
 use crate::wire::{Conn, Received};
-use confab::protocol::lenient;
+use confab::protocol::lenient::{LIST_PART_GAP, ListParts};
 
 impl Ctx {
     /// Sends `NAME name` and expects `HELLO name` (NAME-1).
@@ -67,7 +67,7 @@ impl Ctx {
             if self.profile.strict() || awaited(&payload) {
                 return Ok(payload);
             }
-            if list && may_open_list(&payload) {
+            if list && ListParts::opened_by(&payload) {
                 payload = self.recv_list_parts(conn, payload).await;
                 if awaited(&payload) {
                     return Ok(payload);
@@ -224,7 +224,7 @@ impl Ctx {
         let payload = self.recv(conn, "the names list").await?;
         if self.profile.strict()
             || self.is_names_list(&payload, present)
-            || !may_open_list(&payload)
+            || !ListParts::opened_by(&payload)
         {
             return Ok(payload);
         }
@@ -240,19 +240,10 @@ impl Ctx {
     /// other read answers is left for the next read.
     async fn recv_list_parts(&mut self, conn: &mut Conn, first: Bytes) -> Bytes {
         let gap = LIST_PART_GAP.max(self.timeout / 10);
-        let mut seen: Vec<String> = judge::words(&first).into_iter().map(Into::into).collect();
-        let mut parts = vec![first];
+        let mut list = ListParts::new(first);
         loop {
             match conn.recv(gap).await {
-                Received::Frame(p) if lenient::names_alone(&p) => {
-                    let words = judge::words(&p);
-                    if words.iter().any(|w| seen.iter().any(|s| s == w)) {
-                        conn.unread(Received::Frame(p));
-                        break;
-                    }
-                    seen.extend(words.into_iter().map(Into::into));
-                    parts.push(p);
-                }
+                Received::Frame(p) if list.take(&p) => {}
                 // The list ended (a close is seen again by the next read).
                 Received::Timeout | Received::Closed => break,
                 other => {
@@ -261,16 +252,15 @@ impl Ctx {
                 }
             }
         }
-        if parts.len() == 1 {
-            return parts.remove(0);
+        if list.parts().len() > 1 {
+            self.deviation(format!(
+                "a names list came in {} frames on {}: {}",
+                list.parts().len(),
+                conn.label(),
+                quoted(list.parts())
+            ));
         }
-        self.deviation(format!(
-            "a names list came in {} frames on {}: {}",
-            parts.len(),
-            conn.label(),
-            quoted(&parts)
-        ));
-        Bytes::from(parts.join(&b"\n"[..]))
+        list.joined()
     }
 
     /// Asks for the names until `gone` are no longer listed, within the timeout: for a name
@@ -409,7 +399,7 @@ impl Ctx {
             let mut payload = self.recv(conn, "the names list").await?;
             if !self.profile.strict()
                 && !self.is_names_list(&payload, present)
-                && may_open_list(&payload)
+                && ListParts::opened_by(&payload)
             {
                 payload = self.recv_list_parts(conn, payload).await;
             }
@@ -465,14 +455,6 @@ fn shows(profile: &Profile, payload: &[u8], names: &[Name]) -> bool {
     let refs: Vec<&Name> = names.iter().collect();
     is_names_list(profile, payload, &refs)
 }
-
-/// Whether a frame may be the first of a names list sent in several frames (JUDGE-13).
-fn may_open_list(payload: &[u8]) -> bool {
-    lenient::opens_list(payload) || lenient::names_alone(payload)
-}
-
-/// The least wait for the next frame of a names list sent in several frames.
-pub const LIST_PART_GAP: Duration = Duration::from_millis(200);
 
 /// Payloads quoted for a report, comma-separated.
 fn quoted(payloads: &[Bytes]) -> String {
