@@ -425,6 +425,22 @@ async fn course_session_reads_in_its_own_words(greeting: &[&str]) {
     );
 }
 
+/// A client of the course profile at `addr` that finds the framing and names itself Bob.
+fn course_client_bob(addr: &str) -> [&str; 10] {
+    [
+        "--addr",
+        addr,
+        "--profile",
+        "course",
+        "--framing",
+        "auto",
+        "--name",
+        "Bob",
+        "--wait",
+        "0.5",
+    ]
+}
+
 #[tokio::test]
 async fn framing_auto_finds_each_course_framing() {
     let cases: &[&[&str]] = &[
@@ -435,22 +451,7 @@ async fn framing_auto_finds_each_course_framing() {
     ];
     for args in cases {
         let server = CourseServer::start(args).await;
-        let output = run(
-            &[
-                "--addr",
-                &server.addr(),
-                "--profile",
-                "course",
-                "--framing",
-                "auto",
-                "--name",
-                "Bob",
-                "--wait",
-                "0.5",
-            ],
-            b"GET_NAMES\n",
-        )
-        .await;
+        let output = run(&course_client_bob(&server.addr()), b"GET_NAMES\n").await;
         let out = stdout(&output);
         assert!(
             out.contains("hello Bob\nnames Bob\n"),
@@ -510,18 +511,7 @@ async fn a_names_list_in_several_frames_is_shown_as_one_client_7() {
     for (file, width, hello) in zoo {
         let server = ZooServer::start(file).await;
         let mut alice = CoursePeer::named_with(server.port(), width, "Alice", hello).await;
-        let mut client = Live::spawn(&[
-            "--addr",
-            &server.addr(),
-            "--profile",
-            "course",
-            "--framing",
-            "auto",
-            "--name",
-            "Bob",
-            "--wait",
-            "0.5",
-        ]);
+        let mut client = Live::spawn(&course_client_bob(&server.addr()));
         let mut seen = Vec::new();
         while seen.last().map(String::as_str) != Some("hello Bob") {
             let line = client.next_line().await;
