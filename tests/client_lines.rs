@@ -560,6 +560,24 @@ async fn a_names_list_in_several_frames_is_shown_as_one_client_7() {
     );
 }
 
+/// Zoo 33 reads `dec4` lengths and crashes on a `NAME` in `dec2`, the first framing that
+/// `--framing auto` tries: the client says the server may have died on its probe, and how to
+/// go on, instead of only that the connection was refused.
+#[tokio::test]
+async fn a_server_that_dies_on_a_framing_probe_is_named_with_the_way_on() {
+    let server = ZooServer::start("33_padded_dec4.py").await;
+    let output = run(&course_client_bob(&server.addr()), b"GET_NAMES\n").await;
+    let err = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    for needle in [
+        "stopped accepting connections after `NAME Bob` was sent in dec2 framing",
+        "may have crashed",
+        "give its framing with --framing",
+    ] {
+        assert!(err.contains(needle), "{needle:?} in {err}");
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_framing_is_diagnosed_on_the_first_frame_with_the_likely_one_client_4() {
     // The reference server (dec4) answers a dec2 NAME with ERROR BAD_FRAME in dec4, which

@@ -75,10 +75,30 @@ pub async fn detect(
     };
     let mut tried = Vec::new();
     let mut fresh = Some(stream);
+    // A server that refuses connections after a probe may have crashed on it.
+    let reconnect = |tried: &[Framing]| {
+        let probe = tried.last().copied();
+        let command = String::from_utf8_lossy(&first.to_payload()).into_owned();
+        async move {
+            connect(addr).await.map_err(|e| match (e, probe) {
+                (ClientError::Connect { addr, source }, Some(framing))
+                    if source.kind() == std::io::ErrorKind::ConnectionRefused =>
+                {
+                    ClientError::DiedOnProbe {
+                        addr,
+                        command,
+                        framing,
+                        source,
+                    }
+                }
+                (e, _) => e,
+            })
+        }
+    };
     for framing in lenient::likely_framings().into_iter().take(MAX_TRIES) {
         let stream = match fresh.take() {
             Some(stream) => stream,
-            None => connect(addr).await?,
+            None => reconnect(&tried).await?,
         };
         tried.push(framing);
         let Ok(attempt) = detect::attempt(
@@ -125,7 +145,7 @@ pub async fn detect(
                     (Framing::Raw | Framing::Line, Some(stream)) => stream,
                     (_, old) => {
                         drop(old);
-                        connect(addr).await?
+                        reconnect(&tried).await?
                     }
                 };
                 return Ok(Detected {

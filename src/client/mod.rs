@@ -228,6 +228,17 @@ pub enum ClientError {
         "the server closed the connection without a reply to what was sent in {framing}; is --framing right for this server? (--framing auto finds it)"
     )]
     NoReply { framing: crate::protocol::Framing },
+    /// `--framing auto` sent a first command in a framing the server does not read, and the
+    /// server then refused new connections: it may have crashed on that command.
+    #[error(
+        "{addr} stopped accepting connections after `{command}` was sent in {framing} framing to find its framing: the server may have crashed on it ({source}); start it again and give its framing with --framing"
+    )]
+    DiedOnProbe {
+        addr: String,
+        command: String,
+        framing: crate::protocol::Framing,
+        source: io::Error,
+    },
     /// `--framing auto` found no framing the server answers in.
     #[error(
         "cannot tell the server's framing: no greeting, and no reply to a first command in {tried}; give --framing"
