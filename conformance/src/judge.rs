@@ -207,6 +207,23 @@ fn list_shape(payload: &[u8], present: &[&Name]) -> String {
 
 /// A delivery of `text` from `from` (MSG-1).
 pub fn delivery(profile: &Profile, payload: &[u8], from: &str, text: &str) -> Judgement {
+    delivered(profile, payload, from, text, false)
+}
+
+/// A delivery of `text` from `from` as the grading sheet's rows ask for it (JUDGE-22): as
+/// [`delivery`] judges it, except that lenient matching also finds the text in another letter
+/// case (`ALICE: CARRY ON` carries `carry on`), a deviation.
+pub fn delivery_words(profile: &Profile, payload: &[u8], from: &str, text: &str) -> Judgement {
+    delivered(profile, payload, from, text, true)
+}
+
+fn delivered(
+    profile: &Profile,
+    payload: &[u8],
+    from: &str,
+    text: &str,
+    any_case: bool,
+) -> Judgement {
     let exact = match &profile.replies.delivery {
         Some(p) => p
             .replace("{from}", from)
@@ -217,17 +234,34 @@ pub fn delivery(profile: &Profile, payload: &[u8], from: &str, text: &str) -> Ju
     if payload == exact {
         return Judgement::Exact;
     }
-    let carries_text = payload
-        .windows(text.len().max(1))
-        .any(|w| w == text.as_bytes());
-    if lenient(profile) && has_word(payload, from) && carries_text {
-        let shape = String::from_utf8_lossy(payload)
-            .replacen(text, "<text>", 1)
-            .replace(from, "<name>");
-        return Judgement::Deviation(format!(
-            "deliveries read `{}` instead of `<name> SENT <text>`",
-            escape_bytes(shape.as_bytes())
-        ));
+    if lenient(profile) && has_word(payload, from) {
+        let carries_text = payload
+            .windows(text.len().max(1))
+            .any(|w| w == text.as_bytes());
+        let shown = String::from_utf8_lossy(payload);
+        if carries_text {
+            let shape = shown.replacen(text, "<text>", 1).replace(from, "<name>");
+            return Judgement::Deviation(format!(
+                "deliveries read `{}` instead of `<name> SENT <text>`",
+                escape_bytes(shape.as_bytes())
+            ));
+        }
+        if shown.to_lowercase().contains(&text.to_lowercase()) {
+            if any_case {
+                return Judgement::Deviation(format!(
+                    "deliveries read `{}` instead of `<name> SENT {}`: the text in another \
+                     letter case (JUDGE-22)",
+                    escape_bytes(shown.replace(from, "<name>").as_bytes()),
+                    escape_bytes(text.as_bytes())
+                ));
+            }
+            return Judgement::Mismatch(format!(
+                "expected {}, got {}: the text in another letter case (MSG-6 asks for it as \
+                 sent)",
+                show(&exact),
+                show(payload)
+            ));
+        }
     }
     Judgement::Mismatch(format!("expected {}, got {}", show(&exact), show(payload)))
 }
@@ -369,6 +403,18 @@ mod tests {
         ));
         assert!(!delivery(&course, b"Bob: hi there", "Ann", "hi there").accepted());
         assert!(!delivery(&course, b"Ann: hi", "Ann", "hi there").accepted());
+        // The grading sheet's rows read a message's words in any letter case (JUDGE-22); the
+        // spec's cases and strict matching keep its letters.
+        assert!(matches!(
+            delivery_words(&course, b"ANN: CARRY ON", "ANN", "carry on"),
+            Judgement::Deviation(d) if d.contains("another letter case")
+        ));
+        assert!(matches!(
+            delivery(&course, b"ANN: CARRY ON", "ANN", "carry on"),
+            Judgement::Mismatch(m) if m.contains("another letter case (MSG-6")
+        ));
+        assert!(!delivery_words(&strict, b"ANN SENT CARRY ON", "ANN", "carry on").accepted());
+        assert!(!delivery_words(&course, b"ANN: CARRY", "ANN", "carry on").accepted());
     }
 
     #[test]

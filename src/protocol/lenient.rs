@@ -133,11 +133,14 @@ pub fn opens_list(payload: &[u8]) -> bool {
 }
 
 /// The items of a names list in a course server's words: what stands between commas,
-/// spaces and line breaks.
+/// spaces and line breaks, bullets left out (` - Alice`, `* Bob`).
 pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| c == ',' || c.is_whitespace())
-        .filter(|w| !w.is_empty())
+        .filter(|w| !w.is_empty() && !BULLETS.contains(w))
 }
+
+/// Marks that a server may put before each name of a list, one per line.
+const BULLETS: [&str; 5] = ["-", "*", "\u{2022}", "\u{2013}", "\u{b7}"];
 
 /// Whether a payload is names alone: one or more valid names (NAME-3), separated by spaces,
 /// commas or line breaks, and nothing else. A part of a names list sent in several frames.
@@ -380,6 +383,8 @@ mod tests {
         }
         for alone in [
             &b"Alice"[..],
+            b" - Alice\r\n",
+            "\u{2022} Alice".as_bytes(),
             b"Alice\n",
             b"Alice, Bob",
             b"Alice Bob\nCarol ",
@@ -389,6 +394,7 @@ mod tests {
         for other in [
             &b""[..],
             b"\n",
+            b" - ",
             b"[Alice] hi",
             b"Alice: hi",
             b"*** Bob left the chat",

@@ -252,15 +252,17 @@ impl Ctx {
                 }
             }
         }
+        let joined = list.joined();
         if list.parts().len() > 1 {
+            let frames = quoted(list.parts());
             self.deviation(format!(
-                "a names list came in {} frames on {}: {}",
+                "a names list came in {} frames on {}: {frames}",
                 list.parts().len(),
                 conn.label(),
-                quoted(list.parts())
             ));
+            self.joined_list(format!("`{}`", escape_bytes(&joined)), frames);
         }
-        list.joined()
+        joined
     }
 
     /// Asks for the names until `gone` are no longer listed, within the timeout: for a name
@@ -309,11 +311,35 @@ impl Ctx {
     /// Expects the delivery `from SENT text` (MSG-1). Lenient matching skips a few other
     /// frames first (acknowledgements of the server's own), as deviations.
     pub async fn expect_delivery(&mut self, conn: &mut Conn, from: &Name, text: &str) -> Check {
+        self.expect_delivered(conn, from, text, judge::delivery)
+            .await
+    }
+
+    /// Expects a delivery of `text` from `from` as the grading sheet's rows ask for it: in
+    /// lenient matching the text may come in another letter case (JUDGE-22).
+    pub async fn expect_delivery_words(
+        &mut self,
+        conn: &mut Conn,
+        from: &Name,
+        text: &str,
+    ) -> Check {
+        self.expect_delivered(conn, from, text, judge::delivery_words)
+            .await
+    }
+
+    async fn expect_delivered(
+        &mut self,
+        conn: &mut Conn,
+        from: &Name,
+        text: &str,
+        judged: fn(&Profile, &[u8], &str, &str) -> Judgement,
+    ) -> Check {
         let expected = format!("`{from} SENT {}`", escape_bytes(text.as_bytes()));
         let profile = self.profile.clone();
-        let awaited = |p: &[u8]| judge::delivery(&profile, p, from.as_str(), text).accepted();
+        // The text in another letter case ends the wait too, to be judged at once.
+        let awaited = |p: &[u8]| judge::delivery_words(&profile, p, from.as_str(), text).accepted();
         let payload = self.recv_awaited(conn, &expected, &awaited).await?;
-        let j = judge::delivery(&self.profile, &payload, from.as_str(), text);
+        let j = judged(&self.profile, &payload, from.as_str(), text);
         self.judge(j, &expected)
     }
 

@@ -266,6 +266,9 @@ pub struct Ctx {
     registered: BTreeSet<String>,
     /// Names this case made up, shortest first.
     generated: Vec<String>,
+    /// Names lists read in several frames (JUDGE-13), quoted whole and as their frames: a
+    /// failure quotes the frames that arrived, not the list they were read as.
+    joined_lists: Vec<(String, String)>,
 }
 
 impl Ctx {
@@ -294,6 +297,7 @@ impl Ctx {
             informational: false,
             registered: BTreeSet::new(),
             generated: Vec::new(),
+            joined_lists: Vec::new(),
         }
     }
 
@@ -352,12 +356,23 @@ impl Ctx {
         expected: impl Into<String>,
         actual: impl Into<String>,
     ) -> Failure {
+        let mut actual = actual.into();
+        for (whole, frames) in &self.joined_lists {
+            if actual.contains(whole.as_str()) {
+                actual = actual.replace(whole.as_str(), &format!("{frames} (one names list)"));
+            }
+        }
         Failure {
             kind,
             step: self.step.clone(),
             expected: expected.into(),
-            actual: actual.into(),
+            actual,
         }
+    }
+
+    /// Remembers a names list read in several frames, for failures to quote its frames.
+    pub(crate) fn joined_list(&mut self, whole: String, frames: String) {
+        self.joined_lists.push((whole, frames));
     }
 
     /// The case does not apply to this dialect.

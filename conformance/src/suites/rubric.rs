@@ -64,7 +64,7 @@ pub fn cases() -> Vec<Case> {
                 ctx.step("A → MSG B HELLO");
                 let m = msg(ctx, &bn, "HELLO")?;
                 ctx.send(&mut a, &m).await?;
-                ctx.expect_delivery(&mut b, &an, "HELLO").await
+                ctx.expect_delivery_words(&mut b, &an, "HELLO").await
             }
         ),
         case!(
@@ -287,12 +287,13 @@ pub fn cases() -> Vec<Case> {
                 ctx.send(&mut a, &m).await?;
                 let profile = ctx.profile.clone();
                 let from = an.clone();
-                let carries =
-                    move |p: &[u8]| judge::delivery(&profile, p, from.as_str(), "carry").accepted();
+                let carries = move |p: &[u8]| {
+                    judge::delivery_words(&profile, p, from.as_str(), "carry").accepted()
+                };
                 let got = ctx
                     .recv_awaited(&mut b, &format!("a delivery from {an}"), &carries)
                     .await?;
-                match judge::delivery(&ctx.profile, &got, an.as_str(), "carry on") {
+                match judge::delivery_words(&ctx.profile, &got, an.as_str(), "carry on") {
                     Judgement::Mismatch(m) if !carries(&got) => {
                         return Err(ctx.fail(
                             FailureKind::Wrong,
@@ -336,10 +337,10 @@ pub fn cases() -> Vec<Case> {
                 let (mut c, cn) = client(ctx, "C").await?;
                 let m = msg(ctx, &bn, "ping")?;
                 ctx.send(&mut a, &m).await?;
-                ctx.expect_delivery(&mut b, &an, "ping").await?;
+                ctx.expect_delivery_words(&mut b, &an, "ping").await?;
                 let m = msg(ctx, &an, "pong")?;
                 ctx.send(&mut b, &m).await?;
-                ctx.expect_delivery(&mut a, &bn, "pong").await?;
+                ctx.expect_delivery_words(&mut a, &bn, "pong").await?;
                 ctx.expect_names(&mut c, &[&an, &bn, &cn], &[]).await
             }
         ),
