@@ -486,6 +486,32 @@ async fn lengths_padded_with_spaces_are_read_leniently_and_named_strictly() {
     );
 }
 
+/// Zoo 36 shows every name upper-cased and keeps it as sent: it greets `NAME q` with
+/// `WELCOME Q`, and a name's twin in the other letter case as the same letters. Names the
+/// harness chose itself are then looked for as the server shows them (JUDGE-21), as the names
+/// it makes up are.
+#[tokio::test]
+async fn names_the_harness_chose_itself_are_found_in_the_servers_letter_case() {
+    let test = "names_the_harness_chose_itself_are_found_in_the_servers_letter_case";
+    if !tools::available(test, "python3", "python3") {
+        return;
+    }
+    let python = tools::python3_executable();
+    let command = format!(
+        "exec {python} -S {} {{port}}",
+        zoo().join("36_shouting_dec3.py").display()
+    );
+    let report = grade_command(command, &["spec.NAME-2.taken", "spec.NAME-3.valid-names"])
+        .await
+        .unwrap_or_else(|e| panic!("the harness could not grade zoo 36: {e}"));
+    assert_eq!(report.cases.len(), 2, "{}", shown(&report));
+    assert!(
+        report.cases.iter().all(|c| c.verdict.is_pass()),
+        "{}",
+        shown(&report)
+    );
+}
+
 fn shown(report: &Report) -> String {
     text::render_tail(report, text::Style { color: false })
 }

@@ -95,7 +95,8 @@ impl Ctx {
     /// takes the first reply that is no refusal as the acceptance, a deviation (JUDGE-15).
     ///
     /// [`ServerTraits::unnamed_hello`]: crate::sentinel::ServerTraits::unnamed_hello
-    pub async fn expect_hello_reply(&mut self, conn: &mut Conn, name: &Name) -> Check<Bytes> {
+    pub async fn expect_hello_reply(&mut self, conn: &mut Conn, sent: &Name) -> Check<Bytes> {
+        let name = &self.as_shown(sent);
         let expected = format!("`HELLO {name}`");
         let profile = self.profile.clone();
         let unnamed = self.server.unnamed_hello && !profile.strict();
@@ -114,7 +115,7 @@ impl Ctx {
             }
             j => self.judge(j, &expected)?,
         }
-        conn.set_named(name);
+        conn.set_named(sent);
         self.registered.insert(name.to_string());
         Ok(payload)
     }
@@ -138,10 +139,14 @@ impl Ctx {
         present: &[&Name],
         absent: &[&Name],
     ) -> Check {
-        let payload = self.recv_list(conn, present).await?;
+        let present: Vec<Name> = present.iter().map(|n| self.as_shown(n)).collect();
+        let absent: Vec<Name> = absent.iter().map(|n| self.as_shown(n)).collect();
+        let present: Vec<&Name> = present.iter().collect();
+        let absent: Vec<&Name> = absent.iter().collect();
+        let payload = self.recv_list(conn, &present).await?;
         let want = NamesExpectation {
-            present,
-            absent,
+            present: &present,
+            absent: &absent,
             allow_omitted: false,
         };
         let j = judge::names(&self.profile, &payload, want);

@@ -370,6 +370,16 @@ impl Ctx {
         }
     }
 
+    /// `name` as the server shows it in its replies (JUDGE-21): in lenient matching, in the
+    /// letter case the server was seen to keep names in, which a name the case chose itself
+    /// (`q`, a name's twin in the other case) may not be in; as sent in strict matching.
+    pub fn as_shown(&self, name: &Name) -> Name {
+        if self.profile.strict() {
+            return name.clone();
+        }
+        Name::new(&self.server.name_case.apply(name.as_str())).unwrap_or_else(|_| name.clone())
+    }
+
     /// Remembers a names list read in several frames, for failures to quote its frames.
     pub(crate) fn joined_list(&mut self, whole: String, frames: String) {
         self.joined_lists.push((whole, frames));
