@@ -62,7 +62,6 @@ pub(crate) async fn client_answered(ctx: &mut Ctx, label: &str) -> Check<(Conn, 
     Ok((conn, name, reply))
 }
 
-/// The payload of `cmd` in the profile's spelling.
 /// `name` differing in letter case only: in lower case, or in upper case where it is all lower
 /// case already (the harness's names are, for a server that keeps names so, JUDGE-21).
 pub(crate) fn case_twin(ctx: &Ctx, name: &Name) -> Check<Name> {
@@ -75,6 +74,7 @@ pub(crate) fn case_twin(ctx: &Ctx, name: &Name) -> Check<Name> {
     Name::new(&twin).map_err(|e| ctx.fail(FailureKind::Harness, "a valid name", e.to_string()))
 }
 
+/// The payload of `cmd` in the profile's spelling.
 pub(crate) fn payload(ctx: &Ctx, cmd: &Command) -> Vec<u8> {
     let mut out = Vec::new();
     cmd.encode(ctx.profile.dialect.spelling, &mut out);
