@@ -106,7 +106,18 @@ pub async fn run_confined(
         resolved.dialect.framing = detected.traits.dialect.framing;
         resolved.dialect.spelling = detected.traits.dialect.spelling;
         options.profile = std::sync::Arc::new(resolved);
-        let mut report = runner::run(&mut target, &options, observer).await;
+        // The sentinel asks for the names before the first case, alone on the server, so that
+        // what its lists show (JUDGE-17) is known before any case is judged, whichever cases
+        // run first or beside each other (JUDGE-23).
+        if target.has_sentinel() {
+            let _ = target.liveness(options.timeout).await;
+        }
+        let lanes = if options.fail_fast || !target.restartable() || target.cheap_to_restart() {
+            1
+        } else {
+            options.lanes
+        };
+        let mut report = runner::run_in_lanes(&mut target, lanes, &options, observer).await;
         report.profile.detect_framing = profile.detect_framing;
         report.profile.detect_spelling = profile.detect_spelling;
         report.dialect = Some(if target.lists_others_only() {

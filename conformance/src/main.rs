@@ -85,6 +85,14 @@ struct Args {
     #[arg(long, default_value = "70s", value_parser = parse_duration)]
     restart_timeout: Duration,
 
+    /// Copies of a server started with --exec and `{port}` that run cases at once, each on a
+    /// port of its own with its share of the spec cases (the last copy takes the example run,
+    /// the rubric and robustness). A server that waits out timeouts is graded several times
+    /// faster; 1 runs every case on one copy, one after another. Not used with --addr or
+    /// --fail-fast.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=16))]
+    lanes: u16,
+
     /// Report format (text, json, junit, markdown), written to --output or else to stdout;
     /// `FORMAT=FILE` writes that format to FILE. Repeatable, so that one run writes every
     /// report: `--format json=out.json --format junit=out.xml`.
@@ -307,6 +315,7 @@ fn run(args: Args) -> anyhow::Result<i32> {
     options.restart_deadline = args.restart_timeout;
     options.tag = args.tag.clone();
     options.fail_fast = args.fail_fast;
+    options.lanes = usize::from(args.lanes);
     let destinations = destinations(&args.format, args.output.as_ref())?;
     if let Some(tag) = &options.tag
         && !tag.chars().all(|c| c.is_ascii_alphabetic())

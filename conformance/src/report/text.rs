@@ -51,11 +51,13 @@ impl Style {
 /// Transcript lines shown per failure on the terminal; the rest is in `--transcripts`.
 const TRANSCRIPT_LINES: usize = 40;
 
-/// Streams one line per case to `out` as the run goes.
+/// Streams one line per case to `out` as the run goes, numbered in the order the cases
+/// finish (cases run on several copies of a server finish out of run order).
 pub struct Progress<W: Write> {
     out: W,
     style: Style,
     width: usize,
+    done: usize,
 }
 
 impl<W: Write> Progress<W> {
@@ -64,6 +66,7 @@ impl<W: Write> Progress<W> {
             out,
             style,
             width: 2,
+            done: 0,
         }
     }
 }
@@ -71,14 +74,16 @@ impl<W: Write> Progress<W> {
 impl<W: Write> Observer for Progress<W> {
     fn started(&mut self, total: usize, target: &str) {
         self.width = total.to_string().len();
+        self.done = 0;
         let _ = writeln!(self.out, "testing {target}: {total} cases");
     }
 
-    fn finished(&mut self, index: usize, total: usize, c: &CaseReport) {
+    fn finished(&mut self, _index: usize, total: usize, c: &CaseReport) {
+        self.done += 1;
         let _ = writeln!(
             self.out,
             "[{:>w$}/{total}] {} {:<44} {}",
-            index + 1,
+            self.done,
             self.style.verdict(c.verdict),
             c.id,
             self.style

@@ -12,6 +12,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use confab::protocol::{Framing, Name, Spelling};
@@ -154,8 +155,8 @@ pub struct Target {
     sentinel: Option<Sentinel>,
     sentinel_name: Name,
     /// Whether the server's names lists leave the asker out, as its sentinels found
-    /// (JUDGE-17).
-    others_only: bool,
+    /// (JUDGE-17); shared with this server's twins, so that what one copy shows holds for all.
+    others_only: Arc<AtomicBool>,
     /// Named connections of the harness's own that stay open until the run ends.
     kept: Vec<tokio::net::TcpStream>,
     /// Restarts after a crash so far.
@@ -177,7 +178,7 @@ impl Target {
             traits: None,
             sentinel: None,
             sentinel_name: sentinel,
-            others_only: false,
+            others_only: Arc::new(AtomicBool::new(false)),
             kept: Vec::new(),
             restarts: 0,
             confinement: Default::default(),
@@ -218,13 +219,15 @@ impl Target {
     /// Whether the server's names lists leave the asker out, as the sentinels' lists have
     /// shown so far (JUDGE-17).
     pub fn lists_others_only(&self) -> bool {
-        self.others_only
+        self.others_only.load(Ordering::Relaxed)
     }
 
     /// Keeps what the sentinel's lists have shown of the server's.
     fn learn_from_sentinel(&mut self) {
-        if let Some(s) = &self.sentinel {
-            self.others_only = s.lists_others_only();
+        if let Some(s) = &self.sentinel
+            && s.lists_others_only()
+        {
+            self.others_only.store(true, Ordering::Relaxed);
         }
     }
 
@@ -341,6 +344,25 @@ impl Target {
         })
     }
 
+    /// Another copy of this server, started on a port of its own and taken to speak the
+    /// dialect found for this one, with its sentinel joined: a lane of cases run beside this
+    /// one's. For a server the harness starts on a port of its choosing.
+    pub async fn twin(&self, timeout: Duration) -> Result<Target, TargetError> {
+        let mut twin = Target::new(self.spec.clone(), self.startup, self.sentinel_name.clone());
+        twin.confinement = self.confinement.clone();
+        twin.traits = self.traits.clone();
+        twin.others_only = self.others_only.clone();
+        let joined = match twin.start().await {
+            Ok(_) => twin.join_sentinel(timeout).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = joined {
+            twin.stop().await;
+            return Err(e);
+        }
+        Ok(twin)
+    }
+
     /// Joins the sentinel to the running server, in the known dialect.
     pub async fn join_sentinel(&mut self, timeout: Duration) -> Result<(), TargetError> {
         let (Some(addr), Some(traits)) = (self.addr, self.traits.clone()) else {
@@ -351,7 +373,7 @@ impl Target {
         self.sentinel = None;
         match Sentinel::join(addr, &traits, &self.sentinel_name, timeout).await {
             Ok(mut s) => {
-                if self.others_only {
+                if self.lists_others_only() {
                     s.tell_others_only();
                 }
                 self.sentinel = Some(s);
