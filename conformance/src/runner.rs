@@ -9,7 +9,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::case::{Case, Ctx, FailureKind, Suite, Verdict};
+use crate::case::{Case, Check, Ctx, FailureKind, Suite, Verdict};
 use crate::profile::Profile;
 use crate::report::{CaseReport, Report};
 use crate::suites;
@@ -319,6 +319,80 @@ impl Lane {
         }
     }
 
+    /// Runs `case` once on the started `target`, with a context of its own; `None` if the
+    /// server has no address.
+    async fn attempt(
+        &self,
+        target: &Target,
+        run: &Run<'_>,
+        case: &Case,
+        index: usize,
+    ) -> Option<(Ctx, Result<Check, tokio::time::error::Elapsed>, Duration)> {
+        let addr = target.addr()?;
+        // The grading sheet judges leniently, whatever the profile.
+        let profile = if case.suite == Suite::Rubric {
+            self.lenient.clone()
+        } else {
+            run.options.profile.clone()
+        };
+        // The case has the server to itself when the harness started it and no sentinel is
+        // connected.
+        let alone = target.owned() && !target.has_sentinel();
+        let mut ctx = Ctx::new(
+            profile,
+            addr,
+            run.options.timeout,
+            alone,
+            case_tag(run.tag, index),
+        );
+        ctx.server = self.server.clone();
+        ctx.listed = target.sentinel().cloned().into_iter().collect();
+        ctx.lists_others_only = target.lists_others_only();
+        let t0 = Instant::now();
+        let outcome = tokio::time::timeout(self.guard, (case.run)(&mut ctx)).await;
+        let duration = t0.elapsed();
+        if let Some(header) =
+            crate::wire::padded_header(ctx.profile.dialect.framing, &ctx.transcript().events())
+        {
+            ctx.deviation(format!(
+                "length fields are padded with spaces (`{header}`), read as decimal lengths \
+                 (DIALECT-6)"
+            ));
+        }
+        Some((ctx, outcome, duration))
+    }
+
+    /// Plays a row that did all it asks, after which the server died when the sentinel asked
+    /// for the names, again on a fresh server, and waits with the row's connections open
+    /// without asking anything (JUDGE-28). A note saying so if the row passes again and the
+    /// server lives on; `None` if it dies unasked, or the row fails this time.
+    async fn replay_unasked(
+        &self,
+        target: &mut Target,
+        run: &Run<'_>,
+        case: &Case,
+        index: usize,
+    ) -> Option<String> {
+        target.fresh().await.ok()?;
+        target.join_sentinel(run.options.timeout).await.ok()?;
+        let (ctx, outcome, _) = self.attempt(target, run, case, index).await?;
+        if !matches!(outcome, Ok(Ok(()))) {
+            return None;
+        }
+        let died = target.exits_within(confab::detect::SETTLE).await;
+        drop(ctx);
+        match died {
+            Some(_) => None,
+            None => Some(
+                "the server died when the harness's sentinel asked for the names after this row, \
+                 with the row's connections open; played again on a fresh server, the row passed \
+                 and the server lived on while nobody asked: the row is judged on what it asks \
+                 (JUDGE-28)"
+                    .to_owned(),
+            ),
+        }
+    }
+
     /// Runs `lane` (indices into the run's cases, in order) on `target`, one at a time;
     /// `ends` when no case follows them on this copy.
     async fn run(
@@ -390,43 +464,13 @@ impl Lane {
                 reports.push((index, report));
                 continue;
             }
-            let Some(addr) = target.addr() else {
+            let Some((mut ctx, outcome, duration)) = self.attempt(target, run, case, index).await
+            else {
                 break;
             };
-            // The grading sheet judges leniently, whatever the profile.
-            let profile = if case.suite == Suite::Rubric {
-                self.lenient.clone()
-            } else {
-                run.options.profile.clone()
-            };
-            // The case has the server to itself when the harness started it and no sentinel is
-            // connected.
-            let alone = target.owned() && !target.has_sentinel();
-            let mut ctx = Ctx::new(
-                profile,
-                addr,
-                run.options.timeout,
-                alone,
-                case_tag(run.tag, index),
-            );
-            ctx.server = self.server.clone();
-            ctx.listed = target.sentinel().cloned().into_iter().collect();
-            ctx.lists_others_only = target.lists_others_only();
-            let t0 = Instant::now();
-            let outcome = tokio::time::timeout(self.guard, (case.run)(&mut ctx)).await;
-            let duration = t0.elapsed();
-            if let Some(header) =
-                crate::wire::padded_header(ctx.profile.dialect.framing, &ctx.transcript().events())
-            {
-                ctx.deviation(format!(
-                    "length fields are padded with spaces (`{header}`), read as decimal lengths \
-                     (DIALECT-6)"
-                ));
-            }
+            let passed = matches!(outcome, Ok(Ok(())));
             let (mut verdict, failure) = match outcome {
-                Ok(Ok(())) if ctx.is_informational() => (Verdict::Informational, None),
-                Ok(Ok(())) if !ctx.deviations().is_empty() => (Verdict::PassWithDeviation, None),
-                Ok(Ok(())) => (Verdict::Pass, None),
+                Ok(Ok(())) => (passed_verdict(&ctx), None),
                 Ok(Err(f)) => {
                     let v = match f.kind {
                         FailureKind::Unsupported => Verdict::Unsupported,
@@ -459,6 +503,21 @@ impl Lane {
                     verdict = Verdict::ServerHung;
                     liveness = Some(why);
                 }
+            }
+            // A row of the grading sheet that did all it asks is judged on that alone: a server
+            // that dies on the sentinel's question, not on the row, has not failed the row
+            // (JUDGE-28).
+            if passed
+                && verdict == Verdict::ServerCrashed
+                && case.suite == Suite::Rubric
+                && target.restartable()
+                && !target.cheap_to_restart()
+                && let Some(note) = self.replay_unasked(target, run, case, index).await
+            {
+                ctx.note(note);
+                verdict = passed_verdict(&ctx);
+                liveness = None;
+                self.needs_fresh = true;
             }
             if target.lists_others_only() && !self.others_only_noticed {
                 self.others_only_noticed = true;
@@ -534,6 +593,17 @@ impl Lane {
             self.previous_names = ctx.registered_names();
         }
         reports
+    }
+}
+
+/// The verdict of a case that did all it asks.
+fn passed_verdict(ctx: &Ctx) -> Verdict {
+    if ctx.is_informational() {
+        Verdict::Informational
+    } else if !ctx.deviations().is_empty() {
+        Verdict::PassWithDeviation
+    } else {
+        Verdict::Pass
     }
 }
 

@@ -13,13 +13,51 @@ use bytes::Bytes;
 use super::dialect::{BinaryWidth, DecimalWidth, Framing};
 use super::frame;
 
-/// The words of a payload: maximal runs of ASCII letters and digits. A payload that is not
-/// UTF-8 has no words.
+/// The words of a payload: maximal runs of ASCII letters and digits in its [`visible`] text.
+/// A payload that is not UTF-8 has no words.
 pub fn words(payload: &[u8]) -> Vec<&str> {
     let text = std::str::from_utf8(payload).unwrap_or_default();
-    text.split(|c: char| !c.is_ascii_alphanumeric())
+    visible(text)
+        .flat_map(|piece| piece.split(|c: char| !c.is_ascii_alphanumeric()))
         .filter(|w| !w.is_empty())
         .collect()
+}
+
+/// What a terminal shows of `text`: the pieces between its ANSI escape sequences (colours and
+/// styles such as `\x1b[32m` and `\x1b[0m`), which are no part of any word (JUDGE-24).
+pub fn visible(text: &str) -> impl Iterator<Item = &str> {
+    text.split('\u{1b}')
+        .enumerate()
+        .map(|(i, piece)| if i == 0 { piece } else { after_escape(piece) })
+}
+
+/// `piece` (what follows an ESC) without the rest of its escape sequence: a control sequence
+/// (`[`, parameter bytes, intermediate bytes, a final byte), or else one character.
+fn after_escape(piece: &str) -> &str {
+    let bytes = piece.as_bytes();
+    if bytes.first() != Some(&b'[') {
+        return piece.char_indices().nth(1).map_or("", |(i, _)| &piece[i..]);
+    }
+    let mut end = 1;
+    for range in [0x30..=0x3f, 0x20..=0x2f] {
+        while bytes.get(end).is_some_and(|b| range.contains(b)) {
+            end += 1;
+        }
+    }
+    if bytes.get(end).is_some_and(|b| (0x40..=0x7e).contains(b)) {
+        end += 1;
+    }
+    // Every byte passed over is ASCII, so `end` is a character boundary.
+    &piece[end..]
+}
+
+/// `text` as a terminal shows it: its [`visible`] pieces, each escape sequence a space.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\u{1b}') {
+        visible(text).collect::<Vec<_>>().join(" ").into()
+    } else {
+        text.into()
+    }
 }
 
 /// Whether `word` is one of the words of `payload`.
@@ -113,7 +151,7 @@ pub const REFUSAL_WORDS: [&str; 38] = [
 /// ASCII or typographic, or left out: `cant`, `doesnt`); or it starts with a question mark
 /// (`?? DANCE`: the server did not understand).
 pub fn reads_as_refusal(payload: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(payload).to_lowercase();
+    let text = shown(&String::from_utf8_lossy(payload)).to_lowercase();
     if text.trim_start().starts_with('?') {
         return true;
     }
@@ -129,13 +167,14 @@ pub fn reads_as_refusal(payload: &[u8]) -> bool {
 /// refusal.
 pub fn opens_list(payload: &[u8]) -> bool {
     std::str::from_utf8(payload)
-        .is_ok_and(|t| t.trim_end().ends_with(':') && !reads_as_refusal(payload))
+        .is_ok_and(|t| shown(t).trim_end().ends_with(':') && !reads_as_refusal(payload))
 }
 
 /// The items of a names list in a course server's words: what stands between commas,
-/// spaces and line breaks, bullets left out (` - Alice`, `* Bob`).
+/// spaces and line breaks in its [`visible`] text, bullets left out (` - Alice`, `* Bob`).
 pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| c == ',' || c.is_whitespace())
+    visible(text)
+        .flat_map(|piece| piece.split(|c: char| c == ',' || c.is_whitespace()))
         .filter(|w| !w.is_empty() && !BULLETS.contains(w))
 }
 
@@ -299,6 +338,26 @@ mod tests {
 
     fn f(s: &str) -> Framing {
         s.parse().expect("a framing")
+    }
+
+    #[test]
+    fn colour_codes_are_read_as_spaces_between_words_judge_24() {
+        let hello = b"\x1b[32mJoined as Alice\x1b[0m";
+        assert_eq!(words(hello), ["Joined", "as", "Alice"]);
+        assert!(has_word(b"\x1b[1mAlice\x1b[0m wrote: HELLO", "Alice"));
+        assert!(!reads_as_refusal(hello));
+        assert!(reads_as_refusal(b"\x1b[31mNo such command: DANCE\x1b[0m"));
+        assert!(reads_as_refusal(b"\x1b[1;31mUnknown\x1b[0m"));
+        assert_eq!(
+            list_items("\x1b[32mHere now: Alice, \x1b[1mBob\x1b[0m\x1b[0m").collect::<Vec<_>>(),
+            ["Here", "now:", "Alice", "Bob"]
+        );
+        assert!(opens_list(b"\x1b[33mUsers:\x1b[0m"));
+        assert!(names_alone(b"\x1b[1mAlice\x1b[0m"));
+        // A two-character escape, and one cut short at the end of the text.
+        assert_eq!(words(b"\x1bcAlice \x1b[3"), ["Alice"]);
+        // Without escapes, text is read as it stands: `[32m` alone is not a colour.
+        assert_eq!(words(b"[32mAlice"), ["32mAlice"]);
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::{Check, Ctx, FailureKind, SKIPPED, is_names_list};
 use crate::judge::{self, Judgement, NamesExpectation};
 use crate::profile::Profile;
 use crate::wire::{Conn, Received};
-use confab::protocol::lenient::{LIST_PART_GAP, ListParts};
+use confab::protocol::lenient::{self, LIST_PART_GAP, ListParts};
 
 impl Ctx {
     /// Sends `NAME name` and expects `HELLO name` (NAME-1).
@@ -71,6 +71,20 @@ impl Ctx {
                 payload = self.recv_list_parts(conn, payload).await;
                 if awaited(&payload) {
                     return Ok(payload);
+                }
+            }
+            // A heading and its content in two frames (JUDGE-26).
+            if let Some(heading) = skipped.last().filter(|h| lenient::opens_list(h)) {
+                let joined = Bytes::from([&heading[..], b" ", &payload[..]].concat());
+                if awaited(&joined) {
+                    self.deviation(format!(
+                        "read `{}` and `{}` on {} as one reply: a heading and its content \
+                         (JUDGE-26)",
+                        escape_bytes(heading),
+                        escape_bytes(&payload),
+                        conn.label()
+                    ));
+                    return Ok(joined);
                 }
             }
             if skipped.len() >= SKIPPED {

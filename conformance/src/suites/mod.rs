@@ -119,6 +119,40 @@ pub(crate) fn greets(ctx: &Ctx, name: &Name) -> impl Fn(&[u8]) -> bool + Sync + 
     move |payload: &[u8]| judge::hello(&profile, payload, &name).accepted()
 }
 
+/// As [`greets`], and in lenient matching worded as `greeting`, the server's greeting of the
+/// client that took `name`: the same words, with the name and numbers set aside. A reply that
+/// names the name in other words (`Alice is used by someone else` against `Joined as Alice`)
+/// is no greeting (JUDGE-25).
+pub(crate) fn greets_as(
+    ctx: &Ctx,
+    name: &Name,
+    greeting: &[u8],
+) -> impl Fn(&[u8]) -> bool + Sync + use<> {
+    let greets = greets(ctx, name);
+    let lenient = !ctx.profile.strict();
+    let name = name.clone();
+    let shape = wording(greeting, &name);
+    move |payload: &[u8]| {
+        greets(payload) && (!lenient || shape.is_empty() || wording(payload, &name) == shape)
+    }
+}
+
+/// The words of `payload` with `name` and every number set aside.
+fn wording(payload: &[u8], name: &Name) -> Vec<String> {
+    judge::words(payload)
+        .into_iter()
+        .map(|w| {
+            if w == name.as_str() {
+                "<name>".to_owned()
+            } else if w.bytes().all(|b| b.is_ascii_digit()) {
+                "#".to_owned()
+            } else {
+                w.to_owned()
+            }
+        })
+        .collect()
+}
+
 /// Recognises a greeting for `word` when `word` is not a valid name (so [`greets`] cannot be
 /// used): the word in a reply that does not read as a refusal.
 pub(crate) fn greets_word(word: &str) -> impl Fn(&[u8]) -> bool + Sync + '_ {

@@ -8,7 +8,7 @@
 use confab::protocol::{Command, ErrorCode, Name};
 
 use super::{
-    client, client_answered, frames, greets, msg, payload, refused, refused_or, send_apart,
+    client, client_answered, frames, greets_as, msg, payload, refused, refused_or, send_apart,
 };
 use crate::case::{Case, Check, Ctx, FailureKind};
 use crate::judge;
@@ -156,9 +156,9 @@ pub fn cases() -> Vec<Case> {
                 points: 8,
             },
             |ctx| {
-                let (_a, an) = client(ctx, "A").await?;
+                let (_a, an, greeting) = client_answered(ctx, "A").await?;
                 let mut b = ctx.connect("B").await?;
-                let success = greets(ctx, &an);
+                let success = greets_as(ctx, &an, &greeting);
                 refused_or(
                     ctx,
                     &mut b,
@@ -263,6 +263,8 @@ pub fn cases() -> Vec<Case> {
                 extra.extend_from_slice(b" extra words");
                 ctx.step("A → GET_NAMES extra words (a list, a refusal or silence will do)");
                 ctx.send_payload(&mut a, &extra).await?;
+                // A person sees the answer, if any, before starting the next client.
+                let _ = a.recv(confab::detect::SETTLE).await;
                 let (mut b, bn) = client(ctx, "B").await?;
                 ctx.step("the server still serves");
                 ctx.expect_names(&mut b, &[&an, &bn], &[]).await

@@ -470,6 +470,12 @@ impl Target {
         }
     }
 
+    /// Waits up to `wait` for a server the harness started to exit, asking it nothing; why it
+    /// ended if it did.
+    pub async fn exits_within(&mut self, wait: Duration) -> Option<String> {
+        self.await_exit(wait).await
+    }
+
     /// Asks the sentinel, for at most `wait`, until none of `names` is listed.
     pub async fn await_gone(&mut self, names: &[String], wait: Duration) -> bool {
         let gone = match self.sentinel.as_mut() {
