@@ -130,7 +130,7 @@ impl Attempt {
         // for [`framings_of`] to read (CLIENT-6).
         let zeros = match self.framing {
             Framing::Decimal(_) => Some(b'0'),
-            Framing::Binary(_) => Some(0),
+            Framing::Binary(_) | Framing::BinaryLe(_) => Some(0),
             Framing::Raw | Framing::Line => None,
         };
         if name.is_none()

@@ -100,7 +100,8 @@ struct Args {
     #[arg(long, value_name = "MSG_PER_SEC")]
     rate: Option<f64>,
 
-    /// Framing of the confab target: dec1..dec9, bin1, bin2, bin4, bin8 or line (raw cannot
+    /// Framing of the confab target: dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le,
+    /// bin8le or line (raw cannot
     /// carry pipelined messages). The embedded server is started in the same framing.
     #[arg(long, default_value = "dec4", value_parser = parse_framing)]
     framing: Framing,

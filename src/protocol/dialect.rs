@@ -73,6 +73,9 @@ pub enum Framing {
     Decimal(DecimalWidth),
     /// `binN`: an N-byte big-endian unsigned length, then the payload.
     Binary(BinaryWidth),
+    /// `binNle`: an N-byte little-endian unsigned length (N = 2, 4, 8), then the payload, as
+    /// Python's `struct.pack('H', n)` writes it on most machines.
+    BinaryLe(BinaryWidth),
     /// `raw`: no length field; whatever one read returns is one message.
     Raw,
     /// `line`: no length field; a message ends with `\n` (a `\r` before it is dropped).
@@ -87,7 +90,7 @@ impl Framing {
     pub const fn capacity(self) -> u64 {
         match self {
             Framing::Decimal(w) => 10u64.pow(w.get() as u32) - 1,
-            Framing::Binary(w) => match w {
+            Framing::Binary(w) | Framing::BinaryLe(w) => match w {
                 BinaryWidth::One => u8::MAX as u64,
                 BinaryWidth::Two => u16::MAX as u64,
                 BinaryWidth::Four => u32::MAX as u64,
@@ -112,7 +115,7 @@ impl Framing {
     pub const fn header_len(self) -> usize {
         match self {
             Framing::Decimal(w) => w.get() as usize,
-            Framing::Binary(w) => w.get() as usize,
+            Framing::Binary(w) | Framing::BinaryLe(w) => w.get() as usize,
             Framing::Raw | Framing::Line => 0,
         }
     }
@@ -127,7 +130,10 @@ impl Framing {
 
     /// Whether a header states each payload's length (`decN`, `binN`).
     pub const fn has_length_field(self) -> bool {
-        matches!(self, Framing::Decimal(_) | Framing::Binary(_))
+        matches!(
+            self,
+            Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_)
+        )
     }
 
     /// Whether messages stay apart when several arrive in one read, so that commands may be
@@ -156,7 +162,13 @@ impl Framing {
             .into_iter()
             .filter_map(BinaryWidth::new)
             .map(Framing::Binary);
-        dec.chain(bin).chain([Framing::Raw, Framing::Line])
+        let bin_le = [2, 4, 8]
+            .into_iter()
+            .filter_map(BinaryWidth::new)
+            .map(Framing::BinaryLe);
+        dec.chain(bin)
+            .chain(bin_le)
+            .chain([Framing::Raw, Framing::Line])
     }
 }
 
@@ -171,6 +183,7 @@ impl fmt::Display for Framing {
         match self {
             Framing::Decimal(w) => write!(f, "dec{}", w.get()),
             Framing::Binary(w) => write!(f, "bin{}", w.get()),
+            Framing::BinaryLe(w) => write!(f, "bin{}le", w.get()),
             Framing::Raw => f.write_str("raw"),
             Framing::Line => f.write_str("line"),
         }
@@ -192,12 +205,13 @@ pub struct ParseDialectError {
 impl FromStr for Framing {
     type Err = ParseDialectError;
 
-    /// Parses `dec1`..`dec9`, `bin1`, `bin2`, `bin4`, `bin8`, `raw`, `line`.
+    /// Parses `dec1`..`dec9`, `bin1`, `bin2`, `bin4`, `bin8`, `bin2le`, `bin4le`, `bin8le`,
+    /// `raw`, `line`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseDialectError {
             what: "framing",
             input: s.to_owned(),
-            expected: "dec1..dec9, bin1, bin2, bin4, bin8, raw, line",
+            expected: "dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le, bin8le, raw, line",
         };
         let digit = |rest: &str| -> Option<u8> {
             match rest.as_bytes() {
@@ -209,6 +223,12 @@ impl FromStr for Framing {
             digit(rest)
                 .and_then(DecimalWidth::new)
                 .map(Framing::Decimal)
+                .ok_or_else(err)
+        } else if let Some(rest) = s.strip_prefix("bin").and_then(|r| r.strip_suffix("le")) {
+            digit(rest)
+                .filter(|w| *w > 1)
+                .and_then(BinaryWidth::new)
+                .map(Framing::BinaryLe)
                 .ok_or_else(err)
         } else if let Some(rest) = s.strip_prefix("bin") {
             digit(rest)

@@ -23,7 +23,7 @@ use nom::Parser;
 use nom::bytes::streaming::take;
 use nom::character::complete::digit1;
 use nom::combinator::all_consuming;
-use nom::number::streaming::{be_u8, be_u16, be_u32, be_u64};
+use nom::number::streaming::{be_u8, be_u16, be_u32, be_u64, le_u8, le_u16, le_u32, le_u64};
 
 use super::dialect::{BinaryWidth, Framing};
 
@@ -127,11 +127,22 @@ fn binary_length(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
     }
 }
 
+/// As [`binary_length`], little-endian (`binNle`).
+fn binary_length_le(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
+    move |input| match width {
+        BinaryWidth::One => le_u8.map(u64::from).parse(input),
+        BinaryWidth::Two => le_u16.map(u64::from).parse(input),
+        BinaryWidth::Four => le_u32.map(u64::from).parse(input),
+        BinaryWidth::Eight => le_u64.parse(input),
+    }
+}
+
 /// Reads the length header: `Ok(None)` when more bytes are needed.
 fn header(framing: Framing, input: &[u8]) -> Result<Option<u64>, FrameError> {
     let parsed = match framing {
         Framing::Decimal(w) => decimal_length(usize::from(w.get()))(input),
         Framing::Binary(w) => binary_length(w)(input),
+        Framing::BinaryLe(w) => binary_length_le(w)(input),
         Framing::Raw | Framing::Line => return Ok(Some(0)),
     };
     // Only a decimal header can be wrong, and a partial one can already be seen to be.
@@ -213,7 +224,7 @@ pub fn decode_frame(framing: Framing, input: &[u8]) -> Result<Option<FrameSpan>,
                 None => Ok(None),
             };
         }
-        Framing::Decimal(_) | Framing::Binary(_) => {}
+        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) => {}
     }
     let Some(declared) = header(framing, input)? else {
         return Ok(None);
@@ -294,12 +305,14 @@ pub fn decode_frame_padded(
 /// complete and valid; used to reserve buffer space after the limit has been checked.
 pub fn frame_len_hint(framing: Framing, input: &[u8]) -> Option<usize> {
     match framing {
-        Framing::Decimal(_) | Framing::Binary(_) => match header(framing, input) {
-            Ok(Some(len)) if len <= framing.max_payload() as u64 => {
-                Some(framing.header_len() + len as usize)
+        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) => {
+            match header(framing, input) {
+                Ok(Some(len)) if len <= framing.max_payload() as u64 => {
+                    Some(framing.header_len() + len as usize)
+                }
+                _ => None,
             }
-            _ => None,
-        },
+        }
         Framing::Raw | Framing::Line => None,
     }
 }
@@ -352,6 +365,10 @@ fn write_declared(framing: Framing, declared: u64, out: &mut [u8]) {
         Framing::Binary(_) => {
             let bytes = declared.to_be_bytes();
             out.copy_from_slice(&bytes[bytes.len() - out.len()..]);
+        }
+        Framing::BinaryLe(_) => {
+            let bytes = declared.to_le_bytes();
+            out.copy_from_slice(&bytes[..out.len()]);
         }
         Framing::Raw | Framing::Line => {}
     }
@@ -613,6 +630,30 @@ mod tests {
     }
 
     #[test]
+    fn little_endian_binary_header_is_low_byte_first() {
+        let le = |w: &str| -> Framing { w.parse().unwrap() };
+        assert_eq!(frame(le("bin2le"), b"hi").unwrap(), b"\x02\x00hi");
+        assert_eq!(frame(le("bin4le"), b"hi").unwrap(), b"\x02\x00\x00\x00hi");
+        let long = vec![b'a'; 300];
+        assert_eq!(&frame(le("bin2le"), &long).unwrap()[..2], b"\x2c\x01");
+        let span = decode_frame(le("bin2le"), b"\x17\x00Nice to meet you, Alice!")
+            .unwrap()
+            .unwrap();
+        assert_eq!(span.payload(), 2..25);
+        // Read big-endian, the same header is a length of 5,888: more bytes needed.
+        assert_eq!(
+            decode_frame(bin(2), b"\x17\x00Nice to meet you, Alice"),
+            Ok(None)
+        );
+        assert_eq!(decode_frame(le("bin8le"), b"\x02\x00\x00"), Ok(None));
+        assert!(
+            decode_frame(le("bin4le"), b"\xff\xff\x00\x00").is_err(),
+            "over the limit"
+        );
+        assert_eq!(frame_len_hint(le("bin2le"), b"\x03\x00abc"), Some(5));
+    }
+
+    #[test]
     fn raw_read_is_one_message_cut_at_the_limit() {
         let span = decode_frame(Framing::Raw, b"NAME A").unwrap().unwrap();
         assert_eq!(span.len, 6);
@@ -662,8 +703,11 @@ mod tests {
         for framing in Framing::all() {
             assert_eq!(framing.to_string().parse::<Framing>(), Ok(framing));
         }
-        assert_eq!(Framing::all().count(), 15);
-        for bad in ["dec0", "dec10", "bin3", "", "DEC4", "dec", "bin16"] {
+        assert_eq!(Framing::all().count(), 18);
+        for bad in [
+            "dec0", "dec10", "bin3", "", "DEC4", "dec", "bin16", "bin1le", "bin3le", "binle",
+            "dec2le",
+        ] {
             assert!(bad.parse::<Framing>().is_err(), "{bad}");
         }
     }

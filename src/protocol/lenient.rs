@@ -257,9 +257,9 @@ impl ListParts {
 
 /// Framings in the order they are met among course servers: the first candidates a detector
 /// tries when it has nothing to go on.
-pub const LIKELY_FRAMINGS: [&str; 15] = [
+pub const LIKELY_FRAMINGS: [&str; 18] = [
     "dec2", "dec4", "raw", "dec3", "line", "bin8", "dec1", "dec5", "dec6", "dec7", "dec8", "dec9",
-    "bin4", "bin2", "bin1",
+    "bin4", "bin2", "bin1", "bin2le", "bin4le", "bin8le",
 ];
 
 /// The framings of [`LIKELY_FRAMINGS`], parsed.
@@ -286,7 +286,15 @@ pub fn framings_of(bytes: &[u8]) -> Vec<Framing> {
         .into_iter()
         .filter_map(BinaryWidth::new)
         .map(Framing::Binary);
-    for framing in decimal.chain(binary).chain([Framing::Line]) {
+    let binary_le = [8, 4, 2]
+        .into_iter()
+        .filter_map(BinaryWidth::new)
+        .map(Framing::BinaryLe);
+    for framing in decimal
+        .chain(binary)
+        .chain(binary_le)
+        .chain([Framing::Line])
+    {
         if whole_text_frames(framing, bytes) {
             fits.push(framing);
         }
@@ -338,6 +346,14 @@ mod tests {
 
     fn f(s: &str) -> Framing {
         s.parse().expect("a framing")
+    }
+
+    #[test]
+    fn a_little_endian_length_is_told_from_the_reply() {
+        let fits = framings_of(b"\x17\x00Nice to meet you, Alice");
+        assert_eq!(fits.first(), Some(&f("bin2le")), "{fits:?}");
+        assert!(!fits.contains(&f("bin2")), "{fits:?}");
+        assert!(likely_framings().contains(&f("bin2le")));
     }
 
     #[test]

@@ -20,7 +20,8 @@ pub(super) fn cases() -> Vec<Case> {
                 let framing = ctx.profile.dialect.framing;
                 let max = framing.max_payload() as u64;
                 match framing {
-                    Framing::Decimal(_) | Framing::Binary(_) if framing.capacity() > max => {}
+                    Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_)
+                        if framing.capacity() > max => {}
                     Framing::Line => {}
                     _ => {
                         return Err(ctx.unsupported(format!(
