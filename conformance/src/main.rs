@@ -87,10 +87,10 @@ struct Args {
     restart_timeout: Duration,
 
     /// Copies of a server started with --exec and `{port}` that run cases at once, each on a
-    /// port of its own with its share of the spec cases (the last copy takes the example run,
-    /// the rubric and robustness). A server that waits out timeouts is graded in about 60 % of
-    /// the time; 1 runs every case on one copy, one after another. Not used with --addr or
-    /// --fail-fast.
+    /// port of its own: the example run and the rubric first on one, then the spec cases
+    /// shared among all but the last and robustness on the last. A server that waits out
+    /// timeouts is graded in about 60 % of the time; 1 runs every case on one copy, one after
+    /// another. Not used with --addr or --fail-fast.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=16))]
     lanes: u16,
 
