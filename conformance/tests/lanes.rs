@@ -6,10 +6,11 @@
 //! say so and pass, unless `CONFAB_REQUIRE_TOOLS=1` (set by `.ci/run`).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use confab_conformance::{Observer, Profile, Report, RunOptions, TargetSpec, Verdict};
+use confab_conformance::{Observer, Profile, Report, Verdict};
 
+#[path = "support/course.rs"]
+mod course;
 #[path = "../../tests/tools/mod.rs"]
 mod tools;
 
@@ -30,22 +31,11 @@ impl Observer for Notices {
 /// Grades what `command` starts as the zoo is graded, on `lanes` copies: the cases whose IDs
 /// start with one of `only` (every case when empty).
 async fn grade(command: &str, only: &[&str], lanes: usize, notices: &mut Notices) -> Report {
-    let mut options = RunOptions::new(Profile::course());
-    options.only = only.iter().map(|s| (*s).to_owned()).collect();
-    options.timeout = Duration::from_millis(700);
-    options.restart_deadline = Duration::from_secs(5);
+    let mut options = course::options(Profile::course(), only);
     options.lanes = lanes;
-    confab_conformance::run(
-        TargetSpec::Exec {
-            command: command.to_owned(),
-            addr: None,
-        },
-        &options,
-        Duration::from_secs(10),
-        notices,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{command}: the harness could not grade it: {e}"))
+    course::grade(command, &options, notices)
+        .await
+        .unwrap_or_else(|e| panic!("{command}: the harness could not grade it: {e}"))
 }
 
 /// Each case's ID and verdict, in report order. The verdicts of robustness cases and of

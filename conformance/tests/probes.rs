@@ -6,10 +6,11 @@
 //! `CONFAB_REQUIRE_TOOLS=1` (set by `.ci/run`).
 
 use std::path::Path;
-use std::time::Duration;
 
-use confab_conformance::{CaseReport, Profile, RunOptions, Silent, TargetSpec, Verdict};
+use confab_conformance::{CaseReport, Profile, Silent, Verdict};
 
+#[path = "support/course.rs"]
+mod course;
 #[path = "../../tests/tools/mod.rs"]
 mod tools;
 
@@ -21,21 +22,10 @@ async fn row_7(fault: &str) -> CaseReport {
         tools::python3_executable(),
         fixture.display()
     );
-    let mut options = RunOptions::new(Profile::course());
-    options.only = vec!["rubric.07".into()];
-    options.timeout = Duration::from_millis(700);
-    options.restart_deadline = Duration::from_secs(5);
-    let report = confab_conformance::run(
-        TargetSpec::Exec {
-            command,
-            addr: None,
-        },
-        &options,
-        Duration::from_secs(10),
-        &mut Silent,
-    )
-    .await
-    .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
+    let options = course::options(Profile::course(), &["rubric.07"]);
+    let report = course::grade(&command, &options, &mut Silent)
+        .await
+        .unwrap_or_else(|e| panic!("--fault {fault}: the harness could not grade it: {e}"));
     report
         .cases
         .into_iter()

@@ -11,17 +11,17 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use confab_conformance::case::FailureKind;
 use confab_conformance::report::{causes, text};
 use confab_conformance::wire::EventKind;
-use confab_conformance::{
-    CaseReport, Profile, Report, RunOptions, Silent, Suite, TargetError, TargetSpec,
-};
+use confab_conformance::{CaseReport, Profile, Report, Silent, Suite, TargetError};
 use futures::StreamExt;
 use serde::Deserialize;
 
+#[path = "support/course.rs"]
+mod course;
 #[path = "../../tests/tools/mod.rs"]
 mod tools;
 
@@ -86,25 +86,10 @@ async fn grade_command(command: String, only: &[&str]) -> Result<Report, TargetE
     grade_in(Profile::course(), command, only).await
 }
 
-/// As [`grade_command`], in `profile`.
+/// As [`grade_command`], in `profile`. `-S` (in the commands): the servers use the standard
+/// library only, and a Python that skips site-packages starts faster.
 async fn grade_in(profile: Profile, command: String, only: &[&str]) -> Result<Report, TargetError> {
-    let mut options = RunOptions::new(profile);
-    options.only = only.iter().map(|s| (*s).to_owned()).collect();
-    // Replies on loopback take milliseconds; this bounds what a silent server costs.
-    options.timeout = Duration::from_millis(700);
-    options.restart_deadline = Duration::from_secs(5);
-    // `-S` (in the commands): the servers use the standard library only, and a Python that
-    // skips site-packages starts faster.
-    confab_conformance::run(
-        TargetSpec::Exec {
-            command,
-            addr: None,
-        },
-        &options,
-        Duration::from_secs(10),
-        &mut Silent,
-    )
-    .await
+    course::grade(&command, &course::options(profile, only), &mut Silent).await
 }
 
 /// Compares the dialect and each rubric row of `report` (of the server `label`) with `truth`,
