@@ -560,6 +560,28 @@ async fn a_names_list_in_several_frames_is_shown_as_one_client_7() {
     );
 }
 
+/// Zoo 41 colours every reply with ANSI escape sequences (`\x1b[32mJoined as Bob\x1b[0m`, the
+/// sender in bold in deliveries): the client reads through them, as the harness does
+/// (JUDGE-24), so that the greeting, the names list and a delivery are recognised.
+#[tokio::test]
+async fn replies_in_colour_are_recognised_judge_24() {
+    let server = ZooServer::start("41_colours_dec2.py").await;
+    let mut alice = CoursePeer::named_with(server.port(), 2, "Alice", "Joined as Alice").await;
+    let mut client = Live::spawn(&course_client_bob(&server.addr()));
+    let mut seen = Vec::new();
+    while seen.last().map(String::as_str) != Some("hello Bob") {
+        let line = client.next_line().await;
+        seen.push(line.unwrap_or_else(|| panic!("no hello: {seen:?}")));
+    }
+    client.type_line("GET_NAMES").await;
+    assert_eq!(client.next_line().await.as_deref(), Some("names Alice Bob"));
+    alice.send("MSG Bob hi").await;
+    assert_eq!(client.next_line().await.as_deref(), Some("msg Alice hi"));
+    let (rest, output) = client.close_stdin_and_wait().await;
+    assert!(rest.iter().all(|l| !l.contains("unparsed")), "{rest:?}");
+    assert_eq!(output.status.code(), Some(0), "{rest:?}");
+}
+
 /// Zoo 33 reads `dec4` lengths and crashes on a `NAME` in `dec2`, the first framing that
 /// `--framing auto` tries: the client says the server may have died on its probe, and how to
 /// go on, instead of only that the connection was refused.

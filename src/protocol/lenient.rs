@@ -51,13 +51,21 @@ fn after_escape(piece: &str) -> &str {
     &piece[end..]
 }
 
-/// `text` as a terminal shows it: its [`visible`] pieces, each escape sequence a space.
-fn shown(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains('\u{1b}') {
-        visible(text).collect::<Vec<_>>().join(" ").into()
-    } else {
-        text.into()
+/// `text` as a terminal shows it, its [`visible`] pieces, with a space where an escape
+/// sequence stood between two words (`\x1b[1mAlice\x1b[0m wrote: hi` is `Alice wrote: hi`).
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\u{1b}') {
+        return text.into();
     }
+    let mut out = String::with_capacity(text.len());
+    for piece in visible(text) {
+        let apart = |c: Option<char>| c.is_none_or(char::is_whitespace);
+        if !apart(out.chars().last()) && !apart(piece.chars().next()) {
+            out.push(' ');
+        }
+        out.push_str(piece);
+    }
+    out.into()
 }
 
 /// Whether `word` is one of the words of `payload`.
@@ -370,6 +378,9 @@ mod tests {
         );
         assert!(opens_list(b"\x1b[33mUsers:\x1b[0m"));
         assert!(names_alone(b"\x1b[1mAlice\x1b[0m"));
+        assert_eq!(shown("\x1b[1mAlice\x1b[0m wrote: hi"), "Alice wrote: hi");
+        assert_eq!(shown("A\x1b[0mB \x1b[31m"), "A B ");
+        assert_eq!(shown("plain  text"), "plain  text");
         // A two-character escape, and one cut short at the end of the text.
         assert_eq!(words(b"\x1bcAlice \x1b[3"), ["Alice"]);
         // Without escapes, text is read as it stands: `[32m` alone is not a colour.

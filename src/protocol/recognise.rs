@@ -154,7 +154,8 @@ pub fn recognise(payload: &[u8], context: &Context<'_>) -> Recognised {
     let Ok(text) = std::str::from_utf8(payload) else {
         return Recognised::Unknown;
     };
-    read(text, context, true)
+    // Colour codes are no part of what the server says (JUDGE-24).
+    read(&super::lenient::shown(text), context, true)
 }
 
 fn read(text: &str, context: &Context<'_>, may_strip: bool) -> Recognised {
@@ -261,10 +262,10 @@ fn delivery(t: &str, context: &Context<'_>) -> Option<(Name, String)> {
         let (from, text) = rest.split_once(' ')?;
         return Some((Name::new(from).ok()?, text.to_owned()));
     }
-    // A sent text, A SENT: text, A send text, A says text
+    // A sent text, A SENT: text, A send text, A says text, A wrote: text
     if let Some((verb, text)) = rest.split_once(' ') {
         let verb = verb.strip_suffix(':').unwrap_or(verb).to_ascii_lowercase();
-        if ["sent", "send", "says"].contains(&verb.as_str())
+        if ["sent", "send", "says", "wrote", "writes", "whispers"].contains(&verb.as_str())
             && !text.is_empty()
             && let Some(from) = sender(first)
         {
@@ -823,6 +824,32 @@ mod tests {
             }
         );
         assert_eq!(recognise(b"\xff\xfe", &context), Recognised::Unknown);
+    }
+
+    /// Replies in colour are read as a terminal shows them (JUDGE-24).
+    #[test]
+    fn replies_in_colour_are_read_without_their_escape_sequences_judge_24() {
+        let mut c = Conversation::new(Reading::Lenient);
+        c.sent(Verb::Name, Some(&n("Dave")));
+        assert_eq!(
+            one(&mut c, b"\x1b[32mJoined as Dave\x1b[0m"),
+            Recognised::Named(n("Dave"))
+        );
+        c.sent(Verb::GetNames, None);
+        assert_eq!(
+            one(&mut c, b"\x1b[32mHere now: Dave, Bob\x1b[0m"),
+            list(&["Dave", "Bob"])
+        );
+        assert_eq!(
+            one(&mut c, b"\x1b[1mBob\x1b[0m wrote: hi there"),
+            delivery("Bob", "hi there")
+        );
+        assert_eq!(one(&mut c, b"Bob whispers: psst"), delivery("Bob", "psst"));
+        c.sent(Verb::Msg, None);
+        assert_eq!(
+            one(&mut c, b"\x1b[31mNobody is not around\x1b[0m"),
+            refusal("Nobody is not around")
+        );
     }
 
     #[test]
