@@ -23,7 +23,6 @@ use nom::Parser;
 use nom::bytes::streaming::take;
 use nom::character::complete::digit1;
 use nom::combinator::all_consuming;
-use nom::number::streaming::{be_u8, be_u16, be_u32, be_u64, le_u8, le_u16, le_u32, le_u64};
 
 use super::dialect::{BinaryWidth, Framing};
 
@@ -117,23 +116,18 @@ fn decimal_length(width: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
     }
 }
 
-/// `length = N OCTET` (streaming): an N-byte big-endian unsigned integer.
-fn binary_length(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
-    move |input| match width {
-        BinaryWidth::One => be_u8.map(u64::from).parse(input),
-        BinaryWidth::Two => be_u16.map(u64::from).parse(input),
-        BinaryWidth::Four => be_u32.map(u64::from).parse(input),
-        BinaryWidth::Eight => be_u64.parse(input),
-    }
-}
-
-/// As [`binary_length`], little-endian (`binNle`).
-fn binary_length_le(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
-    move |input| match width {
-        BinaryWidth::One => le_u8.map(u64::from).parse(input),
-        BinaryWidth::Two => le_u16.map(u64::from).parse(input),
-        BinaryWidth::Four => le_u32.map(u64::from).parse(input),
-        BinaryWidth::Eight => le_u64.parse(input),
+/// `length = N OCTET` (streaming): an N-byte unsigned integer, big-endian (`binN`) or
+/// little-endian (`binNle`).
+fn binary_length(width: BinaryWidth, little: bool) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
+    move |input| {
+        let (rest, bytes) = take(usize::from(width.get())).parse(input)?;
+        let push = |acc: u64, b: &u8| (acc << 8) | u64::from(*b);
+        let value = if little {
+            bytes.iter().rev().fold(0, push)
+        } else {
+            bytes.iter().fold(0, push)
+        };
+        Ok((rest, value))
     }
 }
 
@@ -141,8 +135,8 @@ fn binary_length_le(width: BinaryWidth) -> impl Fn(&[u8]) -> IResult<&[u8], u64>
 fn header(framing: Framing, input: &[u8]) -> Result<Option<u64>, FrameError> {
     let parsed = match framing {
         Framing::Decimal(w) => decimal_length(usize::from(w.get()))(input),
-        Framing::Binary(w) => binary_length(w)(input),
-        Framing::BinaryLe(w) => binary_length_le(w)(input),
+        Framing::Binary(w) => binary_length(w, false)(input),
+        Framing::BinaryLe(w) => binary_length(w, true)(input),
         Framing::Raw | Framing::Line => return Ok(Some(0)),
     };
     // Only a decimal header can be wrong, and a partial one can already be seen to be.
