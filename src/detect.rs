@@ -129,7 +129,7 @@ impl Attempt {
         // length field of zeros alone: a frame of the framing sent, though it holds no text
         // for [`framings_of`] to read (CLIENT-6).
         let zeros = match self.framing {
-            Framing::Decimal(_) => Some(b'0'),
+            Framing::Decimal(_) | Framing::Hex(_) => Some(b'0'),
             Framing::Binary(_) | Framing::BinaryLe(_) => Some(0),
             Framing::Raw | Framing::Line => None,
         };
@@ -238,9 +238,14 @@ mod tests {
             a("dec2", b"02OK09HELLO Obs", false).reading(n),
             Reading::Answered
         );
+        // A length under ten reads the same in hexadecimal: decimal comes first.
         assert_eq!(
             a("dec2", b"0009HELLO Obs", false).reading(n),
-            Reading::OtherFraming(vec!["dec4".parse().expect("f"), Framing::Raw])
+            Reading::OtherFraming(vec![
+                "dec4".parse().expect("f"),
+                "hex4".parse().expect("f"),
+                Framing::Raw
+            ])
         );
         assert_eq!(a("raw", b"HELLO Obs!", false).reading(n), Reading::Answered);
         assert!(matches!(

@@ -45,7 +45,7 @@ struct Args {
     profile: String,
 
     /// Override the profile's framing: dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le,
-    /// bin8le, raw, line, or
+    /// bin8le, hex1..hex9, raw, line, or
     /// auto (found from the server's greeting or its reply to a first NAME, and shown with
     /// the evidence). A framing given that the server does not speak stops the run at once,
     /// naming the framing its reply reads as.

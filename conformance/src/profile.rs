@@ -5,7 +5,7 @@
 //! ```toml
 //! name = "my-server"
 //! description = "Alice's server: 2-digit lengths, friendly replies"
-//! framing = "dec2"          # dec1..dec9, bin1..bin8, bin2le..bin8le, raw, line, or auto
+//! framing = "dec2"          # dec1..dec9, bin1..bin8, bin2le..bin8le, hex1..hex9, raw, line, or auto
 //! spelling = "canonical"    # canonical, getnames, numeric, or auto
 //! matching = "lenient"      # strict: the exact bytes of PROTOCOL.md; lenient: the grading sheet
 //! verdict = "rubric"        # rubric: the run passes or fails on the grading sheet's rows;

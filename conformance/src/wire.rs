@@ -235,6 +235,8 @@ pub struct Conn {
     /// How long a reply is awaited: also the longest wait, in raw framing, for the server to
     /// read a message before the next is written.
     timeout: Duration,
+    /// The payload last sent with [`Conn::send_payload`], which a server may echo (JUDGE-30).
+    last_sent: Option<Vec<u8>>,
 }
 
 /// Has what arrives on `stream` acknowledged at once rather than with the reply the kernel
@@ -307,6 +309,7 @@ impl Conn {
                     ended: false,
                     last_write: None,
                     timeout,
+                    last_sent: None,
                 })
             }
             Err(e) => {
@@ -436,7 +439,32 @@ impl Conn {
     pub async fn send_payload(&mut self, payload: &[u8]) -> io::Result<()> {
         let bytes = frame::frame(self.dialect.framing, payload)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        self.last_sent = Some(payload.to_vec());
         self.send_raw(&bytes).await
+    }
+
+    /// Whether `payload` echoes the command last sent on this connection (JUDGE-30): it holds
+    /// the whole command, verb and arguments, between word boundaries (`you sent: NAME
+    /// Alice`, `you sent: DANCE`), and reads as no refusal (`Unknown command: DANCE` answers
+    /// it).
+    pub fn echoes_last(&self, payload: &[u8]) -> bool {
+        let Some(sent) = self
+            .last_sent
+            .as_deref()
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return false;
+        };
+        let text = String::from_utf8_lossy(payload);
+        let shown = confab::protocol::lenient::shown(&text);
+        let bounded = shown.match_indices(sent).any(|(at, _)| {
+            let before = shown[..at].chars().next_back();
+            let after = shown[at + sent.len()..].chars().next();
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+        });
+        bounded && !confab::protocol::lenient::reads_as_refusal(payload)
     }
 
     /// Writes `command` in this connection's dialect: spelled, then framed.

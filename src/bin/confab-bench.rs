@@ -101,7 +101,7 @@ struct Args {
     rate: Option<f64>,
 
     /// Framing of the confab target: dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le,
-    /// bin8le or line (raw cannot
+    /// bin8le, hex1..hex9 or line (raw cannot
     /// carry pipelined messages). The embedded server is started in the same framing.
     #[arg(long, default_value = "dec4", value_parser = parse_framing)]
     framing: Framing,

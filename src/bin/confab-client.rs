@@ -65,7 +65,8 @@ struct Args {
 
     /// How the server frames messages: dec1..dec9 (N decimal digits of length), bin1, bin2,
     /// bin4, bin8 (big-endian binary length), bin2le, bin4le, bin8le (little-endian, as
-    /// Python's `struct.pack('H', n)` writes it), raw (none: one read is one message), line
+    /// Python's `struct.pack('H', n)` writes it), hex1..hex9 (N hexadecimal digits), raw
+    /// (none: one read is one message), line
     /// (each message ends with a newline), or auto (found from the server's first bytes).
     /// Default: dec4, or dec2 with --profile course. A wrong framing is reported on the
     /// first frame that shows it, with the framing the bytes fit.

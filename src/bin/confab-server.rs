@@ -69,8 +69,8 @@ struct Args {
     port: Option<u16>,
 
     /// Framing of both directions: dec1..dec9 (N decimal digits), bin1, bin2, bin4, bin8
-    /// (N-byte big-endian length), bin2le, bin4le, bin8le (little-endian), raw (one read is
-    /// one message) or line (newline-terminated).
+    /// (N-byte big-endian length), bin2le, bin4le, bin8le (little-endian), hex1..hex9 (N
+    /// hexadecimal digits), raw (one read is one message) or line (newline-terminated).
     #[arg(long, value_name = "FRAMING", default_value = "dec4")]
     framing: Framing,
 

@@ -35,7 +35,7 @@ pub const GREETING_WAIT: Duration = Duration::from_millis(400);
 pub const PROBE_WAIT: Duration = Duration::from_millis(1500);
 
 /// The most framings tried: those met among course servers first.
-pub const MAX_TRIES: usize = 6;
+pub const MAX_TRIES: usize = 7;
 
 /// A connection whose framing is known.
 #[derive(Debug)]

@@ -76,6 +76,9 @@ pub enum Framing {
     /// `binNle`: an N-byte little-endian unsigned length (N = 2, 4, 8), then the payload, as
     /// Python's `struct.pack('H', n)` writes it on most machines.
     BinaryLe(BinaryWidth),
+    /// `hexN`: N hexadecimal digits, zero-padded (written in lower case, read in either),
+    /// then the payload, as `f"{n:04x}"` writes it.
+    Hex(DecimalWidth),
     /// `raw`: no length field; whatever one read returns is one message.
     Raw,
     /// `line`: no length field; a message ends with `\n` (a `\r` before it is dropped).
@@ -90,6 +93,7 @@ impl Framing {
     pub const fn capacity(self) -> u64 {
         match self {
             Framing::Decimal(w) => 10u64.pow(w.get() as u32) - 1,
+            Framing::Hex(w) => 16u64.pow(w.get() as u32) - 1,
             Framing::Binary(w) | Framing::BinaryLe(w) => match w {
                 BinaryWidth::One => u8::MAX as u64,
                 BinaryWidth::Two => u16::MAX as u64,
@@ -114,7 +118,7 @@ impl Framing {
     /// Bytes before the payload.
     pub const fn header_len(self) -> usize {
         match self {
-            Framing::Decimal(w) => w.get() as usize,
+            Framing::Decimal(w) | Framing::Hex(w) => w.get() as usize,
             Framing::Binary(w) | Framing::BinaryLe(w) => w.get() as usize,
             Framing::Raw | Framing::Line => 0,
         }
@@ -132,7 +136,7 @@ impl Framing {
     pub const fn has_length_field(self) -> bool {
         matches!(
             self,
-            Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_)
+            Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) | Framing::Hex(_)
         )
     }
 
@@ -166,8 +170,10 @@ impl Framing {
             .into_iter()
             .filter_map(BinaryWidth::new)
             .map(Framing::BinaryLe);
+        let hex = (1..=9).filter_map(DecimalWidth::new).map(Framing::Hex);
         dec.chain(bin)
             .chain(bin_le)
+            .chain(hex)
             .chain([Framing::Raw, Framing::Line])
     }
 }
@@ -184,6 +190,7 @@ impl fmt::Display for Framing {
             Framing::Decimal(w) => write!(f, "dec{}", w.get()),
             Framing::Binary(w) => write!(f, "bin{}", w.get()),
             Framing::BinaryLe(w) => write!(f, "bin{}le", w.get()),
+            Framing::Hex(w) => write!(f, "hex{}", w.get()),
             Framing::Raw => f.write_str("raw"),
             Framing::Line => f.write_str("line"),
         }
@@ -206,12 +213,13 @@ impl FromStr for Framing {
     type Err = ParseDialectError;
 
     /// Parses `dec1`..`dec9`, `bin1`, `bin2`, `bin4`, `bin8`, `bin2le`, `bin4le`, `bin8le`,
-    /// `raw`, `line`.
+    /// `hex1`..`hex9`, `raw`, `line`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let err = || ParseDialectError {
             what: "framing",
             input: s.to_owned(),
-            expected: "dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le, bin8le, raw, line",
+            expected: "dec1..dec9, bin1, bin2, bin4, bin8, bin2le, bin4le, bin8le, hex1..hex9, \
+                       raw, line",
         };
         let digit = |rest: &str| -> Option<u8> {
             match rest.as_bytes() {
@@ -223,6 +231,11 @@ impl FromStr for Framing {
             digit(rest)
                 .and_then(DecimalWidth::new)
                 .map(Framing::Decimal)
+                .ok_or_else(err)
+        } else if let Some(rest) = s.strip_prefix("hex") {
+            digit(rest)
+                .and_then(DecimalWidth::new)
+                .map(Framing::Hex)
                 .ok_or_else(err)
         } else if let Some(rest) = s.strip_prefix("bin").and_then(|r| r.strip_suffix("le")) {
             digit(rest)

@@ -21,7 +21,7 @@
 use nom::IResult;
 use nom::Parser;
 use nom::bytes::streaming::take;
-use nom::character::complete::digit1;
+use nom::character::complete::{digit1, hex_digit1};
 use nom::combinator::all_consuming;
 
 use super::dialect::{BinaryWidth, Framing};
@@ -116,6 +116,19 @@ fn decimal_length(width: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
     }
 }
 
+/// `length = N HEXDIG` (streaming): exactly `width` hexadecimal digits, in either case.
+fn hex_length(width: usize) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
+    move |input| {
+        let (rest, header) = take(width).parse(input)?;
+        let (_, digits) = all_consuming(hex_digit1).parse(header)?;
+        // At most nine digits: no overflow.
+        let value = digits.iter().fold(0u64, |acc, d| {
+            acc * 16 + u64::from(char::from(*d).to_digit(16).unwrap_or(0))
+        });
+        Ok((rest, value))
+    }
+}
+
 /// `length = N OCTET` (streaming): an N-byte unsigned integer, big-endian (`binN`) or
 /// little-endian (`binNle`).
 fn binary_length(width: BinaryWidth, little: bool) -> impl Fn(&[u8]) -> IResult<&[u8], u64> {
@@ -135,18 +148,21 @@ fn binary_length(width: BinaryWidth, little: bool) -> impl Fn(&[u8]) -> IResult<
 fn header(framing: Framing, input: &[u8]) -> Result<Option<u64>, FrameError> {
     let parsed = match framing {
         Framing::Decimal(w) => decimal_length(usize::from(w.get()))(input),
+        Framing::Hex(w) => hex_length(usize::from(w.get()))(input),
         Framing::Binary(w) => binary_length(w, false)(input),
         Framing::BinaryLe(w) => binary_length(w, true)(input),
         Framing::Raw | Framing::Line => return Ok(Some(0)),
     };
-    // Only a decimal header can be wrong, and a partial one can already be seen to be.
+    // Only a header of digits can be wrong, and a partial one can already be seen to be.
+    let digit: fn(&u8) -> bool = match framing {
+        Framing::Decimal(_) => u8::is_ascii_digit,
+        Framing::Hex(_) => u8::is_ascii_hexdigit,
+        _ => |_| true,
+    };
     let not_a_digit = || {
-        if !matches!(framing, Framing::Decimal(_)) {
-            return None;
-        }
         let head = &input[..input.len().min(framing.header_len())];
         head.iter()
-            .position(|b| !b.is_ascii_digit())
+            .position(|b| !digit(b))
             .map(|offset| FrameError::NotADigit {
                 offset,
                 byte: head[offset],
@@ -218,7 +234,7 @@ pub fn decode_frame(framing: Framing, input: &[u8]) -> Result<Option<FrameSpan>,
                 None => Ok(None),
             };
         }
-        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) => {}
+        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) | Framing::Hex(_) => {}
     }
     let Some(declared) = header(framing, input)? else {
         return Ok(None);
@@ -299,7 +315,7 @@ pub fn decode_frame_padded(
 /// complete and valid; used to reserve buffer space after the limit has been checked.
 pub fn frame_len_hint(framing: Framing, input: &[u8]) -> Option<usize> {
     match framing {
-        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) => {
+        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) | Framing::Hex(_) => {
             match header(framing, input) {
                 Ok(Some(len)) if len <= framing.max_payload() as u64 => {
                     Some(framing.header_len() + len as usize)
@@ -363,6 +379,13 @@ fn write_declared(framing: Framing, declared: u64, out: &mut [u8]) {
         Framing::BinaryLe(_) => {
             let bytes = declared.to_le_bytes();
             out.copy_from_slice(&bytes[..out.len()]);
+        }
+        Framing::Hex(_) => {
+            let mut n = declared;
+            for slot in out.iter_mut().rev() {
+                *slot = b"0123456789abcdef"[(n % 16) as usize];
+                n /= 16;
+            }
         }
         Framing::Raw | Framing::Line => {}
     }
@@ -648,6 +671,27 @@ mod tests {
     }
 
     #[test]
+    fn hexadecimal_header_is_written_in_lower_case_and_read_in_either() {
+        let hex4: Framing = "hex4".parse().unwrap();
+        let text = vec![b'a'; 300];
+        assert_eq!(&frame(hex4, &text).unwrap()[..4], b"012c");
+        assert_eq!(frame(hex4, b"Hello Alice!!").unwrap(), b"000dHello Alice!!");
+        let span = decode_frame(hex4, b"000DHello Alice!!").unwrap().unwrap();
+        assert_eq!(span.payload(), 4..17);
+        assert_eq!(decode_frame(hex4, b"00"), Ok(None));
+        assert!(matches!(
+            decode_frame(hex4, b"00g1x"),
+            Err(FrameError::NotADigit { offset: 2, .. })
+        ));
+        // Read as decimal, a header with a letter is no length at all.
+        assert!(decode_frame(dec(4), b"000dHello Alice!!").is_err());
+        assert_eq!(
+            Framing::Hex(DecimalWidth::new(2).unwrap()).max_payload(),
+            255
+        );
+    }
+
+    #[test]
     fn raw_read_is_one_message_cut_at_the_limit() {
         let span = decode_frame(Framing::Raw, b"NAME A").unwrap().unwrap();
         assert_eq!(span.len, 6);
@@ -697,10 +741,10 @@ mod tests {
         for framing in Framing::all() {
             assert_eq!(framing.to_string().parse::<Framing>(), Ok(framing));
         }
-        assert_eq!(Framing::all().count(), 18);
+        assert_eq!(Framing::all().count(), 27);
         for bad in [
             "dec0", "dec10", "bin3", "", "DEC4", "dec", "bin16", "bin1le", "bin3le", "binle",
-            "dec2le",
+            "dec2le", "hex0", "hex10", "HEX4",
         ] {
             assert!(bad.parse::<Framing>().is_err(), "{bad}");
         }

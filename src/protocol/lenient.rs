@@ -174,15 +174,20 @@ pub fn reads_as_refusal(payload: &[u8]) -> bool {
 /// (`Connected users:`, then `Alice`, then `Bob`): text that ends in `:` and is not a
 /// refusal.
 pub fn opens_list(payload: &[u8]) -> bool {
-    std::str::from_utf8(payload)
-        .is_ok_and(|t| shown(t).trim_end().ends_with(':') && !reads_as_refusal(payload))
+    std::str::from_utf8(payload).is_ok_and(|t| {
+        shown(t)
+            .trim_end_matches(|c: char| c.is_whitespace() || c == '\0')
+            .ends_with(':')
+            && !reads_as_refusal(payload)
+    })
 }
 
 /// The items of a names list in a course server's words: what stands between commas,
-/// spaces and line breaks in its [`visible`] text, bullets left out (` - Alice`, `* Bob`).
+/// spaces, line breaks and NUL bytes (a C string's end, JUDGE-29) in its [`visible`] text,
+/// bullets left out (` - Alice`, `* Bob`).
 pub fn list_items(text: &str) -> impl Iterator<Item = &str> {
     visible(text)
-        .flat_map(|piece| piece.split(|c: char| c == ',' || c.is_whitespace()))
+        .flat_map(|piece| piece.split(|c: char| c == ',' || c.is_whitespace() || c == '\0'))
         .filter(|w| !w.is_empty() && !BULLETS.contains(w))
 }
 
@@ -265,9 +270,10 @@ impl ListParts {
 
 /// Framings in the order they are met among course servers: the first candidates a detector
 /// tries when it has nothing to go on.
-pub const LIKELY_FRAMINGS: [&str; 18] = [
-    "dec2", "dec4", "raw", "dec3", "line", "bin8", "dec1", "dec5", "dec6", "dec7", "dec8", "dec9",
-    "bin4", "bin2", "bin1", "bin2le", "bin4le", "bin8le",
+pub const LIKELY_FRAMINGS: [&str; 27] = [
+    "dec2", "dec4", "raw", "dec3", "line", "bin8", "hex4", "dec1", "dec5", "dec6", "dec7", "dec8",
+    "dec9", "bin4", "bin2", "bin1", "bin2le", "bin4le", "bin8le", "hex2", "hex3", "hex1", "hex5",
+    "hex6", "hex7", "hex8", "hex9",
 ];
 
 /// The framings of [`LIKELY_FRAMINGS`], parsed.
@@ -298,9 +304,11 @@ pub fn framings_of(bytes: &[u8]) -> Vec<Framing> {
         .into_iter()
         .filter_map(BinaryWidth::new)
         .map(Framing::BinaryLe);
+    let hex = (1..=9).filter_map(DecimalWidth::new).map(Framing::Hex);
     for framing in decimal
         .chain(binary)
         .chain(binary_le)
+        .chain(hex)
         .chain([Framing::Line])
     {
         if whole_text_frames(framing, bytes) {
@@ -320,7 +328,9 @@ fn whole_text_frames(framing: Framing, bytes: &[u8]) -> bool {
     while !rest.is_empty() {
         match frame::decode_frame_padded(framing, rest) {
             Ok(Some(span)) => {
+                // A C string's terminator ends the text, not a part of it (JUDGE-29).
                 let payload = &rest[span.payload()];
+                let payload = payload.strip_suffix(b"\0").unwrap_or(payload);
                 if payload.is_empty() && framing != Framing::Line {
                     return false;
                 }
@@ -354,6 +364,23 @@ mod tests {
 
     fn f(s: &str) -> Framing {
         s.parse().expect("a framing")
+    }
+
+    #[test]
+    fn a_c_strings_terminator_is_no_part_of_the_text_judge_29() {
+        let fits = framings_of(b"18You are Alice now\x0020Present: Alice, Bob\x00");
+        assert_eq!(fits.first(), Some(&f("dec2")), "{fits:?}");
+        assert!(
+            framings_of(b"05Al\x00ce").is_empty(),
+            "a NUL inside the text"
+        );
+        assert_eq!(
+            list_items("Present: Alice, Bob\0").collect::<Vec<_>>(),
+            ["Present:", "Alice", "Bob"]
+        );
+        assert!(names_alone(b"Bob\0"));
+        assert!(opens_list(b"Users:\0"));
+        assert!(has_word(b"Msg from Alice - HELLO\0", "HELLO"));
     }
 
     #[test]

@@ -580,7 +580,7 @@ pub(crate) fn frame_boundary(framing: Framing, buf: &[u8], at: usize) -> usize {
             .iter()
             .position(|&b| b == b'\n')
             .map_or(buf.len(), |i| at + i),
-        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) => {
+        Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_) | Framing::Hex(_) => {
             let mut pos = 0;
             while pos < at {
                 match frame_len_hint(framing, &buf[pos..]) {

@@ -495,7 +495,22 @@ impl Ctx {
 
     /// Reads the next frame, which is due: `what` says what it should be.
     pub async fn recv(&mut self, conn: &mut Conn, what: &str) -> Check<Bytes> {
-        match conn.recv(self.timeout).await {
+        let mut received = conn.recv(self.timeout).await;
+        // A server's echo of the command is no reply to it (JUDGE-30).
+        for _ in 0..SKIPPED {
+            match &received {
+                Received::Frame(p) if !self.profile.strict() && conn.echoes_last(p) => {
+                    self.deviation(format!(
+                        "skipped `{}` on {}, an echo of the command sent (JUDGE-30)",
+                        escape_bytes(p),
+                        conn.label()
+                    ));
+                    received = conn.recv(self.timeout).await;
+                }
+                _ => break,
+            }
+        }
+        match received {
             Received::Frame(p) => Ok(p),
             Received::Timeout => {
                 let actual = self.nothing_more(conn.label());

@@ -243,7 +243,7 @@ pub fn manifest_for(submissions: &Path, manifest: &Path) -> std::io::Result<Stri
     out.push_str(
         "[defaults]\n\
          profile = \"course\"          # or a profile file\n\
-         framing = \"auto\"            # dec1..dec9, bin1..bin8, bin2le..bin8le, raw, line, or auto\n\
+         framing = \"auto\"            # dec1..dec9, bin1..bin8, bin2le..bin8le, hex1..hex9, raw, line, or auto\n\
          spelling = \"auto\"           # canonical, getnames, numeric, or auto\n\
          suites = [\"example\", \"rubric\"] # what the grade needs; add \"spec\", \"robustness\"\n\
          timeout_ms = 1000           # how long a reply that is due is awaited (loopback: ms)\n\

@@ -5,7 +5,7 @@
 //!
 //! [defaults]                  # every key optional; these are the defaults
 //! profile = "course"          # a built-in profile or a profile file (relative to this file)
-//! framing = "auto"            # dec1..dec9, bin1..bin8, bin2le..bin8le, raw, line, or auto
+//! framing = "auto"            # dec1..dec9, bin1..bin8, bin2le..bin8le, hex1..hex9, raw, line, or auto
 //! spelling = "auto"           # canonical, getnames, numeric, or auto
 //! suites = ["example", "rubric"]
 //! timeout_ms = 1000           # how long a reply that is due is awaited (loopback: ms)

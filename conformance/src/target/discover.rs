@@ -12,7 +12,7 @@ use crate::sentinel::ServerTraits;
 
 /// How many of the likely framings detection tries when nothing points elsewhere: those met
 /// among course servers (dec2, dec4, raw, dec3, line, bin8).
-const UNPROMPTED: usize = 6;
+const UNPROMPTED: usize = 7;
 
 impl Target {
     /// Finds the dialect the server speaks (what `choice` leaves open), and joins the

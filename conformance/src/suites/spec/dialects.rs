@@ -20,7 +20,10 @@ pub(super) fn cases() -> Vec<Case> {
                 let framing = ctx.profile.dialect.framing;
                 let max = framing.max_payload() as u64;
                 match framing {
-                    Framing::Decimal(_) | Framing::Binary(_) | Framing::BinaryLe(_)
+                    Framing::Decimal(_)
+                    | Framing::Binary(_)
+                    | Framing::BinaryLe(_)
+                    | Framing::Hex(_)
                         if framing.capacity() > max => {}
                     Framing::Line => {}
                     _ => {
