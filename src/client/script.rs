@@ -32,7 +32,7 @@ use tokio_util::codec::{FramedRead, FramedWrite};
 
 use super::input::{self, Outgoing, Typed};
 use super::show;
-use super::wire::{ClientWire, Incoming};
+use super::wire::{ClientWire, Incoming, WireError};
 use super::{ClientError, Ending, Options, Outcome, Profile, RAW_GAP};
 use crate::protocol::Command;
 use crate::protocol::lenient::LIST_PART_GAP;
@@ -156,16 +156,22 @@ where
                         list_part.as_mut().reset(Instant::now() + LIST_PART_GAP);
                     }
                 }
+                // A reset before any reply is a close before any reply (below).
+                Some(Err(WireError::Codec(e))) if options.name.is_some() => {
+                    return Err(ClientError::from_send(e, received, options.dialect.framing));
+                }
                 Some(Err(e)) => return Err(ClientError::from_wire(e)),
+                // A close before any reply, even to the NAME sent first, is a framing the
+                // server does not read, whether or not the input has ended meanwhile.
+                None if !received && options.name.is_some() => {
+                    return Err(ClientError::NoReply { framing: options.dialect.framing });
+                }
                 None if leaving.is_some() => {
                     print_held_list(out, &mut conversation)?;
                     return Ok(Outcome { ending: Ending::Left, refused });
                 }
                 None => {
                     print_held_list(out, &mut conversation)?;
-                    if !received && options.name.is_some() {
-                        return Err(ClientError::NoReply { framing: options.dialect.framing });
-                    }
                     note(diagnostics, "the server closed the connection")?;
                     return Ok(Outcome { ending: Ending::ClosedByServer, refused });
                 }
